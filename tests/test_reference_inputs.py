@@ -1,0 +1,208 @@
+"""The reference's handling of its inputs: no mutation, read-only arrays, float64 results,
+and clear errors for a bad form, layer, name or index (after ffnn.validate's own)."""
+
+import numpy as np
+import pytest
+
+import reference
+from ffnn import Layer, Loss, Network, init_params
+from ffnn import losses as ffnn_losses
+
+NETWORK = Network((3, 2, 2), ("tanh", "relu"), weight_decay=0.1)
+
+
+def make_problem(dtype=np.float64):
+    rng = np.random.default_rng(5)
+    params = init_params(NETWORK, seed=4, dtype=dtype)
+    X = rng.normal(size=(3, 4)).astype(dtype)
+    T = rng.normal(size=(2, 4)).astype(dtype)
+    return params, X, T
+
+
+def all_arrays(params, X, T):
+    return [X, T, *(array for layer in params for array in layer)]
+
+
+CALLS = {
+    "loss": lambda params, X, T: reference.loss(NETWORK, params, X, T),
+    "gradients-literal": lambda p, X, T: reference.gradients(NETWORK, p, X, T, form="literal"),
+    "gradients-contracted": lambda p, X, T: reference.gradients(NETWORK, p, X, T),
+    "backprop-literal": lambda p, X, T: reference.backprop(NETWORK, p, X, T, form="literal"),
+    "backprop-contracted": lambda p, X, T: reference.backprop(NETWORK, p, X, T),
+    "gradient_entry-literal": lambda p, X, T: reference.gradient_entry(
+        NETWORK, p, X, T, layer=1, name="W", index=(1, 2), form="literal"
+    ),
+    "gradient_entry-contracted": lambda p, X, T: reference.gradient_entry(
+        NETWORK, p, X, T, layer=1, name="b", index=(0,)
+    ),
+}
+
+
+def flat_results(result) -> list:
+    """Every number a call returns, as a list of float64 arrays (for exact comparison)."""
+    if isinstance(result, float):
+        return [np.float64(result)]
+    if isinstance(result, np.ndarray):
+        return [result]
+    if result is None:
+        return []
+    return [array for item in result for array in flat_results(item)]
+
+
+@pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
+def test_inputs_not_mutated(call):
+    params, X, T = make_problem()
+    before = [array.copy() for array in all_arrays(params, X, T)]
+    call(params, X, T)
+    for array, copy in zip(all_arrays(params, X, T), before, strict=True):
+        np.testing.assert_array_equal(array, copy, strict=True)
+
+
+@pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
+def test_read_only_inputs_give_the_same_results(call):
+    params, X, T = make_problem()
+    expected = flat_results(call(params, X, T))
+    for array in all_arrays(params, X, T):
+        array.flags.writeable = False
+    for actual, wanted in zip(flat_results(call(params, X, T)), expected, strict=True):
+        np.testing.assert_array_equal(actual, wanted, strict=True)
+
+
+@pytest.mark.parametrize("form", ["literal", "contracted"])
+def test_backprop_results_do_not_share_memory_with_inputs(form):
+    params, X, T = make_problem()
+    grads, trace = reference.backprop(NETWORK, params, X, T, form=form)
+    results = flat_results((grads, trace))
+    assert not any(np.shares_memory(r, a) for r in results for a in all_arrays(params, X, T))
+
+
+@pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
+def test_float32_inputs_give_float64_results_of_the_same_values(call):
+    params32, X32, T32 = make_problem(np.float32)
+    params64 = tuple(Layer(W.astype(np.float64), b.astype(np.float64)) for W, b in params32)
+    from_32 = flat_results(call(params32, X32, T32))
+    from_64 = flat_results(call(params64, X32.astype(np.float64), T32.astype(np.float64)))
+    for actual, wanted in zip(from_32, from_64, strict=True):
+        np.testing.assert_array_equal(actual, wanted, strict=True)
+
+
+@pytest.mark.parametrize("form", ["literal", "contracted"])
+def test_gradients_have_the_shapes_of_params(form):
+    params, X, T = make_problem()
+    grads = reference.gradients(NETWORK, params, X, T, form=form)
+    assert [(g.W.shape, g.b.shape) for g in grads] == [(p.W.shape, p.b.shape) for p in params]
+
+
+@pytest.mark.parametrize("form", ["literal", "contracted"])
+@pytest.mark.parametrize("quantity", ["Z", "A", "Delta", "H"])
+def test_trace_shapes_are_S_l_by_N(form, quantity):
+    params, X, T = make_problem()
+    trace = reference.backprop(NETWORK, params, X, T, form=form)[1]
+    shapes = [None if a is None else a.shape for a in getattr(trace, quantity)]
+    expected = [(S, 4) for S in NETWORK.sizes]
+    if quantity in ("Z", "H"):
+        expected[0] = None
+    assert shapes == expected
+
+
+# --- bad input -------------------------------------------------------------------------
+FORM_CALLS = {
+    "gradients": lambda form, *problem: reference.gradients(NETWORK, *problem, form=form),
+    "backprop": lambda form, *problem: reference.backprop(NETWORK, *problem, form=form),
+    "gradient_entry": lambda form, *problem: reference.gradient_entry(
+        NETWORK, *problem, layer=1, name="b", index=(0,), form=form
+    ),
+}
+
+
+@pytest.mark.parametrize("form", ["Literal", "matrix", "", None, 1])
+@pytest.mark.parametrize("call", FORM_CALLS.values(), ids=FORM_CALLS.keys())
+def test_bad_form_raises_listing_both_forms(call, form):
+    with pytest.raises(ValueError, match=r"form must be 'literal' or 'contracted'"):
+        call(form, *make_problem())
+
+
+@pytest.mark.parametrize("call", FORM_CALLS.values(), ids=FORM_CALLS.keys())
+def test_validate_errors_come_before_the_form_check(call):
+    params, X, T = make_problem()
+    with pytest.raises(ValueError, match=r"X has shape \(2, 4\)"):
+        call("no such form", params, X[:2], T)
+
+
+def entry(**kwargs):
+    arguments = {"layer": 1, "name": "W", "index": (0, 0)} | kwargs
+    return reference.gradient_entry(NETWORK, *make_problem(), **arguments)
+
+
+@pytest.mark.parametrize("layer", [0, 3, -1])
+def test_gradient_entry_layer_out_of_range_names_range(layer):
+    with pytest.raises(ValueError, match=r"layer must be in 1\.\.L = 1\.\.2"):
+        entry(layer=layer)
+
+
+@pytest.mark.parametrize("layer", [1.0, "1", True, None])
+def test_gradient_entry_layer_not_an_integer_raises_type_error(layer):
+    with pytest.raises(TypeError, match=r"layer must be an integer in 1\.\.L = 1\.\.2"):
+        entry(layer=layer)
+
+
+def test_gradient_entry_accepts_numpy_integers():
+    params, X, T = make_problem()
+    value = reference.gradient_entry(
+        NETWORK, params, X, T, layer=np.int64(2), name="W", index=(np.int32(1), np.int64(0))
+    )
+    assert value == reference.gradients(NETWORK, params, X, T)[1].W[1, 0]
+
+
+@pytest.mark.parametrize("name", ["w", "Z", "", None])
+def test_gradient_entry_bad_name_raises(name):
+    with pytest.raises(ValueError, match=r"name must be 'W' or 'b'"):
+        entry(name=name)
+
+
+@pytest.mark.parametrize(
+    ("name", "index", "message"),
+    [
+        ("W", (0,), r"must be \(i, j\) with 0 <= i < 2, 0 <= j < 3"),
+        ("W", (0, 0, 0), r"must be \(i, j\) with 0 <= i < 2, 0 <= j < 3"),
+        ("b", (0, 0), r"must be \(i,\) with 0 <= i < 2"),
+        ("b", (), r"must be \(i,\) with 0 <= i < 2"),
+    ],
+)
+def test_gradient_entry_index_of_wrong_length_raises(name, index, message):
+    with pytest.raises(ValueError, match=message):
+        entry(name=name, index=index)
+
+
+@pytest.mark.parametrize(
+    ("layer", "name", "index", "message"),
+    [
+        (1, "W", (2, 0), r"outside W\^\(1\) of shape \(2, 3\): need 0 <= i < 2, 0 <= j < 3"),
+        (1, "W", (0, 3), r"outside W\^\(1\) of shape \(2, 3\)"),
+        (2, "W", (0, -1), r"outside W\^\(2\) of shape \(2, 2\): need 0 <= i < 2, 0 <= j < 2"),
+        (2, "b", (2,), r"outside b\^\(2\) of shape \(2,\): need 0 <= i < 2"),
+    ],
+)
+def test_gradient_entry_index_out_of_range_names_range(layer, name, index, message):
+    with pytest.raises(ValueError, match=message):
+        entry(layer=layer, name=name, index=index)
+
+
+@pytest.mark.parametrize("index", [[0, 0], np.array([0, 0]), 0, (0.0, 1), (0, "1")])
+def test_gradient_entry_index_not_a_tuple_of_integers_raises_type_error(index):
+    with pytest.raises(TypeError, match=r"index"):
+        entry(index=index)
+
+
+@pytest.fixture
+def unsupported_loss_network(monkeypatch):
+    """A network whose loss ffnn knows but the reference does not write out."""
+    other = Loss("other_loss", lambda A, T, xp: xp.sum(A - T), lambda A, T: np.ones_like(A), "-")
+    monkeypatch.setitem(ffnn_losses.LOSSES, "other_loss", other)
+    return Network((3, 2, 2), ("tanh", "relu"), loss="other_loss")
+
+
+@pytest.mark.parametrize("name", ["loss", "gradients", "backprop"])
+def test_loss_the_reference_does_not_write_out_raises(unsupported_loss_network, name):
+    with pytest.raises(NotImplementedError, match=r"squared_error only, not loss 'other_loss'"):
+        getattr(reference, name)(unsupported_loss_network, *make_problem())
