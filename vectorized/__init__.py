@@ -1,1 +1,11 @@
-"""placeholder"""
+"""Backpropagation in matrix form (DESIGN §3): one loop over layers, none over units or samples.
+
+Forward eq 1.4 as one product per layer; backward eqs 2.13/2.34 (H), 2.7/2.14/2.33 (∂J/∂W),
+2.11/2.15/2.37 (∂J/∂b as row sums of H, i.e. H J_N), 2.32 (Δ^(l-1) = W^t H), starting from
+Δ^(L) of eq 2.21. Computes in the input dtype (float64 default, float32 allowed).
+Imports only ``ffnn`` (and NumPy); never JAX.
+"""
+
+from vectorized.api import backprop, gradients, loss
+
+__all__ = ["backprop", "gradients", "loss"]

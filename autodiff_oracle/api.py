@@ -1,0 +1,90 @@
+"""The implementation contract (DESIGN §3) by JAX autodiff: loss, gradients, backprop."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from autodiff_oracle.compiled import compiled
+from ffnn import Layer, Network, Trace, validate
+
+
+def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
+    """Eqs 1.4, 2.16: J(T, A^(L)) (+ (λ/2) Σ_l ‖W^(l)‖_F²), evaluated by the jitted forward.
+
+    Args:
+        network: the architecture, sizes (S_0, ..., S_L).
+        params: L pairs (W, b); W^(l) of shape (S_l, S_{l-1}), b^(l) of shape (S_l,).
+        X: (S_0, N) inputs, one column per sample; float64 or float32 like every array.
+        T: (S_L, N) targets.
+
+    Returns:
+        J as a Python float (computed in the input dtype).
+
+    Raises:
+        TypeError, ValueError: from ``ffnn.validate``, before any work.
+    """
+    params, X, T = validate(network, params, X, T)
+    with jax.enable_x64(True):
+        return float(compiled(network, X.dtype).loss(params, X, T))
+
+
+def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[Layer, ...]:
+    """∂J/∂W^(l), ∂J/∂b^(l) (what eqs 2.7, 2.11, 2.33, 2.37 give) as jax.grad of eqs 1.4, 2.16.
+
+    Args:
+        network: the architecture, sizes (S_0, ..., S_L).
+        params: L pairs (W, b); W^(l) of shape (S_l, S_{l-1}), b^(l) of shape (S_l,).
+        X: (S_0, N) inputs; float64 or float32 like every array.
+        T: (S_L, N) targets.
+
+    Returns:
+        L Layers of writable NumPy arrays: ``grads[l-1].W`` of shape (S_l, S_{l-1}),
+        ``grads[l-1].b`` of shape (S_l,), in the input dtype.
+
+    Raises:
+        TypeError, ValueError: from ``ffnn.validate``, before any work.
+    """
+    params, X, T = validate(network, params, X, T)
+    with jax.enable_x64(True):
+        return _to_numpy(compiled(network, X.dtype).gradients(params, X, T))
+
+
+def backprop(
+    network: Network, params: Sequence[Any], X: Any, T: Any
+) -> tuple[tuple[Layer, ...], Trace]:
+    """Gradients and every intermediate, all by autodiff of eqs 1.4, 2.16.
+
+    Δ^(l) = ∂J/∂A^(l) (eqs 2.12, 2.32) and H^(l) = ∂J/∂Z^(l) (eqs 2.8, 2.34) are the
+    gradients of J with respect to zero probes added to A^(l) and Z^(l) in the forward pass;
+    Δ^(0) = ∂J/∂X; Z and A come from the same forward pass. One jax.grad gives them all.
+
+    Args:
+        network: the architecture, sizes (S_0, ..., S_L).
+        params: L pairs (W, b); W^(l) of shape (S_l, S_{l-1}), b^(l) of shape (S_l,).
+        X: (S_0, N) inputs; float64 or float32 like every array.
+        T: (S_L, N) targets.
+
+    Returns:
+        ``(grads, trace)``: grads as from ``gradients``; ``trace`` an ``ffnn.Trace`` whose
+        fields Z, A, Delta, H are tuples of length L+1 of writable (S_l, N) NumPy arrays:
+        ``Z[0]`` and ``H[0]`` None, ``A[0]`` = X, ``Delta[0]`` = ∂J/∂X. Input dtype.
+
+    Raises:
+        TypeError, ValueError: from ``ffnn.validate``, before any work.
+    """
+    params, X, T = validate(network, params, X, T)
+    with jax.enable_x64(True):
+        (grads, dX, probe_grads), (Z, A) = compiled(network, X.dtype).backprop(params, X, T)
+        grads, dX, probe_grads, Z, A = _to_numpy((grads, dX, probe_grads, Z, A))
+    Delta = (dX, *(g.A for g in probe_grads))
+    H = (None, *(g.Z for g in probe_grads))
+    return grads, Trace(Z=Z, A=A, Delta=Delta, H=H)
+
+
+def _to_numpy(tree: Any) -> Any:
+    """Copy every JAX array leaf of `tree` into a writable NumPy array (None stays None)."""
+    return jax.tree.map(np.array, tree)

@@ -1,0 +1,63 @@
+"""jit-compiled loss, gradient and trace functions, cached per (network, dtype)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from autodiff_oracle.objective import Probe, objective
+from ffnn import Network
+
+CACHE_SIZE = 256
+"""How many (network, dtype) entries ``compiled`` keeps (least recently used dropped)."""
+
+
+class Compiled(NamedTuple):
+    """The jitted functions of one (network, dtype); call them inside ``jax.enable_x64(True)``.
+
+    loss: ``(params, X, T) -> J``, a scalar.
+    gradients: ``(params, X, T) -> grads``, L Layers shaped like params (jax.grad of J).
+    backprop: ``(params, X, T) -> ((grads, ∂J/∂X, probe gradients), (Z, A))``: one jax.grad
+        over (params, X, zero probes); ``probe gradients[l-1]`` is Probe(Z=H^(l), A=Δ^(l)).
+    """
+
+    loss: Callable
+    gradients: Callable
+    backprop: Callable
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def compiled(network: Network, dtype: np.dtype) -> Compiled:
+    """Build (once per (network, dtype)) the jitted functions that differentiate eq 2.16's J.
+
+    Args:
+        network: the architecture (hashable; the cache key with `dtype`).
+        dtype: float64 or float32, the dtype the functions will be called with.
+
+    Returns:
+        A ``Compiled``; the same object for equal (network, dtype), so JAX's jit cache is
+        reused and a second call with the same shapes does not recompile.
+
+    Raises:
+        Nothing of its own.
+    """
+
+    def J(params, X, T):
+        return objective(network, params, X, T)[0]
+
+    def backprop(params, X, T):
+        N = X.shape[1]
+        probes = tuple(
+            Probe(jnp.zeros((S, N), dtype), jnp.zeros((S, N), dtype)) for S in network.sizes[1:]
+        )
+        grad = jax.grad(
+            lambda p, x, q: objective(network, p, x, T, q), argnums=(0, 1, 2), has_aux=True
+        )
+        return grad(params, X, probes)
+
+    return Compiled(loss=jax.jit(J), gradients=jax.jit(jax.grad(J)), backprop=jax.jit(backprop))

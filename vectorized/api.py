@@ -1,0 +1,79 @@
+"""The implementation contract (DESIGN §3) in matrix form: loss, gradients, backprop."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ffnn import Layer, Network, Trace, validate
+from vectorized.backward import backward
+from vectorized.forward import forward, total_loss
+
+
+def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
+    """Eqs 1.4, 2.16: J(T, A^(L)) (+ (λ/2) Σ_l ‖W^(l)‖_F²) after a forward pass.
+
+    Args:
+        network: the architecture, sizes (S_0, ..., S_L).
+        params: L pairs (W, b); W^(l) of shape (S_l, S_{l-1}), b^(l) of shape (S_l,).
+        X: (S_0, N) inputs, one column per sample; float64 or float32 like every array.
+        T: (S_L, N) targets.
+
+    Returns:
+        J as a Python float (computed in the input dtype).
+
+    Raises:
+        TypeError, ValueError: from ``ffnn.validate``, before any work.
+    """
+    params, X, T = validate(network, params, X, T)
+    _, A = forward(network, params, X)
+    return float(total_loss(network, params, A[-1], T))
+
+
+def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[Layer, ...]:
+    """Eqs 2.7, 2.11, 2.13–2.15, 2.21, 2.32–2.34, 2.37: ∂J/∂W^(l) and ∂J/∂b^(l), l = 1..L.
+
+    Skips the product Δ^(0) = (W^(1))^t H^(1), which only ``backprop``'s trace needs.
+
+    Args:
+        network: the architecture, sizes (S_0, ..., S_L).
+        params: L pairs (W, b); W^(l) of shape (S_l, S_{l-1}), b^(l) of shape (S_l,).
+        X: (S_0, N) inputs; float64 or float32 like every array.
+        T: (S_L, N) targets.
+
+    Returns:
+        L Layers: ``grads[l-1].W`` of shape (S_l, S_{l-1}), ``grads[l-1].b`` of shape
+        (S_l,), in the input dtype.
+
+    Raises:
+        TypeError, ValueError: from ``ffnn.validate``, before any work.
+    """
+    params, X, T = validate(network, params, X, T)
+    Z, A = forward(network, params, X)
+    grads, _, _ = backward(network, params, Z, A, T, input_delta=False)
+    return grads
+
+
+def backprop(
+    network: Network, params: Sequence[Any], X: Any, T: Any
+) -> tuple[tuple[Layer, ...], Trace]:
+    """Eqs 1.4, 2.7, 2.11, 2.13–2.15, 2.21, 2.32–2.34, 2.37: gradients and every intermediate.
+
+    Args:
+        network: the architecture, sizes (S_0, ..., S_L).
+        params: L pairs (W, b); W^(l) of shape (S_l, S_{l-1}), b^(l) of shape (S_l,).
+        X: (S_0, N) inputs; float64 or float32 like every array.
+        T: (S_L, N) targets.
+
+    Returns:
+        ``(grads, trace)``: grads as from ``gradients``; ``trace`` an ``ffnn.Trace`` whose
+        fields Z, A, Delta, H are tuples of length L+1 of (S_l, N) arrays: ``Z[0]`` and
+        ``H[0]`` None, ``A[0]`` = X, ``Delta[0]`` = ∂J/∂X = (W^(1))^t H^(1). Input dtype.
+
+    Raises:
+        TypeError, ValueError: from ``ffnn.validate``, before any work.
+    """
+    params, X, T = validate(network, params, X, T)
+    Z, A = forward(network, params, X)
+    grads, Delta, H = backward(network, params, Z, A, T, input_delta=True)
+    return grads, Trace(Z=Z, A=A, Delta=Delta, H=H)

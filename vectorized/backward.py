@@ -1,0 +1,64 @@
+"""Backward pass in matrix form: eqs 2.7, 2.11, 2.13–2.15, 2.21, 2.32–2.34, 2.37."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ffnn import Layer, Network
+
+
+def backward(
+    network: Network,
+    params: Sequence[Layer],
+    Z: Sequence[np.ndarray | None],
+    A: Sequence[np.ndarray],
+    T: np.ndarray,
+    *,
+    input_delta: bool,
+) -> tuple[tuple[Layer, ...], tuple[np.ndarray | None, ...], tuple[np.ndarray | None, ...]]:
+    """Eqs 2.21, 2.13/2.34, 2.14/2.33, 2.15/2.37, 2.32: ∂J/∂W^(l), ∂J/∂b^(l) from layer L down to 1.
+
+    Per layer l = L..1, with Δ^(L) = ∂J/∂A^(L) from ``network.J.Delta`` (eq 2.21 for
+    squared error):
+        H^(l) = Δ^(l) ⊙ σ'_l(Z^(l))                 (eqs 2.13, 2.34)
+        ∂J/∂W^(l) = H^(l) (A^(l-1))^t [+ λ W^(l)]   (eqs 2.7, 2.14, 2.33)
+        ∂J/∂b^(l) = H^(l) J_N, the row sums of H^(l) (eqs 2.11, 2.15, 2.37)
+        Δ^(l-1) = (W^(l))^t H^(l)                   (eq 2.32, the recursion for every l)
+    Inputs must already be checked by ``ffnn.validate``.
+
+    Args:
+        network: the architecture, sizes (S_0, ..., S_L), σ'_l, J and λ.
+        params: L validated Layers; W^(l) of shape (S_l, S_{l-1}), b^(l) of shape (S_l,).
+        Z: length L+1, ``Z[l]`` of shape (S_l, N) from ``forward``; ``Z[0]`` unused.
+        A: length L+1, ``A[l]`` of shape (S_l, N) from ``forward``; ``A[0]`` = X.
+        T: (S_L, N) targets.
+        input_delta: also compute Δ^(0) = ∂J/∂X = (W^(1))^t H^(1), which only the trace
+            needs; if False, ``Delta[0]`` is None and that product is skipped.
+
+    Returns:
+        ``(grads, Delta, H)``: grads, L Layers shaped like params; Delta and H, tuples of
+        length L+1 with ``Delta[l]``, ``H[l]`` of shape (S_l, N); ``H[0]`` is None. All in
+        the dtype of the inputs.
+
+    Raises:
+        Nothing beyond NumPy's own errors; validation is the caller's.
+    """
+    L, lam = network.L, network.weight_decay
+    Delta: list[np.ndarray | None] = [None] * (L + 1)
+    H: list[np.ndarray | None] = [None] * (L + 1)
+    grads: list[Layer] = []  # filled from layer L down to 1
+    Delta[L] = network.J.Delta(A[L], T)  # eq 2.21: (A^(L) − T)/N for squared error
+    for l in range(L, 0, -1):
+        W = params[l - 1].W
+        H[l] = Delta[l] * network.sigma(l).sigma_prime(Z[l])  # eqs 2.13, 2.34
+        dW = H[l] @ A[l - 1].T  # eqs 2.7, 2.14, 2.33
+        if lam:
+            dW += lam * W  # weight decay: ∂/∂W of (λ/2)‖W‖_F²
+        # The seed prints H J_N^t in eqs 2.11, 2.15, 2.37; the shapes need H J_N, (S_l, N)·(N,):
+        # the Kronecker delta of eq 2.9/2.35 collapses the sum over k, leaving Σ_n H_in.
+        grads.append(Layer(dW, H[l].sum(axis=1)))
+        if l > 1 or input_delta:
+            Delta[l - 1] = W.T @ H[l]  # eq 2.32; the delta of eq 2.25 collapses the sum over n'
+    return tuple(reversed(grads)), tuple(Delta), tuple(H)

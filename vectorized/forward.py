@@ -1,0 +1,60 @@
+"""Forward pass in matrix form (eqs 1.3, 1.4) and the error function J (eq 2.16)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ffnn import NUMPY, Layer, Network, weight_decay_term
+
+
+def forward(
+    network: Network, params: Sequence[Layer], X: np.ndarray
+) -> tuple[tuple[np.ndarray | None, ...], tuple[np.ndarray, ...]]:
+    """Eqs 1.3, 1.4: Z^(l) = W^(l) A^(l-1) + b^(l) J_N^t and A^(l) = σ_l(Z^(l)), l = 1..L.
+
+    One matrix product per layer; ``b[:, None]`` broadcasts b^(l) over the N columns, which
+    is the seed's "+ b^(l) J_N^t". Inputs must already be checked by ``ffnn.validate``.
+
+    Args:
+        network: the architecture, sizes (S_0, ..., S_L).
+        params: L validated Layers; W^(l) of shape (S_l, S_{l-1}), b^(l) of shape (S_l,).
+        X: (S_0, N) inputs, float32 or float64 (the dtype of every result).
+
+    Returns:
+        ``(Z, A)``, tuples of length L+1 indexed by layer: ``Z[l]``, ``A[l]`` of shape
+        (S_l, N); ``Z[0]`` is None and ``A[0]`` is X itself (eq 1.4's A^(0) = X).
+
+    Raises:
+        Nothing beyond NumPy's own errors; validation is the caller's.
+    """
+    Z: list[np.ndarray | None] = [None]
+    A = [X]
+    for l, (W, b) in enumerate(params, start=1):
+        Z.append(W @ A[l - 1] + b[:, None])  # eq 1.4
+        A.append(network.sigma(l).sigma(Z[l], NUMPY))
+    return tuple(Z), tuple(A)
+
+
+def total_loss(
+    network: Network, params: Sequence[Layer], A_L: np.ndarray, T: np.ndarray
+) -> np.floating:
+    """Eq 2.16 (or the network's J) plus weight decay: J(T, A^(L)) + (λ/2) Σ_l ‖W^(l)‖_F².
+
+    Args:
+        network: the architecture; ``network.J`` and λ = ``network.weight_decay``.
+        params: L validated Layers (only the weights W^(l) enter the decay term).
+        A_L: (S_L, N) output activations A^(L).
+        T: (S_L, N) targets, same dtype as A_L.
+
+    Returns:
+        J as a NumPy scalar of the input dtype.
+
+    Raises:
+        Nothing beyond NumPy's own errors; validation is the caller's.
+    """
+    J = network.J.J(A_L, T, NUMPY)
+    if network.weight_decay:
+        J = J + weight_decay_term([W for W, _ in params], network.weight_decay, NUMPY)
+    return J
