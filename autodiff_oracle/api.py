@@ -60,7 +60,12 @@ def backprop(
 
     Δ^(l) = ∂J/∂A^(l) (eqs 2.12, 2.32) and H^(l) = ∂J/∂Z^(l) (eqs 2.8, 2.34) are the
     gradients of J with respect to zero probes added to A^(l) and Z^(l) in the forward pass;
-    Δ^(0) = ∂J/∂X; Z and A come from the same forward pass. One jax.grad gives them all.
+    Δ^(0) = ∂J/∂X; Z and A come from the same forward pass. One jax.grad gives them all,
+    except Δ^(L): it is jax.grad of J written as a function of A^(L) (``Loss.J_of_A``,
+    eqs 2.16, 2.16', 2.16''), since cross-entropy and binary cross-entropy are computed
+    from the logits Z^(L) (eqs 2.17', 2.17''). Where such an output has underflowed
+    (A_kn = 0, or 1 − A_kn = 0), Δ^(L)_kn is ±inf — the derivative of the definition at
+    the rounded A — while H^(L) and the gradients, from Z^(L), stay finite.
 
     Args:
         network: the architecture, sizes (S_0, ..., S_L).
@@ -78,9 +83,9 @@ def backprop(
     """
     params, X, T = validate(network, params, X, T)
     with jax.enable_x64(True):
-        (grads, dX, probe_grads), (Z, A) = compiled(network, X.dtype).backprop(params, X, T)
-        grads, dX, probe_grads, Z, A = _to_numpy((grads, dX, probe_grads, Z, A))
-    Delta = (dX, *(g.A for g in probe_grads))
+        outputs, (Z, A) = compiled(network, X.dtype).backprop(params, X, T)
+        (grads, dX, probe_grads, Delta_L), Z, A = _to_numpy((outputs, Z, A))
+    Delta = (dX, *(g.A for g in probe_grads[:-1]), Delta_L)
     H = (None, *(g.Z for g in probe_grads))
     return grads, Trace(Z=Z, A=A, Delta=Delta, H=H)
 

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from autodiff_oracle.objective import Probe, objective
-from ffnn import Network
+from ffnn import Network, jax_namespace
 
 CACHE_SIZE = 256
 """How many (network, dtype) entries ``compiled`` keeps (least recently used dropped)."""
@@ -22,8 +22,10 @@ class Compiled(NamedTuple):
 
     loss: ``(params, X, T) -> J``, a scalar.
     gradients: ``(params, X, T) -> grads``, L Layers shaped like params (jax.grad of J).
-    backprop: ``(params, X, T) -> ((grads, ∂J/∂X, probe gradients), (Z, A))``: one jax.grad
-        over (params, X, zero probes); ``probe gradients[l-1]`` is Probe(Z=H^(l), A=Δ^(l)).
+    backprop: ``(params, X, T) -> ((grads, ∂J/∂X, probe gradients, Δ^(L)), (Z, A))``: one
+        jax.grad over (params, X, zero probes), ``probe gradients[l-1]`` is
+        Probe(Z=H^(l), A=Δ^(l)); and Δ^(L) = jax.grad of ``network.J.J_of_A`` at A^(L)
+        (eq 2.12), since a J computed from the logits Z^(L) does not read A^(L).
     """
 
     loss: Callable
@@ -33,7 +35,7 @@ class Compiled(NamedTuple):
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def compiled(network: Network, dtype: np.dtype) -> Compiled:
-    """Build (once per (network, dtype)) the jitted functions that differentiate eq 2.16's J.
+    """Build (once per (network, dtype)) the jitted functions that differentiate the network's J.
 
     Args:
         network: the architecture (hashable; the cache key with `dtype`).
@@ -58,6 +60,9 @@ def compiled(network: Network, dtype: np.dtype) -> Compiled:
         grad = jax.grad(
             lambda p, x, q: objective(network, p, x, T, q), argnums=(0, 1, 2), has_aux=True
         )
-        return grad(params, X, probes)
+        (grads, dX, probe_grads), (Z, A) = grad(params, X, probes)
+        # eq 2.12: Δ^(L) = ∂J/∂A^(L) of J written as a function of A^(L) (eqs 2.16, 2.16', 2.16'')
+        Delta_L = jax.grad(network.J.J_of_A)(A[-1], T, jax_namespace())
+        return (grads, dX, probe_grads, Delta_L), (Z, A)
 
     return Compiled(loss=jax.jit(J), gradients=jax.jit(jax.grad(J)), backprop=jax.jit(backprop))

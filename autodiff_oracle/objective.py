@@ -1,5 +1,9 @@
 """J as a function of (params, X) built only from ffnn's forward definitions (eqs 1.4, 2.16).
 
+J is ``network.J.J(Z^(L), A^(L), T)``: squared error reads A^(L); cross-entropy and binary
+cross-entropy read the logits Z^(L) (log-sum-exp, logaddexp: eqs 2.17', 2.17''), so their
+gradients stay finite where A^(L) underflows.
+
 Nothing here is a derivative: σ_l is ``network.sigma(l).sigma`` and J is ``network.J.J``,
 both evaluated with the JAX namespace, plus ``ffnn.weight_decay_term``. JAX differentiates
 these; σ' and Δ formulas are never used.
@@ -61,7 +65,7 @@ def objective(
         A.append(network.sigma(l).sigma(Z[l], xp))
         if probes is not None:
             A[l] = A[l] + probes[l - 1].A
-    J = network.J.J(A[-1], T, xp)
+    J = network.J.J(Z[-1], A[-1], T, xp)
     if network.weight_decay:
         J = J + weight_decay_term([W for W, _ in params], network.weight_decay, xp)
     return J, (tuple(Z), tuple(A))

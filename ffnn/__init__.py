@@ -1,12 +1,15 @@
 """The formalism shared by every implementation: networks, σ and σ', J and Δ^(L), validation.
 
+Extensions of the seed (softmax, cross-entropy, binary cross-entropy) are derived in
+`docs/extensions.md`, numbered with primes (eqs 2.2', 2.13', 2.16'...).
+
 Notation follows the seed (`general-ffnn-backprop.md`) and DESIGN §2. Imports nothing of ours.
 """
 
 from ffnn.activations import ACTIVATIONS, Activation, get_activation
 from ffnn.init import init_params
 from ffnn.layer import Layer, Trace
-from ffnn.losses import LOSSES, Loss, get_loss, weight_decay_term
+from ffnn.losses import LOSSES, Loss, get_loss, log_softmax, weight_decay_term
 from ffnn.namespace import NUMPY, jax_namespace
 from ffnn.network import Network
 from ffnn.validation import FLOAT_DTYPES, validate
@@ -25,6 +28,7 @@ __all__ = [
     "get_loss",
     "init_params",
     "jax_namespace",
+    "log_softmax",
     "validate",
     "weight_decay_term",
 ]

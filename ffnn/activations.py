@@ -1,4 +1,4 @@
-"""Activation functions σ_l and their derivatives σ'_l (eq 1.4, eqs 2.2, 2.13, 2.34).
+"""Activation functions σ_l and their derivatives σ'_l (eq 1.4, eqs 2.2, 2.13, 2.34, 2.2').
 
 Each activation pairs a forward definition `sigma(Z, xp)`, written once against an array
 namespace (`ffnn.namespace`), with a derivative `sigma_prime(Z)` in NumPy computed stably
@@ -14,6 +14,14 @@ Conventions (documented extensions of the seed, DESIGN §4):
 - ELU (α = 1) is continuously differentiable; its expm1 branch is evaluated at
   min(z, 0) only, so autodiff never multiplies a zero cotangent by an overflowed exp.
 - GELU is the exact form 0.5·z·erfc(−z/√2) (erfc keeps the far-negative tail accurate).
+- softmax is *not* elementwise: it acts on each column, A_kn = exp(Z_kn)/Σ_k' exp(Z_k'n),
+  computed as exp(Z_kn − m_n)/Σ_k' exp(Z_k'n − m_n) with m_n = max_k Z_kn (no overflow).
+  Its derivative is the per-column Jacobian (docs/extensions.md, eq 2.2'):
+
+      ∂A_kn/∂Z_k'n' = J_kk'(n) δ_nn',   J_kk'(n) = A_kn (δ_kk' − A_k'n),
+
+  offered by ``Activation.jacobian``; its ``sigma_prime`` raises TypeError, since eq 2.13's
+  Hadamard product does not apply (eq 2.13' replaces it).
 """
 
 from __future__ import annotations
@@ -43,16 +51,44 @@ class Activation:
             Written once against the namespace ``xp`` (``ffnn.namespace.NUMPY`` or JAX's).
         sigma_prime: ``sigma_prime(Z) -> dA/dZ`` elementwise, NumPy, same shape and dtype
             as Z, evaluated stably from Z.
+            For a non-elementwise σ (softmax) it raises TypeError.
         kinks: points z where σ is not differentiable (derivative there is by convention).
+        elementwise: True if A_kn depends on Z_kn alone (eq 2.2); False for softmax, whose
+            A_kn depends on the whole column Z_:n (eq 2.2').
+        column_jacobian: for a non-elementwise σ, ``column_jacobian(Z) -> J`` of shape
+            (S_l, S_l, N) with ``J[k, k', n]`` = ∂A_kn/∂Z_k'n (eq 2.2'); None otherwise.
     """
 
     name: str
     sigma: Callable[[Any, SimpleNamespace], Any]
     sigma_prime: Callable[[np.ndarray], np.ndarray]
     kinks: tuple[float, ...] = ()
+    elementwise: bool = True
+    column_jacobian: Callable[[np.ndarray], np.ndarray] | None = None
 
     def __call__(self, Z: Any, xp: SimpleNamespace = NUMPY) -> Any:
         return self.sigma(Z, xp)
+
+    def jacobian(self, Z: np.ndarray) -> np.ndarray:
+        """Eqs 2.2, 2.2': the per-column Jacobian J_kk'(n) = ∂A_kn/∂Z_k'n, stable from Z.
+
+        The full derivative is ∂A_kn/∂Z_k'n' = J_kk'(n) δ_nn' (columns never mix). For an
+        elementwise σ, J_kk'(n) = σ'(Z_kn) δ_kk'; for softmax, A_kn (δ_kk' − A_k'n).
+
+        Args:
+            Z: (S_l, N) pre-activations Z^(l), float32 or float64 (NumPy).
+
+        Returns:
+            (S_l, S_l, N) array ``J[k, k', n]``, the dtype of Z; a new array.
+
+        Raises:
+            Nothing of its own.
+        """
+        if self.column_jacobian is not None:
+            return self.column_jacobian(Z)
+        sigma_prime = self.sigma_prime(Z)
+        eye = np.eye(Z.shape[0], dtype=sigma_prime.dtype)
+        return eye[:, :, None] * sigma_prime[:, None, :]  # δ_kk' σ'(Z_kn)
 
 
 def _identity(Z, xp):
@@ -129,6 +165,33 @@ def _gelu_prime(Z):
     return 0.5 * scipy.special.erfc(-Z / _SQRT2) + Z * _INV_SQRT_2PI * np.exp(-0.5 * Z * Z)
 
 
+def _softmax(Z, xp):
+    # A_kn = exp(Z_kn − m_n)/Σ_k' exp(Z_k'n − m_n): m_n = max_k Z_kn keeps exp <= 1, and
+    # one term is exp(0) = 1, so the sum is >= 1. The shift is constant under autodiff.
+    E = xp.exp(Z - xp.stop_gradient(xp.max(Z, axis=0, keepdims=True)))
+    return E / xp.sum(E, axis=0, keepdims=True)
+
+
+def _softmax_prime(Z):
+    raise TypeError(
+        "softmax is not elementwise: ∂A_kn/∂Z_k'n' = J_kk'(n) δ_nn' (eq 2.2'), so there is"
+        " no σ' for eq 2.13's Hadamard product; use Activation.jacobian (eq 2.13')"
+    )
+
+
+def _softmax_jacobian(Z):
+    # J_kk'(n) = A_kn (δ_kk' − A_k'n): −A_kn A_k'n off the diagonal; on it A_kn (1 − A_kn),
+    # with 1 − A_kn = Σ_{k'≠k} A_k'n summed directly (1 − A loses all relative accuracy as a
+    # unit saturates, at z = 40 against 0 it gives 0 where the value is 4e-18).
+    A = _softmax(Z, NUMPY)
+    S = Z.shape[0]
+    eye = np.eye(S, dtype=A.dtype)
+    J = -A[:, None, :] * A[None, :, :]
+    others = (1 - eye) @ A  # Σ_{k'≠k} A_k'n, a sum of non-negative terms
+    J[np.arange(S), np.arange(S), :] = A * others
+    return J
+
+
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
@@ -140,9 +203,16 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("softplus", _softplus, _softplus_prime),
         Activation("elu", _elu, _elu_prime),
         Activation("gelu", _gelu, _gelu_prime),
+        Activation(
+            "softmax",
+            _softmax,
+            _softmax_prime,
+            elementwise=False,
+            column_jacobian=_softmax_jacobian,
+        ),
     )
 }
-"""Registry name → Activation. Every entry is elementwise."""
+"""Registry name → Activation. All are elementwise except ``softmax`` (over each column)."""
 
 
 def get_activation(name: str) -> Activation:

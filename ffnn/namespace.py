@@ -4,6 +4,10 @@ Every activation σ and loss J in `ffnn` is written once against a namespace `xp
 same definition runs on NumPy arrays (reference, vectorized) and on JAX tracers
 (autodiff_oracle, which differentiates it). `erf`/`erfc` live in `scipy.special` and
 `jax.scipy.special` rather than in the array modules, hence this small adapter.
+
+``stop_gradient`` is the identity in NumPy and ``jax.lax.stop_gradient`` under JAX: the
+max subtracted in log-sum-exp (softmax, eq 2.17') is a constant for differentiation, as
+the shift-invariance of softmax makes it mathematically.
 """
 
 from __future__ import annotations
@@ -33,18 +37,39 @@ _ARRAY_FUNCTIONS = (
 )
 
 
-def _make(module: object, special: object) -> SimpleNamespace:
+def _make(module: object, special: object, stop_gradient: object) -> SimpleNamespace:
     functions = {name: getattr(module, name) for name in _ARRAY_FUNCTIONS}
-    return SimpleNamespace(**functions, erf=special.erf, erfc=special.erfc, name=module.__name__)
+    return SimpleNamespace(
+        **functions,
+        erf=special.erf,
+        erfc=special.erfc,
+        stop_gradient=stop_gradient,
+        name=module.__name__,
+    )
 
 
-NUMPY = _make(np, scipy.special)
+def _identity(x: object) -> object:
+    return x
+
+
+NUMPY = _make(np, scipy.special, _identity)
 """NumPy namespace (erf/erfc from scipy.special)."""
 
 
 def jax_namespace() -> SimpleNamespace:
-    """Return the jax.numpy namespace; imports JAX only when called (ffnn never needs it)."""
+    """Return the jax.numpy namespace; imports JAX only when called (ffnn never needs it).
+
+    ``tanh`` and ``expm1`` are ``jax.lax``'s with ``accuracy=HIGHEST``: same forward values,
+    but JAX then differentiates them as 4σ(2z)σ(−2z) and exp(z) instead of (1 − t)(1 + t)
+    and ans + 1, which lose all relative accuracy as a tanh or ELU unit saturates.
+    """
+    from functools import partial
+
     import jax.numpy as jnp
     import jax.scipy.special
+    from jax import lax
 
-    return _make(jnp, jax.scipy.special)
+    xp = _make(jnp, jax.scipy.special, lax.stop_gradient)
+    xp.tanh = partial(lax.tanh, accuracy=lax.AccuracyMode.HIGHEST)
+    xp.expm1 = partial(lax.expm1, accuracy=lax.AccuracyMode.HIGHEST)
+    return xp

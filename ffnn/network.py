@@ -18,14 +18,18 @@ class Network:
         sizes: (S_0, ..., S_L), the widths of layers 0..L; layer 0 is the input. Positive
             integers, at least two of them (L >= 1).
         activations: names of σ_1..σ_L, one per non-input layer (see ``ffnn.ACTIVATIONS``).
-        loss: name of J (see ``ffnn.LOSSES``); default ``"squared_error"``, eq 2.16.
+        loss: name of J (see ``ffnn.LOSSES``); default ``"squared_error"``, eq 2.16, which
+            fits any σ_L. ``"cross_entropy"`` (eq 2.16') needs σ_L = softmax and
+            ``"binary_cross_entropy"`` (eq 2.16'') needs σ_L = sigmoid. Softmax may also be
+            the σ_l of a hidden layer (eqs 2.2', 2.13').
         weight_decay: λ >= 0; adds (λ/2) Σ_l ‖W^(l)‖_F² to J (biases not decayed, not / N).
 
     Raises:
         TypeError: a width that is not an integer (fractional floats and bools included),
             an activation or loss name that is not a str, a non-real weight_decay.
         ValueError: fewer than two sizes, a width < 1, the wrong number of activations,
-            an unknown activation or loss name, a negative or non-finite weight_decay.
+            an unknown activation or loss name, a loss paired with an output activation
+            it does not fit, a negative or non-finite weight_decay.
     """
 
     sizes: tuple[int, ...]
@@ -51,6 +55,13 @@ class Network:
             )
         sigmas = tuple(get_activation(name) for name in activations)
         J = get_loss(self.loss)
+        if J.output_activation not in (None, activations[-1]):
+            raise ValueError(
+                f"loss {J.name!r} needs a {J.output_activation} output layer"
+                f" (σ_{L} = {J.output_activation!r}, eqs {J.equations}); got σ_{L} ="
+                f" {activations[-1]!r}. Use activations (..., {J.output_activation!r}),"
+                " or loss 'squared_error', which fits any output"
+            )
         lam = self.weight_decay
         if isinstance(lam, bool) or not isinstance(lam, numbers.Real):
             raise TypeError(f"weight_decay must be a real number, got {lam!r}")
@@ -95,7 +106,7 @@ def _checked_sizes(sizes: object) -> tuple[int, ...]:
     checked = []
     for l, S in enumerate(sizes):
         if isinstance(S, bool) or not isinstance(S, numbers.Integral):
-            if isinstance(S, numbers.Real) and float(S).is_integer():
+            if not isinstance(S, bool) and isinstance(S, numbers.Real) and float(S).is_integer():
                 S = int(S)
             else:
                 raise TypeError(f"S_{l} = sizes[{l}] must be an integer width, got {S!r}")

@@ -40,7 +40,10 @@ def validate(
             array is not real floating point (integer, bool, complex, object) or the
             arrays mix float32 and float64.
         ValueError: the wrong number of layers, an array with the wrong number of
-            dimensions or the wrong shape, N = 0, X and T with different N, or a NaN/inf.
+            dimensions or the wrong shape, N = 0, X and T with different N, or a NaN/inf;
+            targets outside the loss's domain (``ffnn.targets``: cross-entropy columns
+            that are not probability vectors, binary cross-entropy entries outside [0, 1]),
+            naming T and the offending column or entry.
     """
     if not isinstance(network, Network):
         raise TypeError(f"network must be an ffnn.Network, got {type(network).__name__}")
@@ -74,6 +77,7 @@ def validate(
         if not np.isfinite(a).all():
             bad = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
             raise ValueError(f"{name} contains a non-finite value {a[bad]} at index {bad}")
+    network.J.check_targets(T)
     return layers, X, T
 
 

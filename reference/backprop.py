@@ -7,9 +7,9 @@ from types import ModuleType
 from typing import Any
 
 from ffnn import Layer, Network, Trace
-from reference.backward import hadamard, layer_gradients, output_delta, previous_delta
+from reference.backward import layer_gradients, layer_H, output_delta, previous_delta
 from reference.forms import get_form
-from reference.forward import forward, sigma_prime
+from reference.forward import forward
 from reference.problem import Problem, prepare
 from reference.storage import as_array
 
@@ -18,7 +18,9 @@ def backprop(
     network: Network, params: Sequence[Any], X: Any, T: Any, form: str = "contracted"
 ) -> tuple[tuple[Layer, ...], Trace]:
     """Eqs 1.4, 2.3 (forward), 2.18–2.20 (Δ^(L)), 2.13/2.34 (H), 2.25/2.32 and 2.38 (Δ^(l-1)),
-    2.5, 2.10, 2.26/2.27, 2.35/2.36 (gradients), all by scalar loops over every index.
+    2.5, 2.10, 2.26/2.27, 2.35/2.36 (gradients), all by scalar loops over every index; with
+    the extensions 2.18'–2.21', 2.18''–2.21'' (Δ^(L)), 2.8', 2.8'' (fused H^(L)) and 2.13'
+    (softmax H) of docs/extensions.md.
 
     ``form="literal"`` writes each sum as printed, Kronecker deltas included
     (``reference.literal``); ``form="contracted"`` (default) sums after the deltas
@@ -27,7 +29,7 @@ def backprop(
     With weight decay λ > 0, ∂J/∂W^(l) gains λ W^(l) (an extension, DESIGN §4).
 
     Args:
-        network: the architecture, sizes (S_0, ..., S_L); loss ``"squared_error"``.
+        network: the architecture, sizes (S_0, ..., S_L), σ_1..σ_L, J and λ.
         params: L pairs; ``params[l-1]`` = (W^(l) of shape (S_l, S_{l-1}), b^(l) of shape
             (S_l,)), float32 or float64, like X and T.
         X: (S_0, N) inputs, one column per sample.
@@ -38,12 +40,15 @@ def backprop(
         ``(grads, trace)``: grads a tuple of L ``Layer(W, b)``, ``grads[l-1].W`` of shape
         (S_l, S_{l-1}) = ∂J/∂W^(l) and ``grads[l-1].b`` of shape (S_l,) = ∂J/∂b^(l);
         trace a ``Trace`` with Z, A, Delta, H of shape (S_l, N) for l = 0..L (Z[0] and H[0]
-        None, A[0] = X, Delta[0] = ∂J/∂X). Every array is new and float64.
+        None, A[0] = X, Delta[0] = ∂J/∂X). Every array is new and float64. Delta[L] may
+        hold ±inf where a classification output underflows (eqs 2.21', 2.21''); H^(L) and
+        the gradients come from the fused form (eqs 2.8', 2.8'') and stay finite.
 
     Raises:
         TypeError, ValueError: from ``ffnn.validate``, before any work.
         ValueError: `form` is neither ``"literal"`` nor ``"contracted"``.
-        NotImplementedError: a loss other than ``"squared_error"``.
+        NotImplementedError: a loss or non-elementwise activation the reference does not
+            write out (it writes squared_error, cross_entropy, binary_cross_entropy, softmax).
     """
     problem = prepare(network, params, X, T)
     grads, Z, A, Delta, H = _backward(network, problem, get_form(form), down_to=0)
@@ -64,7 +69,7 @@ def gradients(
     ∂J/∂b^(l) for l = 1..L by scalar loops (the gradients of `backprop`, see there).
 
     Args:
-        network: the architecture, sizes (S_0, ..., S_L); loss ``"squared_error"``.
+        network: the architecture, sizes (S_0, ..., S_L), σ_1..σ_L, J and λ.
         params: L pairs (W^(l) of shape (S_l, S_{l-1}), b^(l) of shape (S_l,)).
         X: (S_0, N) inputs; T: (S_L, N) targets; float32 or float64.
         form: ``"contracted"`` or ``"literal"``.
@@ -76,7 +81,8 @@ def gradients(
     Raises:
         TypeError, ValueError: from ``ffnn.validate``, before any work.
         ValueError: `form` is neither ``"literal"`` nor ``"contracted"``.
-        NotImplementedError: a loss other than ``"squared_error"``.
+        NotImplementedError: a loss or non-elementwise activation the reference does not
+            write out (it writes squared_error, cross_entropy, binary_cross_entropy, softmax).
     """
     problem = prepare(network, params, X, T)
     grads, *_ = _backward(network, problem, get_form(form), down_to=1)
@@ -95,14 +101,11 @@ def _backward(
     Z, A = forward(network, problem.W, problem.b, problem.X)
     Delta: list[Any] = [None] * (L + 1)
     H: list[Any] = [None] * (L + 1)
-    Delta[L] = output_delta(form, A[L], problem.T, range(S[L]))
+    Delta[L] = output_delta(form, network.loss, A[L], problem.T, range(S[L]))
     grads = []
     for l in range(L, 0, -1):
-        sigma_prime_l = sigma_prime(network, l, Z[l])
-        H[l] = hadamard(Delta[l], sigma_prime_l)
-        dW, db = layer_gradients(
-            form, network.weight_decay, problem.W[l - 1], Delta[l], sigma_prime_l, A[l - 1]
-        )
+        H[l] = layer_H(form, network, l, Z[l], A[l], Delta[l], problem.T, range(S[l]))
+        dW, db = layer_gradients(form, network.weight_decay, problem.W[l - 1], H[l], A[l - 1])
         grads.insert(0, Layer(as_array(dW), as_array(db)))
         if l > down_to:
             Delta[l - 1] = previous_delta(form, problem.W[l - 1], H[l], range(S[l - 1]))

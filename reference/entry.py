@@ -7,9 +7,16 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from ffnn import Network
-from reference.backward import hadamard, output_delta, previous_delta, weight_entry
+from reference.backward import (
+    fused_output,
+    layer_H,
+    needs_every_row,
+    output_delta,
+    previous_delta,
+    weight_entry,
+)
 from reference.forms import get_form
-from reference.forward import forward, sigma_prime
+from reference.forward import forward
 from reference.problem import prepare
 
 
@@ -25,11 +32,13 @@ def gradient_entry(
     form: str = "contracted",
 ) -> float:
     """Eqs 2.5/2.10 (l = L), 2.26/2.27 and 2.35/2.36 (l < L) with Δ by eqs 2.18–2.20, 2.32
-    and 2.38: the single entry ∂J/∂W^(l)_ij or ∂J/∂b^(l)_i.
+    and 2.38 (and 2.8', 2.8'', 2.13', 2.18'–2.21''): the single entry ∂J/∂W^(l)_ij or ∂J/∂b^(l)_i.
 
     Does only the work the entry needs: the forward pass (eqs 1.4, 2.3), then Δ^(m), H^(m)
-    in full for the layers m above `layer` and only row i of Δ^(l) at `layer` itself (the
-    other rows meet only δ_ik = 0); no other gradient entry and no Δ below `layer`. With
+    in full for the layers m above `layer` and only row i of H^(l) at `layer` itself (the
+    other rows meet only δ_ik = 0) — from row i of Δ^(l) for an elementwise σ_l, every row
+    for softmax (eq 2.13'), none for a fused output (eqs 2.8', 2.8''); no other gradient
+    entry and no Δ below `layer`. With
     weight decay λ > 0 a weight entry gains λ W^(l)_ij (an extension, DESIGN §4). The value
     is the one `gradients` gives for the same form, bit for bit.
 
@@ -38,7 +47,7 @@ def gradient_entry(
     (O(S_L N²) for l = L): on N in the thousands, spot-check with a subset of samples.
 
     Args:
-        network: the architecture, sizes (S_0, ..., S_L); loss ``"squared_error"``.
+        network: the architecture, sizes (S_0, ..., S_L), σ_1..σ_L, J and λ.
         params: L pairs (W^(l) of shape (S_l, S_{l-1}), b^(l) of shape (S_l,)).
         X: (S_0, N) inputs; T: (S_L, N) targets; float32 or float64.
         layer: l, 1 <= l <= L.
@@ -54,26 +63,28 @@ def gradient_entry(
         ValueError: `form` unknown; `layer` outside 1..L; `name` not "W" or "b"; `index`
             of the wrong length or outside its range (each message names the allowed range).
         TypeError: `layer` or an entry of `index` is not an integer, `index` not a tuple.
-        NotImplementedError: a loss other than ``"squared_error"``.
+        NotImplementedError: a loss or non-elementwise activation the reference does not
+            write out.
     """
     problem = prepare(network, params, X, T)
     sums = get_form(form)
     l, i, j = _checked_entry(network, layer, name, index)
     L, S = network.L, network.sizes
     Z, A = forward(network, problem.W, problem.b, problem.X)
+    T = problem.T
 
     def rows(m: int) -> Sequence[int]:  # the rows of Δ^(m) this entry needs
-        return (i,) if m == l else range(S[m])
+        return (i,) if m == l and not needs_every_row(network, l) else range(S[m])
 
-    Delta = output_delta(sums, A[L], problem.T, rows(L))
+    Delta = None if fused_output(network, L) else output_delta(sums, network.loss, A[L], T, rows(L))
     for m in range(L, l, -1):
-        H = hadamard(Delta, sigma_prime(network, m, Z[m]))
+        H = layer_H(sums, network, m, Z[m], A[m], Delta, T, range(S[m]))
         Delta = previous_delta(sums, problem.W[m - 1], H, rows(m - 1))
-    sigma_prime_l = sigma_prime(network, l, Z[l])
+    H = layer_H(sums, network, l, Z[l], A[l], Delta, T, (i,))
     if name == "W":
         W_l = problem.W[l - 1]
-        return weight_entry(sums, network.weight_decay, W_l, Delta, sigma_prime_l, A[l - 1], i, j)
-    return sums.dJ_db(Delta, sigma_prime_l, i)
+        return weight_entry(sums, network.weight_decay, W_l, H, A[l - 1], i, j)
+    return sums.dJ_db(H, i)
 
 
 def _checked_entry(

@@ -8,8 +8,11 @@ from typing import Any, NamedTuple
 from ffnn import Network, validate
 from reference.storage import Rows, as_rows
 
-LOSSES = ("squared_error",)
-"""Losses whose sums the reference writes out (eqs 2.16–2.21)."""
+LOSSES = ("squared_error", "cross_entropy", "binary_cross_entropy")
+"""Losses whose sums the reference writes out (eqs 2.16–2.21, 2.16'–2.21', 2.16''–2.21'')."""
+
+NON_ELEMENTWISE = ("softmax",)
+"""Non-elementwise activations whose derivative the reference writes out (eq 2.2')."""
 
 
 class Problem(NamedTuple):
@@ -37,7 +40,8 @@ def prepare(network: Network, params: Sequence[Any], X: Any, T: Any) -> Problem:
 
     Raises:
         TypeError, ValueError: from ``ffnn.validate`` (bad network, shapes, dtypes, values).
-        NotImplementedError: `network.loss` is not one the reference writes out.
+        NotImplementedError: `network.loss` is not one the reference writes out, or a
+            non-elementwise σ_l other than softmax.
     """
     params, X, T = validate(network, params, X, T)
     if network.loss not in LOSSES:
@@ -45,6 +49,13 @@ def prepare(network: Network, params: Sequence[Any], X: Any, T: Any) -> Problem:
             f"the reference writes out the sums of {', '.join(LOSSES)} only,"
             f" not loss {network.loss!r}"
         )
+    for l in range(1, network.L + 1):
+        sigma = network.sigma(l)
+        if not sigma.elementwise and sigma.name not in NON_ELEMENTWISE:
+            raise NotImplementedError(
+                f"the reference writes out eq 2.2' for {', '.join(NON_ELEMENTWISE)} only,"
+                f" not the non-elementwise σ_{l} = {sigma.name!r}"
+            )
     return Problem(
         W=tuple(as_rows(W) for W, _ in params),
         b=tuple(as_rows(b) for _, b in params),

@@ -197,12 +197,20 @@ def test_gradient_entry_index_not_a_tuple_of_integers_raises_type_error(index):
 @pytest.fixture
 def unsupported_loss_network(monkeypatch):
     """A network whose loss ffnn knows but the reference does not write out."""
-    other = Loss("other_loss", lambda A, T, xp: xp.sum(A - T), lambda A, T: np.ones_like(A), "-")
+    other = Loss(
+        "other_loss",
+        lambda Z, A, T, xp: xp.sum(A - T),
+        lambda A, T, xp: xp.sum(A - T),
+        lambda A, T: np.ones_like(A),
+        "-",
+    )
     monkeypatch.setitem(ffnn_losses.LOSSES, "other_loss", other)
     return Network((3, 2, 2), ("tanh", "relu"), loss="other_loss")
 
 
 @pytest.mark.parametrize("name", ["loss", "gradients", "backprop"])
 def test_loss_the_reference_does_not_write_out_raises(unsupported_loss_network, name):
-    with pytest.raises(NotImplementedError, match=r"squared_error only, not loss 'other_loss'"):
+    with pytest.raises(
+        NotImplementedError, match=r"binary_cross_entropy only, not loss 'other_loss'"
+    ):
         getattr(reference, name)(unsupported_loss_network, *make_problem())

@@ -11,7 +11,7 @@ from vectorized.forward import forward, total_loss
 
 
 def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
-    """Eqs 1.4, 2.16: J(T, A^(L)) (+ (λ/2) Σ_l ‖W^(l)‖_F²) after a forward pass.
+    """Eqs 1.4, 2.16 (2.17', 2.17'' from Z^(L)): J (+ (λ/2) Σ_l ‖W^(l)‖_F²) after a forward pass.
 
     Args:
         network: the architecture, sizes (S_0, ..., S_L).
@@ -26,12 +26,12 @@ def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
         TypeError, ValueError: from ``ffnn.validate``, before any work.
     """
     params, X, T = validate(network, params, X, T)
-    _, A = forward(network, params, X)
-    return float(total_loss(network, params, A[-1], T))
+    Z, A = forward(network, params, X)
+    return float(total_loss(network, params, Z[-1], A[-1], T))
 
 
 def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[Layer, ...]:
-    """Eqs 2.7, 2.11, 2.13–2.15, 2.21, 2.32–2.34, 2.37: ∂J/∂W^(l) and ∂J/∂b^(l), l = 1..L.
+    """Eqs 2.7, 2.11, 2.13–2.15, 2.21, 2.32–2.34, 2.37, 2.8', 2.8'', 2.13'': ∂J/∂W^(l), ∂J/∂b^(l).
 
     Skips the product Δ^(0) = (W^(1))^t H^(1), which only ``backprop``'s trace needs.
 
@@ -69,6 +69,8 @@ def backprop(
         ``(grads, trace)``: grads as from ``gradients``; ``trace`` an ``ffnn.Trace`` whose
         fields Z, A, Delta, H are tuples of length L+1 of (S_l, N) arrays: ``Z[0]`` and
         ``H[0]`` None, ``A[0]`` = X, ``Delta[0]`` = ∂J/∂X = (W^(1))^t H^(1). Input dtype.
+        ``Delta[L]`` may be ±inf where a classification output underflows (eqs 2.21',
+        2.21''); H, the other Δ and the gradients stay finite (eqs 2.8', 2.8'').
 
     Raises:
         TypeError, ValueError: from ``ffnn.validate``, before any work.

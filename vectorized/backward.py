@@ -1,4 +1,5 @@
-"""Backward pass in matrix form: eqs 2.7, 2.11, 2.13–2.15, 2.21, 2.32–2.34, 2.37."""
+"""Backward pass in matrix form: eqs 2.7, 2.11, 2.13–2.15, 2.21, 2.32–2.34, 2.37, and the
+extensions 2.8', 2.8'' (fused classification outputs) and 2.13'' (softmax)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ffnn import Layer, Network
+from vectorized.jacobians import CLOSED_FORMS
 
 
 def backward(
@@ -21,8 +23,11 @@ def backward(
     """Eqs 2.21, 2.13/2.34, 2.14/2.33, 2.15/2.37, 2.32: ∂J/∂W^(l), ∂J/∂b^(l) from layer L down to 1.
 
     Per layer l = L..1, with Δ^(L) = ∂J/∂A^(L) from ``network.J.Delta`` (eq 2.21 for
-    squared error):
-        H^(l) = Δ^(l) ⊙ σ'_l(Z^(l))                 (eqs 2.13, 2.34)
+    squared error, 2.21', 2.21'' for the classification losses):
+        H^(l) = Δ^(l) ⊙ σ'_l(Z^(l))                 (eqs 2.13, 2.34; elementwise σ_l)
+        H^(l) = A ⊙ (Δ − J_S J_Sᵗ (A ⊙ Δ))          (eq 2.13''; softmax σ_l)
+        H^(L) = network.J.H(Z^(L), A^(L), T)       (eqs 2.8', 2.8''; fused output, finite
+                                                    even where Δ^(L) is ±inf)
         ∂J/∂W^(l) = H^(l) (A^(l-1))^t [+ λ W^(l)]   (eqs 2.7, 2.14, 2.33)
         ∂J/∂b^(l) = H^(l) J_N, the row sums of H^(l) (eqs 2.11, 2.15, 2.37)
         Δ^(l-1) = (W^(l))^t H^(l)                   (eq 2.32, the recursion for every l)
@@ -40,10 +45,13 @@ def backward(
     Returns:
         ``(grads, Delta, H)``: grads, L Layers shaped like params; Delta and H, tuples of
         length L+1 with ``Delta[l]``, ``H[l]`` of shape (S_l, N); ``H[0]`` is None. All in
-        the dtype of the inputs.
+        the dtype of the inputs. ``Delta[L]`` may hold ±inf where a classification output
+        has underflowed (eqs 2.21', 2.21''); everything else is finite.
 
     Raises:
-        Nothing beyond NumPy's own errors; validation is the caller's.
+        NotImplementedError: a non-elementwise σ_l without a closed form in
+            ``vectorized.jacobians``.
+        Nothing else beyond NumPy's own errors; validation is the caller's.
     """
     L, lam = network.L, network.weight_decay
     Delta: list[np.ndarray | None] = [None] * (L + 1)
@@ -52,7 +60,7 @@ def backward(
     Delta[L] = network.J.Delta(A[L], T)  # eq 2.21: (A^(L) − T)/N for squared error
     for l in range(L, 0, -1):
         W = params[l - 1].W
-        H[l] = Delta[l] * network.sigma(l).sigma_prime(Z[l])  # eqs 2.13, 2.34
+        H[l] = _H(network, l, Z[l], A[l], Delta[l], T)
         dW = H[l] @ A[l - 1].T  # eqs 2.7, 2.14, 2.33
         if lam:
             dW += lam * W  # weight decay: ∂/∂W of (λ/2)‖W‖_F²
@@ -62,3 +70,17 @@ def backward(
         if l > 1 or input_delta:
             Delta[l - 1] = W.T @ H[l]  # eq 2.32; the delta of eq 2.25 collapses the sum over n'
     return tuple(reversed(grads)), tuple(Delta), tuple(H)
+
+
+def _H(
+    network: Network, l: int, Z: np.ndarray, A: np.ndarray, Delta: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """H^(l) = ∂J/∂Z^(l), (S_l, N): eq 2.8'/2.8'' (fused output), 2.13/2.34 or 2.13''."""
+    if l == network.L and network.J.H is not None:
+        return network.J.H(Z, A, T)  # eqs 2.8', 2.8'': (A − T)/N, never through Δ^(L)
+    sigma = network.sigma(l)
+    if sigma.elementwise:
+        return Delta * sigma.sigma_prime(Z)  # eqs 2.13, 2.34
+    if sigma.name not in CLOSED_FORMS:
+        raise NotImplementedError(f"no closed form of eq 2.13' for activation {sigma.name!r}")
+    return CLOSED_FORMS[sigma.name](A, Delta)  # eq 2.13''

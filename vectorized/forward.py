@@ -1,4 +1,4 @@
-"""Forward pass in matrix form (eqs 1.3, 1.4) and the error function J (eq 2.16)."""
+"""Forward pass in matrix form (eqs 1.3, 1.4) and the error function J (eqs 2.16, 2.17', 2.17'')."""
 
 from __future__ import annotations
 
@@ -38,13 +38,17 @@ def forward(
 
 
 def total_loss(
-    network: Network, params: Sequence[Layer], A_L: np.ndarray, T: np.ndarray
+    network: Network, params: Sequence[Layer], Z_L: np.ndarray, A_L: np.ndarray, T: np.ndarray
 ) -> np.floating:
     """Eq 2.16 (or the network's J) plus weight decay: J(T, A^(L)) + (λ/2) Σ_l ‖W^(l)‖_F².
+
+    Cross-entropy and binary cross-entropy are computed from the logits Z^(L)
+    (eqs 2.17', 2.17''), finite even where A^(L) has underflowed.
 
     Args:
         network: the architecture; ``network.J`` and λ = ``network.weight_decay``.
         params: L validated Layers (only the weights W^(l) enter the decay term).
+        Z_L: (S_L, N) output pre-activations Z^(L).
         A_L: (S_L, N) output activations A^(L).
         T: (S_L, N) targets, same dtype as A_L.
 
@@ -54,7 +58,7 @@ def total_loss(
     Raises:
         Nothing beyond NumPy's own errors; validation is the caller's.
     """
-    J = network.J.J(A_L, T, NUMPY)
+    J = network.J.J(Z_L, A_L, T, NUMPY)
     if network.weight_decay:
         J = J + weight_decay_term([W for W, _ in params], network.weight_decay, NUMPY)
     return J
