@@ -1,0 +1,508 @@
+"""`crosscheck verify`: every implementation's ∂J/∂W^(l), ∂J/∂b^(l) and J on real data.
+
+The computation behind the CLI, usable from Python::
+
+    plan = make_plan(load_dataset("digits"), samples=64, seed=0)
+    result = verify(plan)
+    result.agree, result.to_dict()
+
+Three kinds of check, each a ``crosscheck.compare.Comparison`` (rows J, then layers L..1):
+
+1. all N samples: the contracted reference (eqs 2.5, 2.10, 2.27, 2.36) is the baseline;
+   vectorized and autodiff are compared with it.
+2. a seeded subsample of n <= `samples` columns: the literal reference (eqs 2.1–2.4,
+   2.22–2.26 with their Kronecker deltas) is the baseline, and every other implementation
+   is run again on the same n columns — J's 1/N (eq 2.16) depends on N, so like is
+   compared with like.
+3. single entries: one W and one b entry per layer (seeded), each computed on its own by
+   ``reference.gradient_entry`` (contracted form), compared with the entries of every full
+   gradient. On all N samples when the estimated cost fits `ENTRY_BUDGET` scalar products,
+   otherwise on the subsample (the plan says which, and why).
+
+Seam for tests: ``default_lineup()`` returns the implementations; monkeypatch it (or pass
+``lineup=`` to ``verify``) to inject a broken one. An implementation that raises, returns
+the wrong shapes or non-finite values is a finding (the check fails), never a crash.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from crosscheck.compare import Comparison, compare_gradients
+from crosscheck.datasets import Dataset, default_sizes
+from ffnn import Layer, Network, init_params, validate
+
+GradientsFn = Callable[[Network, Sequence[Layer], np.ndarray, np.ndarray], Sequence[Layer]]
+LossFn = Callable[[Network, Sequence[Layer], np.ndarray, np.ndarray], float]
+EntryFn = Callable[..., float]
+Progress = Callable[[str], None]
+
+ENTRY_SOURCE = "reference.gradient_entry (contracted)"
+"""The expected side's name in the single-entry checks."""
+
+
+ENTRY_BUDGET = 25_000_000
+"""Most scalar products the single-entry spot checks may cost on all N samples.
+
+Each entry recomputes the forward pass and the backward pass down to its layer (see
+`entry_cost`). The contracted reference runs at ~1.2e7 products/s in pure Python, so the
+budget is about two seconds: digits (64-32-10, N = 1797) needs 1.85e7 and fits; larger
+problems check their entries on the subsample instead.
+"""
+
+
+OUTPUT_FOR_LOSS = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
+"""The default output activation σ_L of losses that need one (ffnn checks the pairing)."""
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """One implementation of the DESIGN §3 contract.
+
+    Attributes:
+        name: shown in reports, e.g. ``"vectorized"``.
+        gradients: ``(network, params, X, T) -> grads``; X (S_0, N), T (S_L, N); grads L
+            Layers, ``grads[l-1].W`` (S_l, S_{l-1}), ``grads[l-1].b`` (S_l,).
+        loss: ``(network, params, X, T) -> J``, a float.
+    """
+
+    name: str
+    gradients: GradientsFn
+    loss: LossFn
+
+
+@dataclass(frozen=True)
+class Lineup:
+    """Who is compared with whom.
+
+    Attributes:
+        literal: the baseline on the subsample (slow: the reference's literal form).
+        contracted: the baseline on all N samples (the reference's contracted form).
+        others: compared with both baselines (vectorized, autodiff).
+        entry: ``(network, params, X, T, *, layer, name, index, form) -> float``, one
+            entry ∂J/∂W^(l)_ij or ∂J/∂b^(l)_i computed on its own.
+    """
+
+    literal: Implementation
+    contracted: Implementation
+    others: tuple[Implementation, ...]
+    entry: EntryFn
+
+
+def default_lineup() -> Lineup:
+    """The three implementations (reference in both forms, vectorized, autodiff).
+
+    Imported here, not at module level, so the CLI's ``--help`` never waits for JAX.
+    """
+    import autodiff_oracle
+    import reference
+    import vectorized
+
+    return Lineup(
+        literal=Implementation(
+            "reference (literal)", partial(reference.gradients, form="literal"), reference.loss
+        ),
+        contracted=Implementation(
+            "reference (contracted)",
+            partial(reference.gradients, form="contracted"),
+            reference.loss,
+        ),
+        others=(
+            Implementation("vectorized", vectorized.gradients, vectorized.loss),
+            Implementation("autodiff", autodiff_oracle.gradients, autodiff_oracle.loss),
+        ),
+        entry=partial(reference.gradient_entry, form="contracted"),
+    )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One spot-checked gradient entry: ∂J/∂W^(layer)_index or ∂J/∂b^(layer)_index."""
+
+    layer: int
+    name: str
+    index: tuple[int, ...]
+
+    @property
+    def label(self) -> str:
+        """e.g. ``"∂J/∂W^(2)[3, 17]"``."""
+        return f"∂J/∂{self.name}^({self.layer})[{', '.join(map(str, self.index))}]"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated verification problem and what will be sampled.
+
+    Attributes:
+        dataset: name of the data (``"digits"``, or an npz file name).
+        description: where the data came from.
+        network: the architecture, sizes (S_0, ..., S_L).
+        params: L Layers, ``params[l-1].W`` (S_l, S_{l-1}), ``params[l-1].b`` (S_l,),
+            seeded (``ffnn.init_params``), read-only.
+        X: (S_0, N) inputs; T: (S_L, N) targets; read-only, in ``dtype``.
+        seed: seeds the parameters, the subsample and the entries.
+        subsample: (n,) sorted column indices of the subsample, n = min(samples, N).
+        entries: one W and one b entry per layer, l = L..1.
+        entries_on_all: True if the entries are checked on all N samples, False if on
+            the subsample.
+        entry_cost: estimated scalar products of the entries on all N samples.
+    """
+
+    dataset: str
+    description: str
+    network: Network
+    params: tuple[Layer, ...]
+    X: np.ndarray
+    T: np.ndarray
+    seed: int
+    subsample: np.ndarray
+    entries: tuple[Entry, ...]
+    entries_on_all: bool
+    entry_cost: int
+
+    @property
+    def N(self) -> int:
+        """Number of samples."""
+        return self.X.shape[1]
+
+    @property
+    def dtype(self) -> np.dtype:
+        """float64 or float32."""
+        return self.X.dtype
+
+
+def make_plan(
+    dataset: Dataset,
+    *,
+    sizes: Sequence[int] | None = None,
+    activations: Sequence[str] | None = None,
+    loss: str = "squared_error",
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    samples: int = 64,
+    dtype: str | np.dtype = "float64",
+) -> Plan:
+    """Build and validate the problem, choose the subsample and the entries; no gradients yet.
+
+    Args:
+        dataset: X (S_0, N), T (S_L, N) and the σ_L that suits T.
+        sizes: (S_0, ..., S_L); default (S_0, 32, S_L). S_0 and S_L must fit the data.
+        activations: σ_1..σ_L; default tanh for hidden layers, and last the σ_L the loss
+            needs (`OUTPUT_FOR_LOSS`) or else the dataset's.
+        loss: J's name (``ffnn.LOSSES``). weight_decay: λ >= 0.
+        seed: seeds parameters (``ffnn.init_params``), subsample and entries.
+        samples: subsample size for the literal reference, >= 1 (capped at N).
+        dtype: ``"float64"`` or ``"float32"``, for X, T and the parameters.
+
+    Returns:
+        The Plan.
+
+    Raises:
+        ValueError: sizes that do not fit the data, samples < 1, an unknown activation or
+            loss (ffnn's message), any error ``ffnn.Network`` or ``ffnn.validate`` raises.
+        TypeError: a dtype other than float64/float32, and ffnn's type errors.
+    """
+    sizes = tuple(default_sizes(dataset) if sizes is None else sizes)
+    if activations is None:
+        output = OUTPUT_FOR_LOSS.get(loss, dataset.output_activation)
+        activations = ("tanh",) * (len(sizes) - 2) + (output,)
+    network = Network(sizes, tuple(activations), loss, weight_decay)
+    S_0, S_L = dataset.X.shape[0], dataset.T.shape[0]
+    if (network.sizes[0], network.sizes[-1]) != (S_0, S_L):
+        raise ValueError(
+            f"sizes {network.sizes} do not fit {dataset.name}: it has S_0 = {S_0} features"
+            f" and S_L = {S_L} targets, so sizes must read {S_0},...,{S_L}"
+        )
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise ValueError(f"samples must be an integer >= 1, got {samples!r}")
+    params = init_params(network, seed=seed, dtype=dtype)
+    params, X, T = validate(network, params, _cast(dataset.X, dtype), _cast(dataset.T, dtype))
+    for W, b in params:
+        W.flags.writeable = b.flags.writeable = False
+    sample_rng, entry_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)
+    )
+    N = X.shape[1]
+    subsample = np.sort(sample_rng.choice(N, size=min(samples, N), replace=False))
+    entries = _choose_entries(network, entry_rng)
+    cost = entry_cost(network, N)
+    return Plan(
+        dataset=dataset.name,
+        description=dataset.description,
+        network=network,
+        params=params,
+        X=X,
+        T=T,
+        seed=seed,
+        subsample=subsample,
+        entries=entries,
+        entries_on_all=cost <= ENTRY_BUDGET,
+        entry_cost=cost,
+    )
+
+
+def entry_cost(network: Network, N: int) -> int:
+    """Estimated scalar products of `_choose_entries`' 2L entries, each computed on its own.
+
+    An entry of layer l needs the forward pass (Σ_k S_k S_{k-1} N products, eq 1.4), the
+    backward steps Δ^(k-1) = (W^(k))ᵗ H^(k) for k = L..l+1 (S_k S_{k-1} N each, eq 2.32)
+    and its own sum over n (S_{l-1} N at most).
+    """
+    S, L = network.sizes, network.L
+    forward = sum(S[k] * S[k - 1] * N for k in range(1, L + 1))
+    total = 0
+    for l in range(1, L + 1):
+        backward = sum(S[k] * S[k - 1] * N for k in range(l + 1, L + 1))
+        total += 2 * (forward + backward + S[l - 1] * N)
+    return total
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison of an implementation with a baseline.
+
+    Attributes:
+        on: ``"all"`` (N samples), ``"subsample"`` or ``"entries"``.
+        expected: the baseline's name; actual: the compared implementation's name.
+        comparison: the report, or None when one side raised or returned something that
+            cannot be compared (then `error` says what).
+        error: None, or one line naming the side and the exception.
+    """
+
+    on: str
+    expected: str
+    actual: str
+    comparison: Comparison | None
+    error: str | None = None
+
+    @property
+    def agree(self) -> bool:
+        """True if compared and every row passed."""
+        return self.comparison is not None and self.comparison.agree
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: on, expected, actual, agree, error, and the comparison's rows."""
+        rows = {} if self.comparison is None else self.comparison.to_dict()
+        return {
+            "on": self.on,
+            "expected": self.expected,
+            "actual": self.actual,
+            "agree": self.agree,
+            "error": self.error,
+            "first_mismatch": rows.get("first_mismatch"),
+            "tolerance": rows.get("tolerance"),
+            "rows": rows.get("rows", []),
+        }
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of `verify`.
+
+    Attributes:
+        plan: what was verified.
+        checks: every comparison, in the order all, subsample, entries.
+        timings: wall seconds: ``implementations`` {name: {"all": s, "subsample": s}},
+            ``entries``, ``import`` (loading the implementations, JAX included), ``total``.
+    """
+
+    plan: Plan
+    checks: tuple[Check, ...]
+    timings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def agree(self) -> bool:
+        """True exactly when every check agrees."""
+        return all(check.agree for check in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (``json.dumps(allow_nan=False)`` works): results, with timings apart."""
+        plan, network = self.plan, self.plan.network
+        return {
+            "agree": self.agree,
+            "dataset": plan.dataset,
+            "description": plan.description,
+            "N": plan.N,
+            "sizes": list(network.sizes),
+            "activations": list(network.activations),
+            "loss": network.loss,
+            "weight_decay": network.weight_decay,
+            "dtype": str(plan.dtype),
+            "seed": plan.seed,
+            "subsample": {"n": len(plan.subsample), "indices": plan.subsample.tolist()},
+            "entries": {
+                "on": "all" if plan.entries_on_all else "subsample",
+                "estimated_cost_all": plan.entry_cost,
+                "budget": ENTRY_BUDGET,
+                "chosen": [
+                    {"layer": e.layer, "name": e.name, "index": list(e.index), "label": e.label}
+                    for e in plan.entries
+                ],
+            },
+            "checks": [check.to_dict() for check in self.checks],
+            "timings": self.timings,
+        }
+
+
+def verify(
+    plan: Plan, *, lineup: Lineup | None = None, progress: Progress | None = None
+) -> Verification:
+    """Run every implementation on the plan's data and compare (module docstring, 1–3).
+
+    Args:
+        plan: from `make_plan`.
+        lineup: the implementations; default ``default_lineup()``.
+        progress: called with a one-line description before each step (e.g. to update a
+            spinner); None for silence.
+
+    Returns:
+        The Verification; ``.agree`` is True exactly when every check agrees.
+
+    Raises:
+        Nothing from the implementations: what they raise is recorded in a failing Check.
+    """
+    say = progress or (lambda message: None)
+    start = time.perf_counter()
+    say("loading the implementations (JAX included)")
+    if lineup is None:
+        lineup = default_lineup()
+    loaded = time.perf_counter()
+    data = {
+        "all": (plan.X, plan.T),
+        "subsample": (_frozen(plan.X[:, plan.subsample]), _frozen(plan.T[:, plan.subsample])),
+    }
+    full = (lineup.contracted, *lineup.others)
+    runs, timings = _run_each(plan, data, {"all": full, "subsample": (lineup.literal, *full)}, say)
+    checks = [
+        _compare(on, baseline.name, impl.name, runs[on])
+        for on, baseline, impls in (
+            ("all", lineup.contracted, lineup.others),
+            ("subsample", lineup.literal, full),
+        )
+        for impl in impls
+    ]
+    on = "all" if plan.entries_on_all else "subsample"
+    say(f"{len(plan.entries)} single entries on {data[on][0].shape[1]} samples")
+    t = time.perf_counter()
+    entries = _entries(lineup.entry, plan, *data[on])
+    entry_time = time.perf_counter() - t
+    checks += [_compare_entries(plan, entries, impl.name, runs[on][impl.name]) for impl in full]
+    timings_out = {
+        "implementations": timings,
+        "entries": entry_time,
+        "import": loaded - start,
+        "total": time.perf_counter() - start,
+    }
+    return Verification(plan, tuple(checks), timings_out)
+
+
+def _run_each(
+    plan: Plan,
+    data: dict[str, tuple[np.ndarray, np.ndarray]],
+    impls: dict[str, Sequence[Implementation]],
+    say: Progress,
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, float]]]:
+    """Run `impls[on]` on `data[on]`: ({on: {name: (grads, J) or exception}}, seconds)."""
+    runs: dict[str, dict[str, Any]] = {}
+    timings: dict[str, dict[str, float]] = {}
+    for on, (X, T) in data.items():
+        for impl in impls[on]:
+            say(f"{impl.name} on {'all ' if on == 'all' else ''}{X.shape[1]} samples")
+            t = time.perf_counter()
+            runs.setdefault(on, {})[impl.name] = _run(impl, plan, X, T)
+            timings.setdefault(impl.name, {})[on] = time.perf_counter() - t
+    return runs, timings
+
+
+def _run(impl: Implementation, plan: Plan, X: np.ndarray, T: np.ndarray) -> Any:
+    """(grads, J), or the exception the implementation raised (a finding, not a crash)."""
+    try:
+        return impl.gradients(plan.network, plan.params, X, T), impl.loss(
+            plan.network, plan.params, X, T
+        )
+    except Exception as error:  # any failure of the code under test is a finding
+        return error
+
+
+def _compare(on: str, expected: str, actual: str, runs: dict[str, Any]) -> Check:
+    for name in (expected, actual):
+        if isinstance(runs[name], Exception):
+            return Check(on, expected, actual, None, f"{name} raised {_one_line(runs[name])}")
+    (e_grads, e_J), (a_grads, a_J) = runs[expected], runs[actual]
+    try:
+        comparison = compare_gradients(
+            e_grads, a_grads, expected_loss=e_J, actual_loss=a_J, names=(expected, actual)
+        )
+    except (TypeError, ValueError) as error:
+        return Check(on, expected, actual, None, f"cannot compare: {_one_line(error)}")
+    return Check(on, expected, actual, comparison)
+
+
+def _entries(entry: EntryFn, plan: Plan, X: np.ndarray, T: np.ndarray) -> Any:
+    """{(layer, name): value} from ``entry``, or the exception it raised."""
+    try:
+        return {
+            (e.layer, e.name): entry(
+                plan.network, plan.params, X, T, layer=e.layer, name=e.name, index=e.index
+            )
+            for e in plan.entries
+        }
+    except Exception as error:  # any failure of the code under test is a finding
+        return error
+
+
+def _compare_entries(plan: Plan, entries: Any, actual: str, run: Any) -> Check:
+    """Compare single entries as 1-entry "gradients": W^(l) as (1, 1), b^(l) as (1,)."""
+    on = "entries"
+    for name, result in ((ENTRY_SOURCE, entries), (actual, run)):
+        if isinstance(result, Exception):
+            return Check(on, ENTRY_SOURCE, actual, None, f"{name} raised {_one_line(result)}")
+    grads = run[0]
+    expected, picked = [], []
+    try:
+        for l in range(1, plan.network.L + 1):
+            expected.append(Layer(np.array([[entries[(l, "W")]]]), np.array([entries[(l, "b")]])))
+            W_index, b_index = (e.index for e in plan.entries if e.layer == l)
+            picked.append(
+                Layer(
+                    np.array([[np.asarray(grads[l - 1].W)[W_index]]]),
+                    np.array([np.asarray(grads[l - 1].b)[b_index]]),
+                )
+            )
+        comparison = compare_gradients(expected, picked, names=(ENTRY_SOURCE, actual))
+    except (TypeError, ValueError, IndexError) as error:
+        return Check(on, ENTRY_SOURCE, actual, None, f"cannot compare: {_one_line(error)}")
+    return Check(on, ENTRY_SOURCE, actual, comparison)
+
+
+def _choose_entries(network: Network, rng: np.random.Generator) -> tuple[Entry, ...]:
+    entries = []
+    for l in range(network.L, 0, -1):
+        (rows, cols), _ = network.param_shapes()[l - 1]
+        entries.append(Entry(l, "W", (int(rng.integers(rows)), int(rng.integers(cols)))))
+        entries.append(Entry(l, "b", (int(rng.integers(rows)),)))
+    return tuple(entries)
+
+
+def _cast(array: np.ndarray, dtype: str | np.dtype) -> np.ndarray:
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float64 or float32, got {dtype}")
+    return _frozen(array.astype(dtype))
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array)
+    array.flags.writeable = False
+    return array
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

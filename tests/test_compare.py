@@ -1,0 +1,388 @@
+"""Tests of crosscheck.compare: tolerances, per-array reports, failure text, validation."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from crosscheck.compare import (
+    DEFAULT_TOLERANCES,
+    ArrayReport,
+    Comparison,
+    Tolerance,
+    assert_gradients_close,
+    compare_gradients,
+    default_tolerance,
+)
+from ffnn import Layer
+
+TOL64 = DEFAULT_TOLERANCES[np.dtype(np.float64)]
+
+
+def _grads(*shapes: tuple[int, int], start: float = 1.0, dtype=np.float64) -> tuple[Layer, ...]:
+    """Layers l = 1..L with W^(l) of the given shape filled with start, start+1, ..."""
+    layers, value = [], start
+    for rows, cols in shapes:
+        W = (value + np.arange(rows * cols, dtype=np.float64)).reshape(rows, cols)
+        b = value + np.arange(rows, dtype=np.float64)
+        layers.append(Layer(W.astype(dtype), b.astype(dtype)))
+        value += rows * cols
+    return tuple(layers)
+
+
+def _with(grads: tuple[Layer, ...], l: int, quantity: str, index, value: float):
+    """A copy of grads with entry `index` of ∂J/∂{quantity}^(l) set to value."""
+    layers = [Layer(W.copy(), b.copy()) for W, b in grads]
+    getattr(layers[l - 1], quantity)[index] = value
+    return tuple(layers)
+
+
+EXPECTED = _grads((3, 2), (2, 3))  # L = 2: W^(1) (3, 2), W^(2) (2, 3)
+
+
+# --- the tolerance table ------------------------------------------------------------------
+
+
+def test_default_tolerances_hold_exactly_float64_and_float32() -> None:
+    assert set(DEFAULT_TOLERANCES) == {np.dtype(np.float64), np.dtype(np.float32)}
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value"), [(np.float64, 2.0**-30), (np.float32, 2.0**-10)], ids=["f64", "f32"]
+)
+def test_default_tolerance_values(dtype, value: float) -> None:
+    assert default_tolerance(dtype) == Tolerance(rtol=value, atol=value, scale_atol=True)
+
+
+def test_default_tolerance_float64_far_above_unit_roundoff_far_below_bugs() -> None:
+    u = np.finfo(np.float64).eps / 2
+    assert 1e6 * u < TOL64.rtol < 1e-8
+
+
+def test_default_tolerance_unknown_dtype_names_it() -> None:
+    with pytest.raises(ValueError, match="float16"):
+        default_tolerance(np.float16)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_comparison_uses_table_of_less_precise_side(dtype) -> None:
+    actual = _grads((3, 2), (2, 3), dtype=dtype)
+    comparison = compare_gradients(_grads((3, 2), (2, 3), dtype=np.float32), actual)
+    assert comparison.tolerance == DEFAULT_TOLERANCES[np.dtype(np.float32)]
+
+
+# --- rows, order, equations ---------------------------------------------------------------
+
+
+def test_identical_gradients_agree_with_zero_ratios() -> None:
+    comparison = compare_gradients(EXPECTED, EXPECTED, expected_loss=0.5, actual_loss=0.5)
+    assert comparison.agree and comparison.first_mismatch is None
+    assert [row.worst_ratio for row in comparison.rows] == [0.0] * 5
+
+
+def test_rows_in_backward_order_J_then_layers_L_to_1() -> None:
+    comparison = compare_gradients(EXPECTED, EXPECTED, expected_loss=0.5, actual_loss=0.5)
+    assert [row.label for row in comparison.rows] == [
+        "J",
+        "∂J/∂W^(2)",
+        "∂J/∂b^(2)",
+        "∂J/∂W^(1)",
+        "∂J/∂b^(1)",
+    ]
+
+
+def test_equation_numbers_eq_2_16_2_14_2_15_2_33_2_37() -> None:
+    comparison = compare_gradients(EXPECTED, EXPECTED, expected_loss=0.5, actual_loss=0.5)
+    assert [row.equation for row in comparison.rows] == ["2.16", "2.14", "2.15", "2.33", "2.37"]
+
+
+def test_without_losses_there_is_no_J_row() -> None:
+    comparison = compare_gradients(EXPECTED, EXPECTED)
+    assert [row.quantity for row in comparison.rows] == ["W", "b", "W", "b"]
+
+
+def test_eq_2_16_loss_mismatch_is_reported_first() -> None:
+    comparison = compare_gradients(EXPECTED, EXPECTED, expected_loss=0.5, actual_loss=0.6)
+    row = comparison.first_mismatch
+    assert (row.label, row.layer, row.shape, row.worst_index) == ("J", None, (), ())
+    assert (row.expected_value, row.actual_value) == (0.5, 0.6)
+
+
+def test_first_mismatch_is_the_one_closest_to_the_output() -> None:
+    actual = _with(_with(EXPECTED, 1, "W", (0, 0), -7.0), 2, "b", (1,), 99.0)
+    assert compare_gradients(EXPECTED, actual).first_mismatch.label == "∂J/∂b^(2)"
+
+
+# --- one mismatched entry -----------------------------------------------------------------
+
+
+@pytest.fixture
+def one_wrong_entry() -> ArrayReport:
+    # ∂J/∂W^(1)[2, 1] = 6.0 expected; actual 6.5.
+    actual = _with(EXPECTED, 1, "W", (2, 1), 6.5)
+    return compare_gradients(EXPECTED, actual).first_mismatch
+
+
+def test_report_counts_one_mismatch(one_wrong_entry: ArrayReport) -> None:
+    assert (one_wrong_entry.label, one_wrong_entry.n_mismatched) == ("∂J/∂W^(1)", 1)
+
+
+def test_report_worst_index_and_values(one_wrong_entry: ArrayReport) -> None:
+    row = one_wrong_entry
+    assert (row.worst_index, row.expected_value, row.actual_value) == ((2, 1), 6.0, 6.5)
+
+
+def test_report_max_abs_and_rel_error(one_wrong_entry: ArrayReport) -> None:
+    assert one_wrong_entry.max_abs_error == 0.5
+    assert one_wrong_entry.max_rel_error == pytest.approx(0.5 / 6.0, rel=1e-15)
+
+
+def test_report_worst_ratio_uses_scaled_atol(one_wrong_entry: ArrayReport) -> None:
+    # max|∂J/∂W^(1)| = 6, so allowed = atol·6 + rtol·6 at the worst entry.
+    allowed = TOL64.atol * 6.0 + TOL64.rtol * 6.0
+    assert one_wrong_entry.worst_ratio == pytest.approx(0.5 / allowed, rel=1e-12)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
+def test_non_finite_actual_is_a_mismatch_not_a_crash(bad: float) -> None:
+    row = compare_gradients(EXPECTED, _with(EXPECTED, 2, "W", (1, 2), bad)).first_mismatch
+    assert (row.label, row.worst_index, row.n_mismatched) == ("∂J/∂W^(2)", (1, 2), 1)
+    assert row.worst_ratio == np.inf and row.max_abs_error == np.inf
+
+
+def test_nan_actual_loss_is_a_mismatch() -> None:
+    comparison = compare_gradients(EXPECTED, EXPECTED, expected_loss=0.5, actual_loss=np.nan)
+    assert comparison.first_mismatch.label == "J"
+
+
+def test_rel_error_is_inf_where_expected_is_zero_and_actual_is_not() -> None:
+    expected = _with(EXPECTED, 1, "b", (0,), 0.0)
+    actual = _with(EXPECTED, 1, "b", (0,), 1e-3)
+    row = compare_gradients(expected, actual).rows[-1]
+    assert row.max_rel_error == np.inf
+
+
+def test_rel_error_is_zero_where_both_are_zero() -> None:
+    zeros = (Layer(np.zeros((2, 2)), np.zeros(2)),)
+    assert compare_gradients(zeros, zeros).rows[0].max_rel_error == 0.0
+
+
+# --- how the bound scales -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "passed"), [(0.5 * TOL64.atol, True), (2.0 * TOL64.atol, False)], ids=["in", "out"]
+)
+def test_atol_floor_is_one_for_small_arrays(error: float, passed: bool) -> None:
+    # Every expected entry is 0 (a fully cancelled array): allowed = atol·max(1, 0) = atol.
+    zeros = (Layer(np.zeros((2, 2)), np.zeros(2)),)
+    actual = (Layer(np.full((2, 2), error), np.zeros(2)),)
+    assert compare_gradients(zeros, actual).agree is passed
+
+
+def test_atol_scales_with_the_array_largest_entry() -> None:
+    # A cancelled entry (0) beside an entry of 1e6 may be off by up to atol·1e6.
+    expected = (Layer(np.array([[1e6, 0.0]]), np.zeros(1)),)
+    actual = (Layer(np.array([[1e6, 0.5 * TOL64.atol * 1e6]]), np.zeros(1)),)
+    assert compare_gradients(expected, actual).agree
+
+
+@pytest.mark.parametrize("size", [2, 200], ids=["small", "large"])
+def test_bound_does_not_grow_with_array_size(size: int) -> None:
+    expected = (Layer(np.ones((1, size)), np.zeros(1)),)
+    actual = (Layer(np.ones((1, size)) + 3.0 * TOL64.atol, np.zeros(1)),)
+    assert compare_gradients(expected, actual).rows[0].worst_ratio == pytest.approx(1.5)
+
+
+def test_explicit_rtol_and_atol_replace_the_default() -> None:
+    comparison = compare_gradients(EXPECTED, EXPECTED, rtol=1e-6, atol=1e-3)
+    assert comparison.tolerance == Tolerance(rtol=1e-6, atol=1e-3, scale_atol=False)
+
+
+def test_explicit_atol_is_absolute() -> None:
+    # ∂J/∂W^(2) has entries up to 12; an unscaled atol of 1e-3 rejects an error of 2e-3.
+    actual = _with(EXPECTED, 2, "W", (0, 0), 7.0 + 2e-3)
+    assert not compare_gradients(EXPECTED, actual, rtol=0.0, atol=1e-3).agree
+
+
+def test_explicit_rtol_alone_keeps_the_scaled_default_atol() -> None:
+    comparison = compare_gradients(EXPECTED, EXPECTED, rtol=1e-6)
+    assert comparison.tolerance == Tolerance(rtol=1e-6, atol=TOL64.atol, scale_atol=True)
+
+
+# --- properties ---------------------------------------------------------------------------
+
+finite = st.floats(-1e6, 1e6, allow_subnormal=False)
+shapes = st.tuples(st.integers(1, 4), st.integers(1, 4))
+
+
+@st.composite
+def gradient_sets(draw: st.DrawFn) -> tuple[Layer, ...]:
+    return tuple(
+        Layer(
+            draw(hnp.arrays(np.float64, shape, elements=finite)),
+            draw(hnp.arrays(np.float64, (shape[0],), elements=finite)),
+        )
+        for shape in draw(st.lists(shapes, min_size=1, max_size=3))
+    )
+
+
+@given(grads=gradient_sets())
+def test_any_gradients_agree_with_themselves(grads: tuple[Layer, ...]) -> None:
+    assert compare_gradients(grads, grads).agree
+
+
+@given(grads=gradient_sets(), data=st.data())
+def test_an_error_of_1e_5_of_the_array_magnitude_has_ratio_above_1e3(grads, data) -> None:
+    l = data.draw(st.integers(1, len(grads)), label="l")
+    W = grads[l - 1].W
+    index = data.draw(st.tuples(*(st.integers(0, n - 1) for n in W.shape)), label="index")
+    wrong = W[index] + 1e-5 * max(1.0, float(np.abs(W).max()))
+    row = next(
+        r
+        for r in compare_gradients(grads, _with(grads, l, "W", index, wrong)).rows
+        if r.label == f"∂J/∂W^({l})"
+    )
+    assert row.worst_ratio > 1e3
+
+
+# --- to_dict and the failure text ---------------------------------------------------------
+
+
+def test_to_dict_passes_strict_json_with_non_finite_values() -> None:
+    actual = _with(EXPECTED, 1, "b", (0,), np.nan)
+    comparison = compare_gradients(EXPECTED, actual, expected_loss=0.5, actual_loss=0.5)
+    data = json.loads(json.dumps(comparison.to_dict(), allow_nan=False))
+    assert data["rows"][-1]["actual_value"] == "nan" and data["rows"][-1]["worst_ratio"] == "inf"
+
+
+def test_to_dict_summary_fields() -> None:
+    actual = _with(EXPECTED, 1, "W", (2, 1), 6.5)
+    data = compare_gradients(EXPECTED, actual, names=("vectorized", "mine")).to_dict()
+    assert (data["expected_name"], data["actual_name"], data["agree"]) == (
+        "vectorized",
+        "mine",
+        False,
+    )
+    assert data["first_mismatch"] == "∂J/∂W^(1)"
+
+
+def test_to_dict_row_fields() -> None:
+    row = compare_gradients(EXPECTED, _with(EXPECTED, 1, "W", (2, 1), 6.5)).to_dict()["rows"][2]
+    assert {k: row[k] for k in ("label", "equation", "shape", "worst_index", "n_mismatched")} == {
+        "label": "∂J/∂W^(1)",
+        "equation": "2.33",
+        "shape": [3, 2],
+        "worst_index": [2, 1],
+        "n_mismatched": 1,
+    }
+
+
+def test_comparison_is_frozen() -> None:
+    comparison = compare_gradients(EXPECTED, EXPECTED)
+    with pytest.raises(AttributeError):
+        comparison.rows = ()  # type: ignore[misc]
+
+
+def test_assert_gradients_close_passes_silently() -> None:
+    assert assert_gradients_close(EXPECTED, EXPECTED, expected_loss=1.0, actual_loss=1.0) is None
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "∂J/∂W^(1) (eq 2.33), shape (3, 2)",
+        "Mismatched elements: 1 / 6",
+        "index (2, 1)",
+        "expected (vectorized): 6.0",
+        "actual   (mine): 6.5",
+        "Max absolute difference: 0.5",
+        "Max relative difference: 0.0833333",
+    ],
+)
+def test_assert_gradients_close_failure_text(fragment: str) -> None:
+    actual = _with(EXPECTED, 1, "W", (2, 1), 6.5)
+    with pytest.raises(AssertionError) as info:
+        assert_gradients_close(EXPECTED, actual, names=("vectorized", "mine"))
+    assert fragment in str(info.value)
+
+
+def test_assert_gradients_close_hides_its_frame() -> None:
+    assert "__tracebackhide__" in assert_gradients_close.__code__.co_varnames
+
+
+def test_read_only_inputs_work_and_are_not_changed() -> None:
+    expected = _grads((2, 2))
+    actual = _with(expected, 1, "W", (0, 0), np.nan)
+    for W, b in (*expected, *actual):
+        W.flags.writeable = b.flags.writeable = False
+    compare_gradients(expected, actual)
+    assert np.isnan(actual[0].W[0, 0]) and expected[0].W[0, 0] == 1.0
+
+
+def test_comparison_agree_property_reflects_rows() -> None:
+    failing = compare_gradients(EXPECTED, _with(EXPECTED, 2, "b", (0,), 0.0))
+    assert isinstance(failing, Comparison) and not failing.agree
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("actual", "kwargs", "error", "match"),
+    [
+        pytest.param(EXPECTED[:1], {}, ValueError, "2 layers but actual has 1", id="layers"),
+        pytest.param(
+            (EXPECTED[0], Layer(np.ones((3, 3)), EXPECTED[1].b)),
+            {},
+            ValueError,
+            r"∂J/∂W\^\(2\): actual has shape \(3, 3\) but expected has shape \(2, 3\)",
+            id="W-shape",
+        ),
+        pytest.param(
+            (Layer(EXPECTED[0].W, np.ones(4)), EXPECTED[1]),
+            {},
+            ValueError,
+            r"∂J/∂b\^\(1\): actual has shape \(4,\)",
+            id="b-shape",
+        ),
+        pytest.param(
+            (EXPECTED[0], (EXPECTED[1].W,)), {}, TypeError, r"actual\[1\] \(layer 2\)", id="pair"
+        ),
+        pytest.param(
+            (EXPECTED[0], Layer(EXPECTED[1].W.astype(complex), EXPECTED[1].b)),
+            {},
+            TypeError,
+            r"actual ∂J/∂W\^\(2\) has dtype complex128",
+            id="complex",
+        ),
+        pytest.param(EXPECTED, {"expected_loss": 1.0}, ValueError, "together", id="one-loss"),
+        pytest.param(
+            EXPECTED,
+            {"expected_loss": 1.0, "actual_loss": [1.0, 2.0]},
+            ValueError,
+            "actual_loss must be a scalar",
+            id="loss-shape",
+        ),
+        pytest.param(EXPECTED, {"rtol": -1.0}, ValueError, "rtol", id="rtol"),
+        pytest.param(EXPECTED, {"atol": np.nan}, ValueError, "atol", id="atol"),
+        pytest.param(EXPECTED, {"names": ("a",)}, TypeError, "names", id="names"),
+    ],
+)
+def test_bad_input_raises_naming_it(actual, kwargs: dict, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        compare_gradients(EXPECTED, actual, **kwargs)
+
+
+def test_non_finite_expected_raises() -> None:
+    with pytest.raises(ValueError, match=r"expected ∂J/∂b\^\(2\) contains a non-finite"):
+        compare_gradients(_with(EXPECTED, 2, "b", (0,), np.inf), EXPECTED)
+
+
+def test_empty_arrays_raise() -> None:
+    empty = (Layer(np.zeros((0, 2)), np.zeros(0)),)
+    with pytest.raises(ValueError, match="empty"):
+        compare_gradients(empty, empty)

@@ -1,0 +1,96 @@
+"""Metamorphic properties of ∂J/∂W^(l), ∂J/∂b^(l): relations between the gradients of
+related problems, which hold whatever the values are.
+
+- J is a mean over samples (eq 2.16: 1/(2N) Σ_n; the cross-entropies: 1/N Σ_n), so the batch
+  gradient is the mean of the N per-sample gradients. Weight decay (λ/2)‖W‖² is not divided
+  by N: each per-sample gradient carries λ W once, and so does their mean — the property
+  holds with λ > 0 as it stands.
+- Permuting the units of a hidden layer l (rows of W^(l) and b^(l), columns of W^(l+1))
+  permutes Z^(l), A^(l) and H^(l) the same way (σ_l is elementwise, or softmax, which
+  commutes with a permutation), so ∂J/∂W^(l) = H^(l) (A^(l-1))^t (eq 2.33) has its rows
+  permuted, ∂J/∂b^(l) = H^(l) J_N (eq 2.37) its entries, ∂J/∂W^(l+1) its columns (eq 2.14),
+  and every other layer's gradient is unchanged.
+- Duplicating every sample leaves J and its gradient unchanged (a mean over 2N samples, each
+  twice).
+
+Each is checked on vectorized and the contracted reference, under the compare module's
+default tolerance: the two sides sum the same terms in a different order (and, for the
+mean, divide by N at a different point), which changes only rounding.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import reference
+import vectorized
+from crosscheck.compare import assert_gradients_close
+from crosscheck.strategies import Problem, networks, problems
+from ffnn import LOSSES, Layer
+
+GRADIENTS = {
+    "vectorized": vectorized.gradients,
+    "contracted": partial(reference.gradients, form="contracted"),
+}
+
+ALL_NETWORKS = networks(losses=tuple(LOSSES), weight_decay=True)
+
+
+def mean_of(per_sample: list[tuple[Layer, ...]]) -> tuple[Layer, ...]:
+    N = len(per_sample)
+    return tuple(
+        Layer(sum(g[l].W for g in per_sample) / N, sum(g[l].b for g in per_sample) / N)
+        for l in range(len(per_sample[0]))
+    )
+
+
+@pytest.mark.parametrize("name", list(GRADIENTS))
+@given(problem=problems(networks=ALL_NETWORKS))
+def test_eq_2_16_batch_gradient_is_the_mean_of_per_sample_gradients(name, problem):
+    gradients = GRADIENTS[name]
+    network, params, X, T = problem
+    per_sample = [gradients(network, params, X[:, [n]], T[:, [n]]) for n in range(X.shape[1])]
+    assert_gradients_close(gradients(*problem), mean_of(per_sample), names=("batch", "mean"))
+
+
+@st.composite
+def permuted_problems(draw):
+    """(problem, l, π): a problem with L >= 2, a hidden layer l and a permutation of its units."""
+    problem = draw(
+        problems(networks=networks(min_layers=2, losses=tuple(LOSSES), weight_decay=True))
+    )
+    l = draw(st.integers(1, problem.network.L - 1))
+    pi = np.array(draw(st.permutations(range(problem.network.sizes[l]))), dtype=int)
+    return problem, l, pi
+
+
+def permute_units(layers, l: int, pi: np.ndarray) -> tuple[Layer, ...]:
+    """Rows of W^(l), b^(l) and columns of W^(l+1) in the order π (new arrays)."""
+    out = [Layer(np.array(W), np.array(b)) for W, b in layers]
+    out[l - 1] = Layer(out[l - 1].W[pi], out[l - 1].b[pi])
+    out[l] = Layer(out[l].W[:, pi], out[l].b)
+    return tuple(out)
+
+
+@pytest.mark.parametrize("name", list(GRADIENTS))
+@given(case=permuted_problems())
+def test_eq_2_14_2_33_2_37_permuting_hidden_units_permutes_the_gradients(name, case):
+    (network, params, X, T), l, pi = case
+    gradients = GRADIENTS[name]
+    expected = permute_units(gradients(network, params, X, T), l, pi)
+    actual = gradients(network, permute_units(params, l, pi), X, T)
+    assert_gradients_close(expected, actual, names=("permuted gradients", "of permuted units"))
+
+
+@pytest.mark.parametrize("name", list(GRADIENTS))
+@given(problem=problems(networks=ALL_NETWORKS))
+def test_eq_2_16_duplicating_every_sample_leaves_the_gradient_unchanged(name, problem: Problem):
+    gradients = GRADIENTS[name]
+    network, params, X, T = problem
+    twice = gradients(network, params, np.repeat(X, 2, axis=1), np.repeat(T, 2, axis=1))
+    assert_gradients_close(gradients(*problem), twice, names=("N samples", "each twice"))
