@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from crosscheck import __version__
+from crosscheck.bench_command import add_bench_parser
 from crosscheck.datasets import DATASETS, Dataset, load_dataset, load_npz
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", type=Path, metavar="PATH", help="also write the results as JSON to PATH"
     )
     verify.set_defaults(run=run_verify)
+    add_bench_parser(commands)
     return parser
 
 

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ffnn import Layer, Network, Trace, validate
-from vectorized.backward import backward
+from vectorized.backward import backward, backward_into
 from vectorized.forward import forward, total_loss
+from vectorized.workspace import workspace
 
 
 def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
@@ -26,14 +27,16 @@ def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
         TypeError, ValueError: from ``ffnn.validate``, before any work.
     """
     params, X, T = validate(network, params, X, T)
-    Z, A = forward(network, params, X)
+    Z, A = forward(network, params, X, workspace(network, X.shape[1], X.dtype))
     return float(total_loss(network, params, Z[-1], A[-1], T))
 
 
 def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[Layer, ...]:
     """Eqs 2.7, 2.11, 2.13–2.15, 2.21, 2.32–2.34, 2.37, 2.8', 2.8'', 2.13'': ∂J/∂W^(l), ∂J/∂b^(l).
 
-    Skips the product Δ^(0) = (W^(1))^t H^(1), which only ``backprop``'s trace needs.
+    The fast path: skips the product Δ^(0) = (W^(1))^t H^(1), which only ``backprop``'s
+    trace needs, and runs in buffers cached per (network, N, dtype) and thread
+    (``vectorized.workspace``); the returned arrays are fresh and never alias them.
 
     Args:
         network: the architecture, sizes (S_0, ..., S_L).
@@ -49,9 +52,9 @@ def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[
         TypeError, ValueError: from ``ffnn.validate``, before any work.
     """
     params, X, T = validate(network, params, X, T)
-    Z, A = forward(network, params, X)
-    grads, _, _ = backward(network, params, Z, A, T, input_delta=False)
-    return grads
+    ws = workspace(network, X.shape[1], X.dtype)
+    Z, A = forward(network, params, X, ws)
+    return backward_into(network, params, Z, A, T, ws)
 
 
 def backprop(

@@ -7,24 +7,30 @@ from collections.abc import Sequence
 import numpy as np
 
 from ffnn import NUMPY, Layer, Network, weight_decay_term
+from vectorized.kernels import activate
+from vectorized.workspace import Workspace
 
 
 def forward(
-    network: Network, params: Sequence[Layer], X: np.ndarray
+    network: Network, params: Sequence[Layer], X: np.ndarray, workspace: Workspace | None = None
 ) -> tuple[tuple[np.ndarray | None, ...], tuple[np.ndarray, ...]]:
     """Eqs 1.3, 1.4: Z^(l) = W^(l) A^(l-1) + b^(l) J_N^t and A^(l) = σ_l(Z^(l)), l = 1..L.
 
-    One matrix product per layer; ``b[:, None]`` broadcasts b^(l) over the N columns, which
-    is the seed's "+ b^(l) J_N^t". Inputs must already be checked by ``ffnn.validate``.
+    One matrix product per layer, then the bias added in place: ``b[:, None]`` broadcasts
+    b^(l) over the N columns, which is the seed's "+ b^(l) J_N^t"; tanh is applied in place
+    (``vectorized.kernels``). Inputs must already be checked by ``ffnn.validate``.
 
     Args:
         network: the architecture, sizes (S_0, ..., S_L).
         params: L validated Layers; W^(l) of shape (S_l, S_{l-1}), b^(l) of shape (S_l,).
         X: (S_0, N) inputs, float32 or float64 (the dtype of every result).
+        workspace: buffers for (network, N, X's dtype) to write Z^(l), A^(l) into, or None
+            for fresh arrays (the caller then owns them).
 
     Returns:
         ``(Z, A)``, tuples of length L+1 indexed by layer: ``Z[l]``, ``A[l]`` of shape
-        (S_l, N); ``Z[0]`` is None and ``A[0]`` is X itself (eq 1.4's A^(0) = X).
+        (S_l, N); ``Z[0]`` is None and ``A[0]`` is X itself (eq 1.4's A^(0) = X). For an
+        identity σ_l, ``A[l]`` is ``Z[l]``. With a workspace they are its buffers.
 
     Raises:
         Nothing beyond NumPy's own errors; validation is the caller's.
@@ -32,8 +38,10 @@ def forward(
     Z: list[np.ndarray | None] = [None]
     A = [X]
     for l, (W, b) in enumerate(params, start=1):
-        Z.append(W @ A[l - 1] + b[:, None])  # eq 1.4
-        A.append(network.sigma(l).sigma(Z[l], NUMPY))
+        Z_l = np.matmul(W, A[l - 1], out=None if workspace is None else workspace.Z[l])
+        Z_l += b[:, None]  # eq 1.4
+        Z.append(Z_l)
+        A.append(activate(network.sigma(l), Z_l, None if workspace is None else workspace.A[l]))
     return tuple(Z), tuple(A)
 
 

@@ -1,0 +1,20 @@
+"""pytest-benchmark runs of the cases in ``crosscheck.bench_cases``, as ``crosscheck bench``.
+
+Run: ``pytest benchmarks/ --benchmark-json=out.json`` (``-k "not large"`` to skip the large
+case). The floors are benchmarked in the same run: ``gemm_only`` per case and dtype, and
+``test_matmul_rate`` (square matmuls; the arithmetic floor is a case's flops over the best
+of their rates, ``extra_info["flops"]`` / ``2n³/min``).
+"""
+
+import pytest
+
+from crosscheck.bench_cases import CASES, DTYPES, implementations
+
+PARAMS = [
+    pytest.param(case, dtype, name, id=f"{case.name}-{dtype}-{name}")
+    for case in CASES
+    for dtype in DTYPES
+    for name in implementations(case)
+    if not (name in ("literal", "contracted") and dtype != "float64")
+]
+"""(case, dtype, implementation) for every benchmarked pass."""

@@ -1,0 +1,280 @@
+"""``crosscheck bench``: time every implementation on the benchmark cases, against two floors.
+
+Design: timing runs in-process (``crosscheck.bench_timing``: ``time.perf_counter``, warm-up,
+rounds; ratios use each round set's minimum), so the command works from any install; the
+JSON it writes has pytest-benchmark's layout, and ``benchmarks/`` runs the same cases
+(``crosscheck.bench_cases``) under pytest-benchmark itself. Floors (DESIGN §6), measured in
+the same run: the arithmetic floor, a case's exact flop count over the best measured matmul
+rate, and the GEMM-only time, the pass's own products alone on preallocated arrays.
+"""
+
+from __future__ import annotations
+
+import datetime
+import platform
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from crosscheck.bench_cases import CASES, DTYPES, BenchCase, implementations, runner
+from crosscheck.bench_growth import Sweep, run_sweep, sweep_plan
+from crosscheck.bench_timing import Timing, time_call
+
+RATE_SIZES = (256, 512, 1024, 2048)
+"""Square matmul sizes n tried for the best rate, 2n³ flops each (quick: up to 1024)."""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One (case, dtype, implementation) timing."""
+
+    case: BenchCase
+    dtype: str
+    implementation: str
+    timing: Timing
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Peak traced memory (bytes) of one cold ``vectorized.gradients`` call (workspace built).
+
+    trace: what the trace must hold, Z^(l) and A^(l) for l = 1..L; workspace: one layer's
+    (S_l, N) buffer at the widest layer; peak: tracemalloc's peak during the call (NumPy
+    registers its allocations with tracemalloc), the returned gradients included.
+    """
+
+    case: str
+    peak: int
+    trace: int
+    workspace: int
+
+    @property
+    def ratio(self) -> float:
+        """peak / (trace + workspace); the target is <= 1.2."""
+        return self.peak / (self.trace + self.workspace)
+
+
+@dataclass
+class BenchResult:
+    """Everything one ``crosscheck bench`` run measured."""
+
+    quick: bool
+    measurements: list[Measurement] = field(default_factory=list)
+    rates: dict[str, float] = field(default_factory=dict)  # dtype → best flop/s
+    sweeps: list[Sweep] = field(default_factory=list)
+    memory: list[Memory] = field(default_factory=list)
+    machine: dict[str, object] = field(default_factory=dict)
+
+    def time(self, case: str, dtype: str, implementation: str) -> float | None:
+        """Minimum per-call seconds, or None if not measured."""
+        for m in self.measurements:
+            if (m.case.name, m.dtype, m.implementation) == (case, dtype, implementation):
+                return m.timing.min
+        return None
+
+    def floor(self, case: BenchCase, dtype: str) -> float:
+        """Arithmetic floor (s): ``case.flops`` over the best measured matmul rate."""
+        return case.flops / self.rates[dtype]
+
+    def ratios(self, case: BenchCase, dtype: str) -> dict[str, float]:
+        """Headline ratios of `case`: vectorized over GEMM-only, the arithmetic floor and
+        JAX; literal and contracted over vectorized (where measured)."""
+        vec = self.time(case.name, dtype, "vectorized")
+        out = {
+            "vectorized/gemm_only": vec / self.time(case.name, dtype, "gemm_only"),
+            "vectorized/floor": vec / self.floor(case, dtype),
+            "vectorized/autodiff": vec / self.time(case.name, dtype, "autodiff"),
+        }
+        for form in ("literal", "contracted"):
+            t = self.time(case.name, dtype, form)
+            if t is not None:
+                out[f"{form}/vectorized"] = t / vec
+        return out
+
+    @property
+    def cases(self) -> list[BenchCase]:
+        """The cases measured, in order."""
+        return list(dict.fromkeys(m.case for m in self.measurements))
+
+
+def matmul_rate(dtype: str, sizes: tuple[int, ...] = RATE_SIZES) -> float:
+    """Best measured rate (flop/s) of ``np.matmul(A, B, out=C)`` on square n×n arrays."""
+    rng = np.random.default_rng(0)
+    best = 0.0
+    for n in sizes:
+        A, B = (rng.standard_normal((n, n)).astype(dtype) for _ in range(2))
+        C = np.empty((n, n), dtype)
+        t = time_call(lambda A=A, B=B, C=C: np.matmul(A, B, out=C), rounds=5).min
+        best = max(best, 2 * n**3 / t)
+    return best
+
+
+def measure_memory(case: BenchCase) -> Memory:
+    """Peak traced memory of a cold ``vectorized.gradients`` on `case` (float64)."""
+    import vectorized
+    from crosscheck.bench_cases import make_problem
+    from vectorized.workspace import clear_workspaces
+
+    network, params, X, T = make_problem(case)
+    clear_workspaces()
+    tracemalloc.start()
+    try:
+        vectorized.gradients(network, params, X, T)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        clear_workspaces()
+    column = case.N * X.itemsize
+    return Memory(case.name, peak, 2 * sum(case.sizes[1:]) * column, max(case.sizes[1:]) * column)
+
+
+def machine_info() -> dict[str, object]:
+    """CPU, Python, NumPy and its BLAS (threadpoolctl) for the report and the JSON."""
+    from threadpoolctl import threadpool_info
+
+    blas = [
+        {k: pool.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+        for pool in threadpool_info()
+        if pool.get("user_api") == "blas"
+    ]
+    return {
+        "node": platform.node(),
+        "processor": _cpu_name(),
+        "machine": platform.machine(),
+        "python_implementation": platform.python_implementation(),
+        "python_version": platform.python_version(),
+        "numpy_version": np.__version__,
+        "cpu": {"count": _cpu_count(), "brand_raw": _cpu_name()},
+        "blas": blas,
+    }
+
+
+def run_bench(
+    *,
+    quick: bool = False,
+    cases: tuple[BenchCase, ...] | None = None,
+    sweeps: bool = True,
+    progress: Callable[[str], None] = lambda step: None,
+) -> BenchResult:
+    """Measure every implementation on every case and dtype, the floors, sweeps and memory.
+
+    Args:
+        quick: skip the "large" case, shorten rounds and sweeps (about a minute in all).
+        cases: the cases to run (default ``CASES``, less "large" when quick).
+        sweeps: run the growth sweeps (``crosscheck.bench_growth``).
+        progress: called with a short description before each step.
+
+    Returns:
+        A ``BenchResult``.
+
+    Raises:
+        Nothing of its own.
+    """
+    if cases is None:
+        cases = tuple(c for c in CASES if not (quick and c.name == "large"))
+    result = BenchResult(quick=quick, machine=machine_info())
+    rounds, min_round = (3, 0.005) if quick else (7, 0.02)
+    for dtype in DTYPES:
+        progress(f"best matmul rate, {dtype}")
+        result.rates[dtype] = matmul_rate(dtype, RATE_SIZES[:-1] if quick else RATE_SIZES)
+    for case in cases:
+        for dtype in DTYPES:
+            for name in implementations(case):
+                if name in ("literal", "contracted") and dtype != "float64":
+                    continue  # the references compute in float64 whatever the input
+                progress(f"{case.name} {dtype} {name}")
+                run = runner(case, name, dtype)
+                timing = time_call(run, rounds=rounds, min_round_time=min_round)
+                result.measurements.append(Measurement(case, dtype, name, timing))
+        progress(f"{case.name} memory")
+        result.memory.append(measure_memory(case))
+    if sweeps:
+        for name, axis, fixed, values in sweep_plan(quick):
+            progress(f"growth sweep: {name} over {axis}")
+            result.sweeps.append(
+                run_sweep(name, axis, fixed, values, lambda c, d, n=name: runner(c, n, d))
+            )
+    return result
+
+
+def benchmark_json(result: BenchResult) -> dict[str, object]:
+    """The run in pytest-benchmark's JSON layout, plus a ``crosscheck`` key (floors, ratios,
+    sweeps, memory)."""
+    benchmarks = []
+    for m in result.measurements:
+        param = f"{m.case.name}-{m.dtype}-{m.implementation}"
+        benchmarks.append(
+            {
+                "group": f"{m.case.name} {m.dtype}",
+                "name": f"test_pass[{param}]",
+                "fullname": f"crosscheck.bench::test_pass[{param}]",
+                "params": {
+                    "case": m.case.name,
+                    "dtype": m.dtype,
+                    "implementation": m.implementation,
+                },
+                "param": param,
+                "extra_info": {"sizes": list(m.case.sizes), "N": m.case.N, "flops": m.case.flops},
+                "options": {"timer": "perf_counter", "warmup": True},
+                "stats": m.timing.stats(),
+            }
+        )
+    cases = result.cases
+    return {
+        "machine_info": result.machine,
+        "commit_info": {},
+        "benchmarks": benchmarks,
+        "datetime": datetime.datetime.now(datetime.UTC).isoformat(),
+        "version": "crosscheck-bench-1",
+        "crosscheck": {
+            "quick": result.quick,
+            "matmul_rate_flops": result.rates,
+            "floors": {
+                f"{c.name} {d}": {"flops": c.flops, "arithmetic_floor_s": result.floor(c, d)}
+                for c in cases
+                for d in DTYPES
+            },
+            "ratios": {f"{c.name} {d}": result.ratios(c, d) for c in cases for d in DTYPES},
+            "sweeps": [
+                {
+                    "implementation": s.implementation,
+                    "axis": s.axis,
+                    "fixed": s.fixed,
+                    "x": list(s.x),
+                    "times": list(s.times),
+                    "exponent": s.exponent,
+                    "expected": s.expected,
+                }
+                for s in result.sweeps
+            ],
+            "memory": [
+                {
+                    "case": m.case,
+                    "peak_bytes": m.peak,
+                    "trace_bytes": m.trace,
+                    "workspace_bytes": m.workspace,
+                    "ratio": m.ratio,
+                }
+                for m in result.memory
+            ],
+        },
+    }
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _cpu_count() -> int:
+    import os
+
+    return os.cpu_count() or 1

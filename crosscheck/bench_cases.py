@@ -1,0 +1,173 @@
+"""The benchmark cases (DESIGN §6), shared by ``crosscheck bench`` and ``benchmarks/``.
+
+Every case is a network with tanh hidden layers, an identity output and squared-error J
+(eq 2.16), seeded Glorot parameters (``ffnn.init_params``) and standard-normal X and T.
+A case's *runners* are zero-argument callables, one per implementation, each doing one
+full forward + backward pass through the public API (validation included), plus the
+GEMM-only pass: the same matrix products alone, on preallocated arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ffnn import Layer, Network, init_params
+
+HIDDEN, OUTPUT, LOSS = "tanh", "identity", "squared_error"
+"""σ of hidden layers, σ_L, and J of every benchmark network."""
+
+
+@dataclass(frozen=True)
+class BenchCase:
+    """One benchmark problem: widths (S_0, ..., S_L), N samples, which implementations run.
+
+    Attributes:
+        name: "tiny", "small", "medium" or "large" (the pytest-benchmark group).
+        sizes: (S_0, ..., S_L).
+        N: samples (columns of X).
+        references: whether the pure-Python reference forms (literal, contracted) run.
+    """
+
+    name: str
+    sizes: tuple[int, ...]
+    N: int
+    references: bool = False
+
+    @property
+    def network(self) -> Network:
+        """tanh hidden layers, identity output, squared error (eq 2.16)."""
+        L = len(self.sizes) - 1
+        return Network(self.sizes, (HIDDEN,) * (L - 1) + (OUTPUT,), LOSS)
+
+    @property
+    def flops(self) -> int:
+        """Exact flop count of one pass's matrix products (``flop_count``)."""
+        return flop_count(self.sizes, self.N)
+
+
+CASES: tuple[BenchCase, ...] = (
+    BenchCase("tiny", (2, 3, 1), 4, references=True),
+    BenchCase("small", (10, 20, 10), 32, references=True),
+    BenchCase("medium", (256, 256, 256, 10), 512),
+    BenchCase("large", (1024, 1024, 1024, 1024), 4096),
+)
+"""The four sizes of issue 6; ``--quick`` drops "large"."""
+
+DTYPES: tuple[str, ...] = ("float64", "float32")
+
+IMPLEMENTATIONS: tuple[str, ...] = ("vectorized", "autodiff", "contracted", "literal", "gemm_only")
+"""Runner names: vectorized.gradients, autodiff_oracle.gradients (jit, warm),
+reference.gradients(form=contracted|literal), and the GEMM-only floor."""
+
+
+def case_by_name(name: str) -> BenchCase:
+    """The case called `name`. Raises ValueError for an unknown name, listing the known ones."""
+    for case in CASES:
+        if case.name == name:
+            return case
+    raise ValueError(f"unknown case {name!r}; known: {', '.join(c.name for c in CASES)}")
+
+
+def flop_count(sizes: tuple[int, ...], N: int) -> int:
+    """Flops of the matrix products of one forward + backward pass (DESIGN §6).
+
+    A product (S_l, S_{l-1})·(S_{l-1}, N) costs 2·S_l·S_{l-1}·N flops (a multiply and an
+    add per term). Layer l has three: Z^(l) = W A (eq 1.4), ∂J/∂W^(l) = H Aᵗ (eqs 2.14,
+    2.33) and Δ^(l-1) = Wᵗ H (eq 2.32) — layer 1 only two, since Δ^(0) is not needed.
+
+    Args:
+        sizes: (S_0, ..., S_L), at least two positive widths.
+        N: samples, >= 1.
+
+    Returns:
+        Σ_l products_l · 2·S_l·S_{l-1}·N, an exact Python int.
+
+    Raises:
+        Nothing of its own.
+    """
+    return sum((2 if l == 1 else 3) * 2 * sizes[l] * sizes[l - 1] * N for l in range(1, len(sizes)))
+
+
+def make_problem(
+    case: BenchCase, dtype: str = "float64", seed: int = 0
+) -> tuple[Network, tuple[Layer, ...], np.ndarray, np.ndarray]:
+    """(network, params, X (S_0, N), T (S_L, N)) for `case`: seeded, in `dtype`."""
+    network = case.network
+    params = init_params(network, seed=seed, dtype=np.dtype(dtype))
+    rng = np.random.default_rng(seed + 1)
+    X = rng.standard_normal((case.sizes[0], case.N)).astype(dtype)
+    T = rng.standard_normal((case.sizes[-1], case.N)).astype(dtype)
+    return network, params, X, T
+
+
+def gemm_only(case: BenchCase, dtype: str = "float64") -> Callable[[], None]:
+    """The pass's own matrix products alone, on preallocated arrays: the GEMM-only floor.
+
+    Per layer l = 1..L one ``np.matmul(W, A, out=Z)``; per layer l = L..1 one
+    ``np.matmul(H, Aᵗ, out=dW)`` and, for l > 1, one ``np.matmul(Wᵗ, H, out=Δ)``, with
+    operands of the shapes and layouts the vectorized pass uses (Aᵗ and Wᵗ as views).
+    Operand values are random; a product's time does not depend on them.
+
+    Returns:
+        A zero-argument callable running those ``flop_count(case.sizes, case.N)`` flops.
+    """
+    S, N = case.sizes, case.N
+    rng = np.random.default_rng(0)
+    W = [rng.standard_normal((S[l], S[l - 1])).astype(dtype) for l in range(1, len(S))]
+    A = [rng.standard_normal((s, N)).astype(dtype) for s in S]
+    Z = [np.empty((s, N), dtype) for s in S]
+    Delta = [np.empty((s, N), dtype) for s in S]
+    dW = [np.empty_like(w) for w in W]
+
+    def run() -> None:
+        for l in range(1, len(S)):
+            np.matmul(W[l - 1], A[l - 1], out=Z[l])  # eq 1.4
+        for l in range(len(S) - 1, 0, -1):
+            np.matmul(Z[l], A[l - 1].T, out=dW[l - 1])  # eqs 2.14, 2.33 (Z stands in for H)
+            if l > 1:
+                np.matmul(W[l - 1].T, Z[l], out=Delta[l - 1])  # eq 2.32
+
+    return run
+
+
+def runner(case: BenchCase, implementation: str, dtype: str = "float64") -> Callable[[], object]:
+    """A zero-argument callable doing one forward + backward pass of `implementation` on `case`.
+
+    Args:
+        case: the problem (``make_problem``).
+        implementation: a name in ``IMPLEMENTATIONS``: vectorized.gradients,
+            autodiff_oracle.gradients (``jax.jit`` compiles on the first call: warm it up
+            before timing), reference.gradients with form contracted or literal, or the
+            GEMM-only pass (``gemm_only``). All but the last go through the public API,
+            validation included.
+        dtype: "float64" or "float32".
+
+    Raises:
+        ValueError: an unknown implementation name.
+    """
+    if implementation == "gemm_only":
+        return gemm_only(case, dtype)
+    network, params, X, T = make_problem(case, dtype)
+    if implementation == "vectorized":
+        import vectorized
+
+        return lambda: vectorized.gradients(network, params, X, T)
+    if implementation == "autodiff":
+        import autodiff_oracle
+
+        return lambda: autodiff_oracle.gradients(network, params, X, T)
+    if implementation in ("contracted", "literal"):
+        import reference
+
+        return lambda: reference.gradients(network, params, X, T, form=implementation)
+    raise ValueError(f"unknown implementation {implementation!r}; known: {IMPLEMENTATIONS}")
+
+
+def implementations(case: BenchCase) -> tuple[str, ...]:
+    """The implementations benchmarked on `case`: the references only where ``case.references``."""
+    if case.references:
+        return IMPLEMENTATIONS
+    return tuple(name for name in IMPLEMENTATIONS if name not in ("contracted", "literal"))

@@ -1,0 +1,86 @@
+"""The ``crosscheck bench`` subcommand: its arguments, progress (rich) and outputs.
+
+``crosscheck bench [--quick] [--out DIR] [--json PATH]`` times every implementation in-process
+(``crosscheck.bench``) and writes report.md, benchmark.json (pytest-benchmark layout) and
+PNG plots into DIR (default ``bench-results``); --json also writes the JSON to PATH.
+Exit status 0 after a run, 2 for a usage error (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+BENCH_EPILOG = """\
+Cases: tiny (2,3,1) N=4, small (10,20,10) N=32, medium (256,256,256,10) N=512,
+large (1024,1024,1024,1024) N=4096; tanh hidden, identity output, squared error (eq 2.16).
+Timing is in-process (perf_counter, warm-up, rounds; minimum reported); benchmarks/ runs the
+same cases under pytest-benchmark. Exit status: 0 done, 2 a usage error.
+"""
+
+
+def add_bench_parser(commands: argparse._SubParsersAction) -> None:
+    """Register ``bench`` on the ``crosscheck`` subcommands; it dispatches to ``run``."""
+    bench = commands.add_parser(
+        "bench",
+        help="benchmark report: every implementation against the GEMM and arithmetic floors",
+        description="Time one forward + backward pass of every implementation on the"
+        " benchmark cases\nand write a Markdown report, PNG plots and pytest-benchmark JSON.",
+        epilog=BENCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    bench.add_argument(
+        "--quick", action="store_true", help="skip the large case, fewer rounds (< 1 minute)"
+    )
+    bench.add_argument(
+        "--out",
+        type=Path,
+        default=Path("bench-results"),
+        metavar="DIR",
+        help="directory for report.md, benchmark.json and the PNGs (default: bench-results)",
+    )
+    bench.add_argument(
+        "--json", type=Path, metavar="PATH", help="also write the benchmark JSON to PATH"
+    )
+    bench.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``crosscheck bench``: check the paths, run the benchmarks with progress, write outputs.
+
+    Returns:
+        0 after a completed run.
+
+    Raises:
+        UsageError (``crosscheck.cli``): --out cannot be created (it is a file, say) or is
+            not writable, --json cannot be written; checked before any timing.
+    """
+    from crosscheck.cli import UsageError
+
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"crosscheck bench: error: --out {out}: it is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"crosscheck bench: error: --out {out}: {error.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise UsageError(f"crosscheck bench: error: --out {out}: it is not writable")
+    if args.json is not None:
+        parent = args.json.parent
+        if args.json.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise UsageError(f"crosscheck bench: error: --json {args.json}: cannot be written")
+    from rich.console import Console
+
+    from crosscheck.bench import run_bench
+    from crosscheck.bench_report import write_json, write_outputs
+
+    console = Console(stderr=True)
+    with console.status("starting") as status:
+        result = run_bench(quick=args.quick, progress=lambda step: status.update(f"{step}…"))
+    paths = write_outputs(result, out)
+    if args.json is not None:
+        write_json(result, args.json)
+    print(paths["report"].read_text())
+    return 0

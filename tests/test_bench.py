@@ -1,0 +1,222 @@
+"""crosscheck bench: flop counts, exponent fitting, timing statistics, outputs and the CLI;
+and the vectorized fast path's workspace (results never alias it). No timed assertions."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import crosscheck.bench as bench
+import vectorized
+from crosscheck.bench_cases import CASES, BenchCase, case_by_name, flop_count, make_problem
+from crosscheck.bench_growth import EXPECTED, fit_exponent, run_sweep
+from crosscheck.bench_report import write_outputs
+from crosscheck.bench_timing import time_call
+from crosscheck.cli import main
+
+TINY = case_by_name("tiny")
+
+
+# Flop counts (DESIGN §6): 2·S_l·S_{l-1}·N per product; 3 products per layer, 2 for layer 1.
+@pytest.mark.parametrize(
+    ("sizes", "N", "expected"),
+    [
+        # layer 1: 2 products × 2·3·2·4 = 96; layer 2: 3 × 2·1·3·4 = 72
+        pytest.param((2, 3, 1), 4, 168, id="eq_1_4_2_14_2_32_tiny"),
+        # layer 1: 2 × 2·20·10·32 = 25600; layer 2: 3 × 2·10·20·32 = 38400
+        pytest.param((10, 20, 10), 32, 64000, id="eq_1_4_2_14_2_32_small"),
+        # L = 1: forward and ∂J/∂W only, 2 × 2·1·1·1
+        pytest.param((1, 1), 1, 4, id="eq_1_4_2_14_single_layer"),
+    ],
+)
+def test_flop_count_hand_checked(sizes, N, expected):
+    assert flop_count(sizes, N) == expected
+
+
+def test_case_flops_are_the_flop_count_of_its_sizes():
+    assert [c.flops for c in CASES] == [flop_count(c.sizes, c.N) for c in CASES]
+
+
+def test_cases_are_the_four_sizes_of_the_issue():
+    assert [(c.name, c.sizes, c.N) for c in CASES] == [
+        ("tiny", (2, 3, 1), 4),
+        ("small", (10, 20, 10), 32),
+        ("medium", (256, 256, 256, 10), 512),
+        ("large", (1024, 1024, 1024, 1024), 4096),
+    ]
+
+
+def test_case_network_is_tanh_hidden_identity_output_squared_error():
+    network = case_by_name("medium").network
+    assert (network.activations, network.loss) == (("tanh", "tanh", "identity"), "squared_error")
+
+
+def test_unknown_case_name_lists_the_known_ones():
+    with pytest.raises(ValueError, match="tiny, small, medium, large"):
+        case_by_name("huge")
+
+
+# Growth exponents: log-log least squares recovers p from t = c·x^p exactly.
+@given(
+    p=st.floats(0.5, 3.5),
+    c=st.floats(1e-6, 1e3),
+    x=st.lists(st.integers(2, 10_000), min_size=2, max_size=8, unique=True),
+)
+def test_fit_exponent_recovers_a_power_law(p, c, x):
+    t = [c * float(v) ** p for v in x]
+    assert fit_exponent(x, t) == pytest.approx(p, abs=1e-9)
+
+
+def test_fit_exponent_is_the_least_squares_slope_of_noisy_points():
+    x, t = [1, 2, 4], [1.0, 4.0, 8.0]  # log2 t = 0, 2, 3 at log2 x = 0, 1, 2: slope 1.5
+    assert fit_exponent(x, t) == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize(
+    ("x", "t"),
+    [([1], [1.0]), ([1, 2], [1.0]), ([2, 2], [1.0, 2.0]), ([1, 2], [0.0, 1.0])],
+    ids=["one_point", "lengths_differ", "equal_sizes", "zero_time"],
+)
+def test_fit_exponent_rejects_unfittable_data(x, t):
+    with pytest.raises(ValueError):
+        fit_exponent(x, t)
+
+
+def test_expected_exponents_follow_the_loop_counts():
+    assert EXPECTED == {
+        ("literal", "S"): 3,
+        ("literal", "N"): 2,
+        ("contracted", "S"): 2,
+        ("contracted", "N"): 1,
+        ("vectorized", "S"): 2,
+        ("vectorized", "N"): 1,
+    }
+
+
+def test_run_sweep_times_every_size():
+    sweep = run_sweep("contracted", "S", 2, (2, 3), lambda case, dtype: lambda: None, rounds=2)
+    assert (sweep.x, len(sweep.times), sweep.expected) == ((2, 3), 2, 2)
+
+
+# Timing statistics in pytest-benchmark's layout.
+def test_time_call_stats_have_pytest_benchmark_fields():
+    stats = time_call(lambda: None, rounds=3, min_round_time=1e-4, warmup=0).stats()
+    assert set(stats) == {
+        "min", "max", "mean", "stddev", "rounds", "median", "iqr", "q1", "q3",
+        "iqr_outliers", "stddev_outliers", "outliers", "ld15iqr", "hd15iqr", "ops",
+        "total", "iterations", "data",
+    }  # fmt: skip
+
+
+def test_time_call_runs_the_warmup_and_the_rounds():
+    calls = []
+    timing = time_call(lambda: calls.append(1), rounds=3, min_round_time=1e-9, warmup=2)
+    # 2 warm-up calls, 1 calibration call, then 3 rounds of `iterations` calls
+    assert len(calls) == 3 + 3 * timing.iterations
+
+
+def test_time_call_rejects_one_round():
+    with pytest.raises(ValueError, match="rounds >= 2"):
+        time_call(lambda: None, rounds=1)
+
+
+# Memory: what the trace must hold.
+def test_memory_budget_counts_Z_and_A_of_every_layer():
+    memory = bench.measure_memory(case_by_name("small"))
+    assert (memory.trace, memory.workspace) == (2 * (20 + 10) * 32 * 8, 20 * 32 * 8)
+
+
+# The outputs and the command, on the tiny case alone.
+@pytest.fixture(scope="module")
+def tiny_result():
+    return bench.run_bench(quick=True, cases=(TINY,), sweeps=False)
+
+
+def test_bench_json_has_pytest_benchmark_layout(tiny_result, tmp_path):
+    paths = write_outputs(tiny_result, tmp_path)
+    data = json.loads(paths["json"].read_text())
+    names = sorted(b["name"] for b in data["benchmarks"])
+    assert names == sorted(
+        [f"test_pass[tiny-float64-{n}]" for n in ("vectorized", "autodiff", "contracted")]
+        + [f"test_pass[tiny-float64-{n}]" for n in ("literal", "gemm_only")]
+        + [f"test_pass[tiny-float32-{n}]" for n in ("vectorized", "autodiff", "gemm_only")]
+    )
+
+
+def test_bench_json_records_the_flops_and_the_floor(tiny_result, tmp_path):
+    data = json.loads(write_outputs(tiny_result, tmp_path)["json"].read_text())
+    floor = data["crosscheck"]["floors"]["tiny float64"]
+    assert floor["flops"] == 168
+    assert floor["arithmetic_floor_s"] == 168 / data["crosscheck"]["matmul_rate_flops"]["float64"]
+
+
+def test_bench_report_has_the_headline_ratios(tiny_result, tmp_path):
+    report = write_outputs(tiny_result, tmp_path)["report"].read_text()
+    assert "| vectorized / GEMM-only | vectorized / arithmetic floor | vectorized / JAX |" in report
+
+
+def test_bench_report_names_the_network_and_loss(tiny_result, tmp_path):
+    report = write_outputs(tiny_result, tmp_path)["report"].read_text()
+    assert "tanh hidden layers, identity output, J = squared_error (eq 2.16)" in report
+
+
+def test_bench_plot_is_a_png(tiny_result, tmp_path):
+    path = write_outputs(tiny_result, tmp_path)["cases_png"]
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_growth_plot_is_a_png(tiny_result, tmp_path):
+    tiny_result.sweeps.append(
+        run_sweep("literal", "N", 2, (2, 4), lambda case, dtype: lambda: None, rounds=2)
+    )
+    path = write_outputs(tiny_result, tmp_path)["growth_png"]
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_command_writes_report_plots_and_json(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(bench, "CASES", (TINY,))
+    monkeypatch.setattr(bench, "sweep_plan", lambda quick: [("contracted", "N", 2, (2, 3))])
+    status = main(
+        ["bench", "--quick", "--out", str(tmp_path / "out"), "--json", str(tmp_path / "b.json")]
+    )
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert (status, files) == (0, ["benchmark.json", "growth.png", "report.md", "time_vs_size.png"])
+    assert json.loads((tmp_path / "b.json").read_text())["benchmarks"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["bench", "--bogus"], ["bench", "--out"], ["bench", "--out", "FILE"]],
+    ids=["unknown_option", "missing_value", "out_is_a_file"],
+)
+def test_bench_usage_error_is_one_line_and_status_2(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "FILE").write_text("")
+    status = main(argv)
+    err = capsys.readouterr().err
+    assert (status, err.count("\n"), err.startswith("crosscheck")) == (2, 1, True)
+
+
+# The vectorized fast path: cached workspaces never leak into results.
+def test_gradients_do_not_alias_the_cached_workspace():
+    network, params, X, T = make_problem(case_by_name("small"))
+    first = vectorized.gradients(network, params, X, T)
+    kept = [(g.W.copy(), g.b.copy()) for g in first]
+    vectorized.gradients(network, params, 2 * X, T)
+    assert all(
+        np.array_equal(g.W, W) and np.array_equal(g.b, b)
+        for g, (W, b) in zip(first, kept, strict=True)
+    )
+
+
+def test_gradients_after_a_cached_call_equal_backprop():
+    network, params, X, T = make_problem(BenchCase("x", (5, 7, 3), 6))
+    vectorized.gradients(network, params, -X, T)  # fills the workspace with another problem
+    got = vectorized.gradients(network, params, X, T)
+    grads, _ = vectorized.backprop(network, params, X, T)
+    assert all(
+        np.array_equal(a.W, b.W) and np.array_equal(a.b, b.b)
+        for a, b in zip(got, grads, strict=True)
+    )

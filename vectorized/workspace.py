@@ -1,0 +1,86 @@
+"""Preallocated buffers for ``vectorized.gradients`` and ``loss``, cached per (network, N, dtype).
+
+Fresh (S_l, N) arrays of a megabyte or more cost page faults on every call; a warm
+workspace costs none. Each thread keeps its own small cache (least recently used dropped),
+so concurrent calls never share buffers. Nothing in a workspace is ever returned to a
+caller: gradients are fresh arrays, ``backprop``'s trace is built without a workspace.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import NamedTuple
+
+import numpy as np
+
+from ffnn import Network
+from vectorized.kernels import needs_buffer
+
+CACHE_SIZE = 2
+"""Workspaces kept per thread; a large network's holds hundreds of MB (see ``Workspace``)."""
+
+_local = threading.local()
+
+
+class Workspace(NamedTuple):
+    """Buffers for one pass of one (network, N, dtype); C-contiguous, uninitialised.
+
+    Z: length L+1; ``Z[l]`` (S_l, N) for Z^(l), overwritten by H^(l) in the backward pass;
+        ``Z[0]`` is None.
+    A: length L+1; ``A[l]`` (S_l, N) for A^(l) where σ_l has an in-place kernel (tanh),
+        else None (identity gives A = Z; other σ return fresh arrays); ``A[0]`` is None.
+    scratch: flat, max_l S_l·N entries (l = 1..L): one layer's Δ^(l) at a time.
+    """
+
+    Z: tuple[np.ndarray | None, ...]
+    A: tuple[np.ndarray | None, ...]
+    scratch: np.ndarray
+
+    def delta(self, S: int) -> np.ndarray:
+        """A (S, N) view of the scratch buffer for one Δ^(l), S = S_l."""
+        N = self.Z[1].shape[1]
+        return self.scratch[: S * N].reshape(S, N)
+
+
+def workspace(network: Network, N: int, dtype: np.dtype) -> Workspace:
+    """This thread's workspace for (network, N, dtype), built on first use.
+
+    Args:
+        network: the architecture, sizes (S_0, ..., S_L).
+        N: the number of samples (columns), >= 1.
+        dtype: float32 or float64.
+
+    Returns:
+        A ``Workspace``; the same object on the next call with the same key in this thread,
+        until ``CACHE_SIZE`` other keys have been used since.
+
+    Raises:
+        Nothing beyond NumPy's own errors (MemoryError).
+    """
+    cache: OrderedDict = _local.__dict__.setdefault("cache", OrderedDict())
+    key = (network, N, np.dtype(dtype))
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    S = network.sizes
+    ws = Workspace(
+        Z=(None, *(np.empty((S[l], N), dtype) for l in range(1, network.L + 1))),
+        A=(
+            None,
+            *(
+                np.empty((S[l], N), dtype) if needs_buffer(network.sigma(l)) else None
+                for l in range(1, network.L + 1)
+            ),
+        ),
+        scratch=np.empty(max(S[1:]) * N, dtype),
+    )
+    cache[key] = ws
+    while len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
+    return ws
+
+
+def clear_workspaces() -> None:
+    """Drop this thread's cached workspaces (frees their memory)."""
+    _local.__dict__.pop("cache", None)
