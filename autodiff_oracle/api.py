@@ -9,7 +9,7 @@ import jax
 import numpy as np
 
 from autodiff_oracle.compiled import compiled
-from ffnn import Layer, Network, Trace, validate
+from ffnn import Layer, Network, Trace, check_finite, validate
 
 
 def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
@@ -26,10 +26,13 @@ def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
 
     Raises:
         TypeError, ValueError: from ``ffnn.validate``, before any work.
+        ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
     """
     params, X, T = validate(network, params, X, T)
     with jax.enable_x64(True):
-        return float(compiled(network, X.dtype).loss(params, X, T))
+        J = float(compiled(network, X.dtype).loss(params, X, T))
+    check_finite(network, J=J)
+    return J
 
 
 def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[Layer, ...]:
@@ -47,10 +50,13 @@ def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[
 
     Raises:
         TypeError, ValueError: from ``ffnn.validate``, before any work.
+        ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
     """
     params, X, T = validate(network, params, X, T)
     with jax.enable_x64(True):
-        return _to_numpy(compiled(network, X.dtype).gradients(params, X, T))
+        grads = _to_numpy(compiled(network, X.dtype).gradients(params, X, T))
+    check_finite(network, grads=grads)
+    return grads
 
 
 def backprop(
@@ -80,6 +86,7 @@ def backprop(
 
     Raises:
         TypeError, ValueError: from ``ffnn.validate``, before any work.
+        ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
     """
     params, X, T = validate(network, params, X, T)
     with jax.enable_x64(True):
@@ -87,7 +94,9 @@ def backprop(
         (grads, dX, probe_grads, Delta_L), Z, A = _to_numpy((outputs, Z, A))
     Delta = (dX, *(g.A for g in probe_grads[:-1]), Delta_L)
     H = (None, *(g.Z for g in probe_grads))
-    return grads, Trace(Z=Z, A=A, Delta=Delta, H=H)
+    trace = Trace(Z=Z, A=A, Delta=Delta, H=H)
+    check_finite(network, grads=grads, trace=trace)
+    return grads, trace
 
 
 def _to_numpy(tree: Any) -> Any:

@@ -12,6 +12,7 @@ from ffnn.layer import Layer, Trace
 from ffnn.losses import LOSSES, Loss, get_loss, log_softmax, weight_decay_term
 from ffnn.namespace import NUMPY, jax_namespace
 from ffnn.network import Network
+from ffnn.overflow import check_finite, overflow_guard
 from ffnn.validation import FLOAT_DTYPES, validate
 
 __all__ = [
@@ -24,11 +25,13 @@ __all__ = [
     "Loss",
     "Network",
     "Trace",
+    "check_finite",
     "get_activation",
     "get_loss",
     "init_params",
     "jax_namespace",
     "log_softmax",
+    "overflow_guard",
     "validate",
     "weight_decay_term",
 ]

@@ -39,6 +39,8 @@ from ffnn.namespace import NUMPY
 
 _SQRT2 = float(np.sqrt(2.0))
 _INV_SQRT_2PI = float(1.0 / np.sqrt(2.0 * np.pi))
+_TAIL = 400.0
+"""|z| beyond which e^{−2|z|} and e^{−z²/2} are 0 in float64 (e^{−800}); σ' caps |z| here."""
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,9 @@ def _tanh(Z, xp):
 
 
 def _tanh_prime(Z):
-    # sech²(z) = 4e^{−2|z|}/(1 + e^{−2|z|})², not 1 − tanh²(z).
-    e = np.exp(-2.0 * np.abs(Z))
+    # sech²(z) = 4e^{−2|z|}/(1 + e^{−2|z|})², not 1 − tanh²(z). |z| is capped at _TAIL,
+    # where e^{−2|z|} is 0 in float64 already, so that 2|z| cannot overflow for |z| > 9e307.
+    e = np.exp(-2.0 * np.minimum(np.abs(Z), _TAIL))
     return 4.0 * e / (1.0 + e) ** 2
 
 
@@ -161,8 +164,11 @@ def _gelu(Z, xp):
 
 
 def _gelu_prime(Z):
-    # Φ(z) + z·φ(z)
-    return 0.5 * scipy.special.erfc(-Z / _SQRT2) + Z * _INV_SQRT_2PI * np.exp(-0.5 * Z * Z)
+    # Φ(z) + z·φ(z); z² is taken of |z| capped at _TAIL, where φ(z) is 0 in float64 already,
+    # so that it cannot overflow for |z| > 1.3e154.
+    capped = np.minimum(np.abs(Z), _TAIL)
+    phi = _INV_SQRT_2PI * np.exp(-0.5 * capped * capped)
+    return 0.5 * scipy.special.erfc(-Z / _SQRT2) + Z * phi
 
 
 def _softmax(Z, xp):

@@ -2,7 +2,7 @@
 
 Every activation σ and loss J in `ffnn` is written once against a namespace `xp`, so the
 same definition runs on NumPy arrays (reference, vectorized) and on JAX tracers
-(autodiff_oracle, which differentiates it). `erf`/`erfc` live in `scipy.special` and
+(autodiff_oracle, which differentiates it). `erfc` lives in `scipy.special` and
 `jax.scipy.special` rather than in the array modules, hence this small adapter.
 
 ``stop_gradient`` is the identity in NumPy and ``jax.lax.stop_gradient`` under JAX: the
@@ -41,10 +41,8 @@ def _make(module: object, special: object, stop_gradient: object) -> SimpleNames
     functions = {name: getattr(module, name) for name in _ARRAY_FUNCTIONS}
     return SimpleNamespace(
         **functions,
-        erf=special.erf,
         erfc=special.erfc,
         stop_gradient=stop_gradient,
-        name=module.__name__,
     )
 
 
@@ -53,7 +51,7 @@ def _identity(x: object) -> object:
 
 
 NUMPY = _make(np, scipy.special, _identity)
-"""NumPy namespace (erf/erfc from scipy.special)."""
+"""NumPy namespace (erfc from scipy.special)."""
 
 
 def jax_namespace() -> SimpleNamespace:

@@ -65,7 +65,7 @@ class Network:
         lam = self.weight_decay
         if isinstance(lam, bool) or not isinstance(lam, numbers.Real):
             raise TypeError(f"weight_decay must be a real number, got {lam!r}")
-        if not math.isfinite(lam) or lam < 0:
+        if not _finite_non_negative(lam):
             raise ValueError(f"weight_decay must be finite and >= 0, got {lam!r}")
         object.__setattr__(self, "sizes", sizes)
         object.__setattr__(self, "activations", activations)
@@ -114,3 +114,11 @@ def _checked_sizes(sizes: object) -> tuple[int, ...]:
             raise ValueError(f"S_{l} = sizes[{l}] must be >= 1, got {S}")
         checked.append(int(S))
     return tuple(checked)
+
+
+def _finite_non_negative(lam: numbers.Real) -> bool:
+    try:
+        value = float(lam)
+    except OverflowError:  # an int or Fraction beyond the float range
+        return False
+    return math.isfinite(value) and value >= 0

@@ -126,7 +126,10 @@ def _float_array(value: Any, name: str) -> np.ndarray:
             "b": "bool",
             "c": "complex",
             "O": "object",
-        }.get(array.dtype.kind, str(array.dtype))
+            "f": "a float width other than 32 or 64 bits",
+            "U": "string",
+            "S": "bytes",
+        }.get(array.dtype.kind, f"kind {array.dtype.kind!r}")
         raise TypeError(f"{name} has dtype {array.dtype} ({kind}); float64 or float32 is needed")
     return array
 

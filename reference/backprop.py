@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from ffnn import Layer, Network, Trace
+from ffnn import Layer, Network, Trace, check_finite, overflow_guard
 from reference.backward import layer_gradients, layer_H, output_delta, previous_delta
 from reference.forms import get_form
 from reference.forward import forward
@@ -46,12 +46,15 @@ def backprop(
 
     Raises:
         TypeError, ValueError: from ``ffnn.validate``, before any work.
-        ValueError: `form` is neither ``"literal"`` nor ``"contracted"``.
+        ValueError: `form` is neither ``"literal"`` nor ``"contracted"``; finite inputs
+            whose results overflow the float range (``ffnn.overflow``).
         NotImplementedError: a loss or non-elementwise activation the reference does not
             write out (it writes squared_error, cross_entropy, binary_cross_entropy, softmax).
     """
     problem = prepare(network, params, X, T)
-    grads, Z, A, Delta, H = _backward(network, problem, get_form(form), down_to=0)
+    sums = get_form(form)
+    with overflow_guard():
+        grads, Z, A, Delta, H = _backward(network, problem, sums, down_to=0)
     L = network.L
     trace = Trace(
         Z=(None, *(as_array(Z[l]) for l in range(1, L + 1))),
@@ -59,6 +62,7 @@ def backprop(
         Delta=tuple(map(as_array, Delta)),
         H=(None, *(as_array(H[l]) for l in range(1, L + 1))),
     )
+    check_finite(network, grads=grads, trace=trace)
     return grads, trace
 
 
@@ -80,12 +84,16 @@ def gradients(
 
     Raises:
         TypeError, ValueError: from ``ffnn.validate``, before any work.
-        ValueError: `form` is neither ``"literal"`` nor ``"contracted"``.
+        ValueError: `form` is neither ``"literal"`` nor ``"contracted"``; finite inputs
+            whose results overflow the float range (``ffnn.overflow``).
         NotImplementedError: a loss or non-elementwise activation the reference does not
             write out (it writes squared_error, cross_entropy, binary_cross_entropy, softmax).
     """
     problem = prepare(network, params, X, T)
-    grads, *_ = _backward(network, problem, get_form(form), down_to=1)
+    sums = get_form(form)
+    with overflow_guard():
+        grads, *_ = _backward(network, problem, sums, down_to=1)
+    check_finite(network, grads=grads)
     return grads
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any, Literal
 
-from ffnn import Network
+from ffnn import Network, check_finite, overflow_guard
 from reference.backward import (
     fused_output,
     layer_H,
@@ -17,7 +18,7 @@ from reference.backward import (
 )
 from reference.forms import get_form
 from reference.forward import forward
-from reference.problem import prepare
+from reference.problem import Problem, prepare
 
 
 def gradient_entry(
@@ -62,6 +63,7 @@ def gradient_entry(
         TypeError, ValueError: from ``ffnn.validate``, before any work.
         ValueError: `form` unknown; `layer` outside 1..L; `name` not "W" or "b"; `index`
             of the wrong length or outside its range (each message names the allowed range).
+            Finite inputs whose entry overflows the float range (``ffnn.overflow``).
         TypeError: `layer` or an entry of `index` is not an integer, `index` not a tuple.
         NotImplementedError: a loss or non-elementwise activation the reference does not
             write out.
@@ -69,6 +71,15 @@ def gradient_entry(
     problem = prepare(network, params, X, T)
     sums = get_form(form)
     l, i, j = _checked_entry(network, layer, name, index)
+    with overflow_guard():
+        value = _entry(network, problem, sums, l, name, i, j)
+    check_finite(network, entries=[(f"∂J/∂{name}^({l}) entry {index}", value)])
+    return value
+
+
+def _entry(
+    network: Network, problem: Problem, sums: ModuleType, l: int, name: str, i: int, j: int
+) -> float:
     L, S = network.L, network.sizes
     Z, A = forward(network, problem.W, problem.b, problem.X)
     T = problem.T

@@ -6,9 +6,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ffnn import Network
+from ffnn import Network, check_finite, overflow_guard
 from reference.forward import forward
-from reference.problem import prepare
+from reference.problem import Problem, prepare
 from reference.storage import Rows
 
 
@@ -33,10 +33,18 @@ def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
 
     Raises:
         TypeError, ValueError: from ``ffnn.validate``, before any work.
+        ValueError: finite inputs whose J overflows the float range (``ffnn.overflow``).
         NotImplementedError: a loss or non-elementwise activation the reference does not
             write out.
     """
     problem = prepare(network, params, X, T)
+    with overflow_guard():
+        J = _loss(network, problem)
+    check_finite(network, J=J)
+    return J
+
+
+def _loss(network: Network, problem: Problem) -> float:
     Z, A = forward(network, problem.W, problem.b, problem.X)
     L = network.L
     J = _ERRORS[network.loss](Z[L], A[L], problem.T)
