@@ -1,56 +1,49 @@
-"""Compare two sets of gradients (and losses) entry by entry, with a report (DESIGN §5).
+"""Compare two backprop results entry by entry, in derivation order, with a report (DESIGN §5).
 
-Two correct implementations of eqs 2.7–2.37 agree up to rounding; a real bug does not.
-``compare_gradients`` checks, per entry of each array,
+Two correct implementations of eqs 1.4, 2.7–2.38 agree up to rounding; a real bug does not.
+Every compared entry must satisfy |actual − expected| <= allowed, and each array's row
+reports the mismatched count, the worst entry, the allowed error there (its bound) and
+``worst_ratio`` = max |a − e|/allowed: < 1 passes.
 
-    |actual − expected| <= allowed,   allowed = atol' + rtol·|expected|,
+``compare_backprop`` compares whole traces (``(grads, ffnn.Trace)`` from any
+implementation's ``backprop``), every quantity, in derivation order:
 
-and reports, per array, the mismatched count, the worst entry and its error/allowed ratio,
-in derivation order: J (eq 2.16), then layers L..1 (∂J/∂W^(l), ∂J/∂b^(l)) as the backward
-pass produces them, so the first failing row is the first equation at which the two part.
+- forward: Z^(l), A^(l) for l = 1..L (eq 1.4), then J (eq 2.16, or the loss's own: 2.16',
+  2.16''), which depends on the forward pass alone;
+- backward: Δ^(L) (eq 2.21 / 2.21' / 2.21''), H^(L) (2.13; 2.13' for softmax; the fused
+  2.8', 2.8''), ∂J/∂W^(L) (2.14), ∂J/∂b^(L) (2.15), Δ^(L-1) (2.32), H^(L-1) (2.34),
+  ∂J/∂W^(L-1) (2.33), ∂J/∂b^(L-1) (2.37), Δ^(L-2) (2.38, the recursion carried to every
+  layer, as ``reference`` numbers it), ... down to Δ^(0) = ∂J/∂X.
 
-Default tolerances (``DEFAULT_TOLERANCES``, one dtype-keyed table)
------------------------------------------------------------------
-Rounding error of a sum such as ∂J/∂W_ij = Σ_n H_in A_jn scales with Σ_n |H_in A_jn|, the
-magnitude of its terms, not with |result|: an entry that cancels to nearly 0 carries an
-error of order u·Σ|terms| that no rtol can cover. Until a per-entry running error bound
-replaces it (``_allowed_error`` is the one function to swap), the magnitude of an array's
-terms is stood in for by its largest entry, floored at 1:
+so ``Comparison.first_mismatch`` names the first equation at which two implementations
+part. Δ^(L) entries that are not finite on either side (an underflowed softmax or sigmoid
+output under cross-entropy, eqs 2.21', 2.21'') are compared only where finite on both; the
+row's ``n_skipped`` counts the others.
 
-    atol' = atol · max(1, max_ij |expected_ij|)        (``Tolerance.scale_atol=True``)
+The allowed error
+-----------------
+By default it is derived per entry (``crosscheck.tolerance``): a running rounding-error
+bound E(u) on |computed − exact| for each side, from the same backprop over absolute
+values, and allowed = E(u_expected) + E(u_actual), both evaluated on the expected (trusted)
+side's trace so that a wrong actual value cannot widen its own bound. Entries whose Z lies
+within its own bound of a kink of σ (ReLU at 0) are "at a kink": σ' may differ there, the
+bound of the sample's downstream entries widens accordingly, and the Z^(l) and H^(l) rows
+count them (``n_at_kink``).
 
-The floor 1 is the scale of the bounded problems of ``crosscheck.strategies`` (inputs,
-targets and most weights in [−4, 4]); it covers arrays whose every entry cancels. Nothing
-is scaled by the array's size: the bound grows with the lengths of the sums (at most
-S·N = 48 terms here) and the depth (L <= 4), which c below absorbs with a wide margin.
+``compare_gradients`` compares ∂J/∂W^(l), ∂J/∂b^(l) (and J) alone, for callers without a
+trace. It takes per-entry bounds (``allowed=``, e.g. from ``tolerance.trace_bounds`` of a
+trusted trace) or else falls back to the fixed rule below.
 
-- float64: rtol = atol = c·u with u = 2⁻⁵³ and c = 2²³, i.e. 2⁻³⁰ ≈ 9.3e-10. Measured
-  with the default strategies (every activation, λ = 0 and λ > 0): over 10,000 random
-  problems the worst error/allowed ratio between vectorized and the contracted reference
-  was 3.4e-3 (99.9% of problems below 2e-4), and between vectorized and autodiff over
-  1,500 random problems 7.7e-4. A real bug (a wrong sign, a wrong
-  factor 1/N, σ' of the wrong layer, a dropped bias or weight-decay term), wherever it
-  shows at all, typically moves entries by 1e-3 or more of the array's magnitude: a ratio
-  of 1e6 or more.
-- float32: rtol = atol = 2⁻¹⁰ ≈ 9.8e-4 (c = 2¹⁴ with u = 2⁻²⁴). Measured: float32
-  vectorized against the float64 reference on the same float32 inputs, σ without kinks
-  and other than softmax, worst ratio 6e-3 over 1,000 steered problems.
-
-Known limits of the array-max stand-in (the per-entry bound must lift them). Correct
-implementations can differ by u·Σ|terms| where an entry's terms are large but the whole
-array is small, which the stand-in cannot see:
-- a softmax unit saturated in every sample: A ⊙ (Δ − Σ_k A_k Δ_k) (or A(1 − A)) cancels,
-  an absolute error of about u·|Δ| behind an array of size (1 − A)·|Δ|;
-- an output that nearly fits (A^(L) ≈ T) or pre-activations that cancel, behind
-  activations of size 1e3–1e5 (identity or ReLU chains of large weights);
-- σ' evaluated as 1 − A² or A(1 − A) (JAX's default derivatives of tanh and expm1 are of
-  this kind; ``ffnn.jax_namespace`` asks for their accurate forms).
-Random draws stay far below 1 (above), but a search steered towards the ratio reached
-0.3–50 in float64, and float32 with softmax fails outright.
-
-Explicit ``rtol``/``atol`` arguments override their entries one at a time; an explicit atol
-is absolute (not scaled). The table used is the one of the less precise of the two sides'
-dtypes (integers count as float64).
+Fixed rule (explicit ``rtol=``/``atol=``, or ``compare_gradients`` without bounds)
+-----------------------------------------------------------------------------------
+allowed = atol' + rtol·|expected|, with the dtype's fallback rtol = atol from
+``tolerance.DTYPE_CONSTANTS`` (float64 2⁻³⁰, float32 2⁻¹⁰) and atol' = atol·max(1,
+max|expected|) over the array (``Tolerance.scale_atol``). It cannot see an entry whose
+terms are large while its array is small (a saturated softmax, cancelling
+pre-activations behind large activations): steered searches found correct code at ratios
+0.3–50 under it, which the derived bound covers. Explicit ``rtol``/``atol`` override one
+at a time; an explicit atol is absolute (not scaled). The table used is that of the less
+precise of the two sides' dtypes (integers count as float64).
 """
 
 from __future__ import annotations
@@ -62,46 +55,79 @@ from typing import Any
 
 import numpy as np
 
+from crosscheck.tolerance import DTYPE_CONSTANTS, Bounds, dtype_constants, trace_bounds
+from ffnn import Layer, Network, Trace, validate
+
 
 @dataclass(frozen=True)
 class Tolerance:
-    """Per-entry bound: |actual − expected| <= atol' + rtol·|expected|.
+    """The fixed rule: |actual − expected| <= atol' + rtol·|expected| per entry.
 
     Attributes:
         rtol: relative part, >= 0.
         atol: absolute part, >= 0.
         scale_atol: if True, atol' = atol · max(1, max|expected|) over the compared array
-            (the magnitude stand-in of the defaults); if False, atol' = atol.
+            (the magnitude stand-in of the fallback); if False, atol' = atol.
     """
 
     rtol: float
     atol: float
     scale_atol: bool = False
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: {"rule": "fixed", "rtol", "atol", "scale_atol"}."""
+        return {
+            "rule": "fixed",
+            "rtol": _json_float(self.rtol),
+            "atol": _json_float(self.atol),
+            "scale_atol": self.scale_atol,
+        }
+
+
+@dataclass(frozen=True)
+class DerivedBound:
+    """The derived rule: allowed = E(u_expected) + E(u_actual) per entry (crosscheck.tolerance).
+
+    Attributes:
+        expected_dtype, actual_dtype: the dtypes the two sides computed in ("float64", ...).
+    """
+
+    expected_dtype: str
+    actual_dtype: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: {"rule": "derived", the dtypes, "unit_roundoff" of each side}."""
+        return {
+            "rule": "derived",
+            "expected_dtype": self.expected_dtype,
+            "actual_dtype": self.actual_dtype,
+            "unit_roundoff": {
+                "expected": dtype_constants(self.expected_dtype).u,
+                "actual": dtype_constants(self.actual_dtype).u,
+            },
+        }
+
 
 DEFAULT_TOLERANCES: dict[np.dtype, Tolerance] = {
-    np.dtype(np.float64): Tolerance(rtol=2.0**-30, atol=2.0**-30, scale_atol=True),
-    np.dtype(np.float32): Tolerance(rtol=2.0**-10, atol=2.0**-10, scale_atol=True),
+    dtype: Tolerance(rtol=c.rtol, atol=c.atol, scale_atol=True)
+    for dtype, c in DTYPE_CONSTANTS.items()
 }
-"""dtype → default Tolerance (see the module docstring for how they were chosen)."""
+"""dtype → the fixed rule's fallback Tolerance (from ``tolerance.DTYPE_CONSTANTS``)."""
 
 
 def default_tolerance(dtype: Any) -> Tolerance:
-    """The default Tolerance for results of `dtype` (float64 or float32).
+    """The fixed rule's fallback Tolerance for results of `dtype` (float64 or float32).
 
     Raises:
         TypeError: `dtype` is not a NumPy dtype specifier.
         ValueError: no default for `dtype` (e.g. float16); pass rtol and atol explicitly.
     """
-    dtype = np.dtype(dtype)
-    try:
-        return DEFAULT_TOLERANCES[dtype]
-    except KeyError:
-        known = ", ".join(str(d) for d in DEFAULT_TOLERANCES)
-        raise ValueError(
-            f"no default tolerance for dtype {dtype}; defaults exist for {known}."
-            " Pass rtol and atol explicitly."
-        ) from None
+    c = dtype_constants(dtype)
+    return Tolerance(rtol=c.rtol, atol=c.atol, scale_atol=True)
+
+
+QUANTITY_SYMBOLS = {"Z": "Z", "A": "A", "Delta": "Δ", "H": "H"}
+"""Trace quantity → its symbol in labels."""
 
 
 @dataclass(frozen=True)
@@ -109,18 +135,21 @@ class ArrayReport:
     """The comparison of one array (or of J) between the expected and the actual side.
 
     Attributes:
-        quantity: "J", "W" or "b".
-        layer: l = 1..L; None for J.
-        equation: seed equation of the quantity ("2.16" J, "2.14"/"2.33" W, "2.15"/"2.37" b).
+        quantity: "Z", "A", "J", "Delta", "H", "W" or "b".
+        layer: l (0..L for Delta, 1..L otherwise); None for J.
+        equation: the equation computing it (``crosscheck.equations``), e.g. "2.33".
         shape: shape of the array; () for J.
-        n_mismatched: entries with |a − e| > allowed (a NaN or inf in actual always counts).
-        max_abs_error: max |a − e| (inf where actual is not finite).
+        n_mismatched: compared entries with |a − e| > allowed (NaN/inf in actual counts).
+        max_abs_error: max |a − e| over compared entries (inf where actual is not finite).
         max_rel_error: max |a − e|/|e| over e != 0; inf where e == 0 != a.
         worst_index: index of the entry with the largest error/allowed ratio.
         expected_value: expected value at worst_index.
         actual_value: actual value at worst_index.
-        worst_ratio: max |a − e| / allowed; < 1 passes.
+        worst_ratio: max |a − e|/allowed; < 1 passes.
         passed: no entry mismatched.
+        allowed: the allowed error (the bound) at worst_index.
+        n_skipped: entries not compared: not finite on either side (Δ^(L) only).
+        n_at_kink: entries of Z^(l) within their bound of a kink of σ_l (Z and H rows).
     """
 
     quantity: str
@@ -135,32 +164,39 @@ class ArrayReport:
     actual_value: float
     worst_ratio: float
     passed: bool
+    allowed: float = math.nan
+    n_skipped: int = 0
+    n_at_kink: int = 0
 
     @property
     def label(self) -> str:
-        """The row's name: "J", "∂J/∂W^(l)" or "∂J/∂b^(l)"."""
-        return "J" if self.layer is None else f"∂J/∂{self.quantity}^({self.layer})"
+        """The row's name: "J", "Z^(l)", "A^(l)", "Δ^(l)", "H^(l)", "∂J/∂W^(l)", "∂J/∂b^(l)"."""
+        if self.layer is None:
+            return "J"
+        if self.quantity in QUANTITY_SYMBOLS:
+            return f"{QUANTITY_SYMBOLS[self.quantity]}^({self.layer})"
+        return f"∂J/∂{self.quantity}^({self.layer})"
 
     @property
     def size(self) -> int:
-        """Number of compared entries (1 for J)."""
+        """Number of entries of the array (1 for J), skipped ones included."""
         return math.prod(self.shape)
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """All rows of one comparison, in derivation order: J, then layers L..1 (W, b).
+    """All rows of one comparison, in derivation order (module docstring).
 
     Attributes:
         expected_name: name of the trusted side (e.g. "vectorized").
         actual_name: name of the side under test.
-        tolerance: the Tolerance applied to every row.
+        tolerance: the rule applied to every row: a DerivedBound or a fixed Tolerance.
         rows: one ArrayReport per compared array.
     """
 
     expected_name: str
     actual_name: str
-    tolerance: Tolerance
+    tolerance: Tolerance | DerivedBound
     rows: tuple[ArrayReport, ...]
 
     @property
@@ -173,25 +209,194 @@ class Comparison:
         """The first failing row in derivation order, or None if all agree."""
         return next((row for row in self.rows if not row.passed), None)
 
+    @property
+    def worst_ratio(self) -> float:
+        """The largest error/allowed ratio over all rows (0 for identical results)."""
+        return max((row.worst_ratio for row in self.rows), default=0.0)
+
+    @property
+    def n_at_kink(self) -> int:
+        """Entries of Z^(l), over all layers, at a kink of σ_l."""
+        return sum(row.n_at_kink for row in self.rows if row.quantity == "Z")
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: plain str/int/float/bool/None/lists/dicts.
 
         Non-finite floats (an infinite relative error, a NaN actual value) are written as
         the strings "inf", "-inf", "nan", so the result passes ``json.dumps(allow_nan=False)``.
+        Each row carries ``worst_error_to_bound`` (= worst_ratio) and ``bound`` (allowed).
         """
         first = self.first_mismatch
         return {
             "expected_name": self.expected_name,
             "actual_name": self.actual_name,
-            "tolerance": {
-                "rtol": _json_float(self.tolerance.rtol),
-                "atol": _json_float(self.tolerance.atol),
-                "scale_atol": self.tolerance.scale_atol,
-            },
+            "tolerance": self.tolerance.to_dict(),
             "agree": self.agree,
             "first_mismatch": None if first is None else first.label,
+            "first_mismatch_equation": None if first is None else first.equation,
+            "worst_error_to_bound": _json_float(self.worst_ratio),
+            "n_at_kink": self.n_at_kink,
             "rows": [_row_dict(row) for row in self.rows],
         }
+
+
+def equation_labels(network: Network) -> dict[tuple[str, int | None], str]:
+    """(quantity, layer) → the equation that computes it, for this network's σ_l and J.
+
+    Z^(l), A^(l): "1.4". J, Δ^(L): the loss's own (``network.J.equations``, e.g.
+    "2.16'–2.21', 2.8'" gives J "2.16'", Δ^(L) "2.21'"). H^(L): the loss's fused form
+    ("2.8'", "2.8''") if it has one, else "2.13" (elementwise σ_L) or "2.13'" (softmax);
+    H^(l), l < L: "2.34" or "2.13'". ∂J/∂W^(l): "2.14" (l = L), "2.33"; ∂J/∂b^(l): "2.15",
+    "2.37". Δ^(L-1): "2.32"; Δ^(l-1) below: "2.38" (the recursion, numbered by reference).
+
+    Raises:
+        Nothing of its own.
+    """
+    L = network.L
+    defining, *fused = (part.strip() for part in network.J.equations.split(","))
+    J_eq, Delta_eq = (part.strip() for part in defining.split("–"))
+    labels: dict[tuple[str, int | None], str] = {("J", None): J_eq, ("Delta", L): Delta_eq}
+    for l in range(1, L + 1):
+        labels["Z", l] = labels["A", l] = "1.4"
+        primed = "'" if not network.sigma(l).elementwise else ""
+        labels["H", l] = ("2.13" if l == L else "2.34") if not primed else "2.13'"
+        labels["W", l], labels["b", l] = ("2.14", "2.15") if l == L else ("2.33", "2.37")
+        labels["Delta", l - 1] = "2.32" if l == L else "2.38"
+    if network.J.H is not None and fused:
+        labels["H", L] = fused[0]
+    return labels
+
+
+BackpropResult = tuple[Sequence[Layer], Trace]
+"""``(grads, trace)`` as every implementation's ``backprop`` returns it."""
+
+
+def compare_backprop(
+    network: Network,
+    params: Sequence[Any],
+    X: Any,
+    T: Any,
+    expected: BackpropResult,
+    actual: BackpropResult,
+    *,
+    expected_loss: float | None = None,
+    actual_loss: float | None = None,
+    names: tuple[str, str] = ("expected", "actual"),
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> Comparison:
+    """Compare two backprop results quantity by quantity: eqs 1.4, 2.16, 2.21, 2.13/2.34,
+    2.14/2.33, 2.15/2.37, 2.32/2.38 (and their primed extensions), in derivation order.
+
+    Args:
+        network: the architecture, sizes (S_0, ..., S_L).
+        params: L pairs (W, b), W^(l) (S_l, S_{l-1}), b^(l) (S_l,); X: (S_0, N); T: (S_L, N):
+            the problem both sides solved (checked by ``ffnn.validate`` first).
+        expected: the trusted side's ``(grads, trace)``: grads L Layers shaped like params;
+            trace an ``ffnn.Trace`` with Z[l], A[l], Delta[l], H[l] of shape (S_l, N) (Z[0],
+            H[0] None). Every entry finite except Δ^(L). Its magnitudes set the bound.
+        actual: the side under test, the same structure; NaN/inf entries are mismatches
+            (except in Δ^(L), where they are skipped and counted).
+        expected_loss, actual_loss: J from each side (a J row is added when both are given).
+        names: (expected_name, actual_name) for the report.
+        rtol, atol: use the fixed rule instead of the derived bound (module docstring).
+
+    Returns:
+        A Comparison: rows Z^(1), A^(1), ..., Z^(L), A^(L), J (if given), then per layer
+        l = L..1: Δ^(l), H^(l), ∂J/∂W^(l), ∂J/∂b^(l); last Δ^(0).
+
+    Raises:
+        TypeError, ValueError: from ``ffnn.validate``; a result that is not (grads, Trace)
+            of the problem's shapes (named by layer and quantity); a non-finite expected
+            value outside Δ^(L); only one loss; a negative or non-finite rtol/atol; a dtype
+            without constants.
+    """
+    params, X, T = validate(network, params, X, T)
+    _check_names(names)
+    sides = [
+        _checked_result(network, X.shape[1], result, side)
+        for side, result in (("expected", expected), ("actual", actual))
+    ]
+    (e_grads, e_trace), (a_grads, a_trace) = sides
+    pairs = _checked_layers(e_grads, a_grads)
+    losses = _checked_losses(expected_loss, actual_loss)
+    e_dtype, a_dtype = (_comparison_dtype(_arrays(g, t)) for g, t in sides)
+    fixed = None
+    if rtol is not None or atol is not None:
+        fixed = _tolerance(max(e_dtype, a_dtype, key=lambda d: np.finfo(d).eps), rtol, atol)
+        bounds = None
+    else:
+        bounds = _bounds(network, params, X, T, e_trace, e_dtype, a_dtype)
+
+    def allowed(get: Any, e: np.ndarray) -> np.ndarray:
+        if bounds is None:
+            return _allowed_error(e, fixed)
+        return get(bounds[0]) + get(bounds[1])
+
+    labels = equation_labels(network)
+    L = network.L
+    rows = []
+    for l in range(1, L + 1):
+        kinks = 0 if bounds is None else int(np.count_nonzero(bounds[0].at_kink[l]))
+        for q in ("Z", "A"):
+            e, a = getattr(e_trace, q)[l], getattr(a_trace, q)[l]
+            limit = allowed(lambda b, q=q, l=l: getattr(b, q)[l], e)
+            rows.append(_report(q, l, labels[q, l], e, a, limit, n_at_kink=kinks * (q == "Z")))
+    if losses is not None:
+        e, a = losses
+        rows.append(_report("J", None, labels["J", None], e, a, allowed(lambda b: b.J, e)))
+    for l in range(L, 0, -1):
+        kinks = 0 if bounds is None else int(np.count_nonzero(bounds[0].at_kink[l]))
+        (eW, aW), (eb, ab) = pairs[2 * (l - 1)], pairs[2 * (l - 1) + 1]
+        rows += [
+            _report(
+                "Delta",
+                l,
+                labels["Delta", l],
+                e_trace.Delta[l],
+                a_trace.Delta[l],
+                allowed(lambda b, l=l: b.Delta[l], e_trace.Delta[l]),
+                skip_non_finite=l == L,
+            ),
+            _report(
+                "H",
+                l,
+                labels["H", l],
+                e_trace.H[l],
+                a_trace.H[l],
+                allowed(lambda b, l=l: b.H[l], e_trace.H[l]),
+                n_at_kink=kinks,
+            ),
+            _report("W", l, labels["W", l], eW, aW, allowed(lambda b, l=l: b.W[l - 1], eW)),
+            _report("b", l, labels["b", l], eb, ab, allowed(lambda b, l=l: b.b[l - 1], eb)),
+        ]
+    rows.append(
+        _report(
+            "Delta",
+            0,
+            labels["Delta", 0],
+            e_trace.Delta[0],
+            a_trace.Delta[0],
+            allowed(lambda b: b.Delta[0], e_trace.Delta[0]),
+        )
+    )
+    rule = fixed if fixed is not None else DerivedBound(str(e_dtype), str(a_dtype))
+    return Comparison(names[0], names[1], rule, tuple(rows))
+
+
+def assert_backprop_close(*args: Any, **kwargs: Any) -> None:
+    """Assert that two backprop results agree (see ``compare_backprop``, same arguments).
+
+    Raises:
+        AssertionError: naming the first equation at which they part and, per failing
+            array, the mismatched count, the worst index, both values, the max absolute and
+            relative errors, the bound there and the worst error/bound ratio.
+        TypeError, ValueError: as ``compare_backprop``.
+    """
+    __tracebackhide__ = True
+    comparison = compare_backprop(*args, **kwargs)
+    if not comparison.agree:
+        raise AssertionError(_failure_text(comparison))
 
 
 def compare_gradients(
@@ -203,6 +408,8 @@ def compare_gradients(
     names: tuple[str, str] = ("expected", "actual"),
     rtol: float | None = None,
     atol: float | None = None,
+    allowed: Sequence[Layer] | None = None,
+    allowed_loss: float | None = None,
 ) -> Comparison:
     """Compare ∂J/∂W^(l), ∂J/∂b^(l) (eqs 2.14/2.33, 2.15/2.37) and J (eq 2.16) entry by entry.
 
@@ -213,33 +420,54 @@ def compare_gradients(
             mismatches.
         expected_loss, actual_loss: J from each side (a J row is added when both are given).
         names: (expected_name, actual_name) for the report.
-        rtol, atol: override the dtype's default (an explicit atol is absolute).
+        rtol, atol: override the dtype's fixed fallback (an explicit atol is absolute).
+        allowed: per-entry allowed errors in the same structure as `expected` (e.g. the sum
+            of both sides' ``tolerance.trace_bounds``); the rule is then the derived one.
+            Without it, the fixed rule applies.
+        allowed_loss: the allowed error of J, required with `allowed` when losses are given.
 
     Returns:
-        A Comparison whose rows are J (if given), then (W, b) for l = L..1.
+        A Comparison whose rows are J (if given), then (W, b) for l = L..1; equations as
+        for a squared-error network ("2.16", "2.14"/"2.33", "2.15"/"2.37").
 
     Raises:
         TypeError: an array or loss that is not real numeric; a params entry that is not a
             (W, b) pair; names that are not two strings.
         ValueError: different numbers of layers, different shapes (named by layer and
             array), an empty array, a non-finite expected value, only one of the two
-            losses, a negative or non-finite rtol/atol, no default tolerance for the dtype.
+            losses, a negative or non-finite rtol/atol, no default tolerance for the dtype,
+            `allowed` of the wrong shapes or without `allowed_loss` where J is compared,
+            both `allowed` and rtol/atol.
     """
-    if not (len(names) == 2 and all(isinstance(name, str) for name in names)):
-        raise TypeError(f"names must be two strings (expected, actual), got {names!r}")
+    _check_names(names)
     pairs = _checked_layers(expected, actual)
     losses = _checked_losses(expected_loss, actual_loss)
-    dtype = _comparison_dtype([a for pair in pairs for a in pair])
-    tolerance = _tolerance(dtype, rtol, atol)
+    arrays = [a for pair in pairs for a in pair]
+    if allowed is not None:
+        if rtol is not None or atol is not None:
+            raise ValueError("give either allowed (the derived bound) or rtol/atol, not both")
+        limits = [limit for limit, _ in _checked_layers(allowed, expected)]
+        if losses is not None and allowed_loss is None:
+            raise ValueError("allowed_loss is needed with allowed when losses are compared")
+        dtypes = [
+            _comparison_dtype([e for e, _ in pairs]),
+            _comparison_dtype([a for _, a in pairs]),
+        ]
+        rule: Tolerance | DerivedBound = DerivedBound(*(str(d) for d in dtypes))
+    else:
+        rule = _tolerance(_comparison_dtype(arrays), rtol, atol)
+        limits = [_allowed_error(e, rule) for e, _ in pairs]
     rows = []
     if losses is not None:
-        rows.append(_report("J", None, "2.16", *losses, tolerance))
+        J_limit = _allowed_error(losses[0], rule) if allowed is None else np.asarray(allowed_loss)
+        rows.append(_report("J", None, "2.16", *losses, J_limit))
     L = len(pairs) // 2
     for l in range(L, 0, -1):  # backward order: the layer the backward pass reaches first
-        (eW, aW), (eb, ab) = pairs[2 * (l - 1)], pairs[2 * (l - 1) + 1]
-        rows.append(_report("W", l, "2.14" if l == L else "2.33", eW, aW, tolerance))
-        rows.append(_report("b", l, "2.15" if l == L else "2.37", eb, ab, tolerance))
-    return Comparison(names[0], names[1], tolerance, tuple(rows))
+        for k, quantity in enumerate("Wb"):
+            e, a = pairs[2 * (l - 1) + k]
+            equation = {"W": ("2.33", "2.14"), "b": ("2.37", "2.15")}[quantity][l == L]
+            rows.append(_report(quantity, l, equation, e, a, limits[2 * (l - 1) + k]))
+    return Comparison(names[0], names[1], rule, tuple(rows))
 
 
 def assert_gradients_close(expected: Sequence[Any], actual: Sequence[Any], **kwargs: Any) -> None:
@@ -260,11 +488,29 @@ def assert_gradients_close(expected: Sequence[Any], actual: Sequence[Any], **kwa
 
 
 def _allowed_error(expected: np.ndarray, tolerance: Tolerance) -> np.ndarray:
-    """Per-entry allowed |actual − expected|: the one place the bound is defined."""
+    """Per-entry allowed |actual − expected| under the fixed rule."""
+    magnitude = np.abs(np.asarray(expected, dtype=np.float64))
+    finite = magnitude[np.isfinite(magnitude)]
     atol = tolerance.atol
     if tolerance.scale_atol:
-        atol *= max(1.0, float(np.max(np.abs(expected))))
-    return atol + tolerance.rtol * np.abs(expected)
+        atol *= max(1.0, float(np.max(finite, initial=0.0)))
+    return atol + tolerance.rtol * magnitude
+
+
+def _bounds(
+    network: Network,
+    params: Sequence[Layer],
+    X: np.ndarray,
+    T: np.ndarray,
+    trace: Trace,
+    e_dtype: np.dtype,
+    a_dtype: np.dtype,
+) -> tuple[Bounds, Bounds]:
+    """Both sides' bounds, from the expected trace's magnitudes (computed once per dtype)."""
+    e_bounds = trace_bounds(network, params, X, T, trace, e_dtype)
+    if a_dtype == e_dtype:
+        return e_bounds, e_bounds
+    return e_bounds, trace_bounds(network, params, X, T, trace, a_dtype)
 
 
 def _report(
@@ -273,19 +519,22 @@ def _report(
     equation: str,
     expected: np.ndarray,
     actual: np.ndarray,
-    tolerance: Tolerance,
+    allowed: np.ndarray,
+    *,
+    skip_non_finite: bool = False,
+    n_at_kink: int = 0,
 ) -> ArrayReport:
-    e = expected.astype(np.float64)
-    a = actual.astype(np.float64)
-    allowed = _allowed_error(e, tolerance)
+    e = np.asarray(expected, dtype=np.float64)
+    a = np.asarray(actual, dtype=np.float64)
+    allowed = np.broadcast_to(np.asarray(allowed, dtype=np.float64), e.shape)
+    compared = np.isfinite(e) & np.isfinite(a) if skip_non_finite else np.ones(e.shape, bool)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        error = np.abs(a - e)
+        error = np.where(compared, np.abs(a - e), 0.0)
         error = np.where(np.isnan(error), np.inf, error)  # a NaN actual is infinitely wrong
         ratio = np.where(error == 0, 0.0, error / allowed)
         relative = np.where(error == 0, 0.0, error / np.abs(e))
-    worst = np.unravel_index(int(np.argmax(ratio)), e.shape)
-    worst_index = tuple(int(i) for i in worst)
-    n_mismatched = int(np.count_nonzero(~(error <= allowed)))
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), e.shape))
+    n_mismatched = int(np.count_nonzero(compared & (error != 0) & ~(error <= allowed)))
     return ArrayReport(
         quantity=quantity,
         layer=layer,
@@ -294,12 +543,55 @@ def _report(
         n_mismatched=n_mismatched,
         max_abs_error=float(np.max(error)),
         max_rel_error=float(np.max(relative)),
-        worst_index=worst_index,
-        expected_value=float(e[worst_index]),
-        actual_value=float(a[worst_index]),
-        worst_ratio=float(ratio[worst_index]),
+        worst_index=worst,
+        expected_value=float(e[worst]),
+        actual_value=float(a[worst]),
+        worst_ratio=float(ratio[worst]),
         passed=n_mismatched == 0,
+        allowed=float(allowed[worst]),
+        n_skipped=int(np.count_nonzero(~compared)),
+        n_at_kink=n_at_kink,
     )
+
+
+def _check_names(names: Any) -> None:
+    if not (len(names) == 2 and all(isinstance(name, str) for name in names)):
+        raise TypeError(f"names must be two strings (expected, actual), got {names!r}")
+
+
+def _checked_result(network: Network, N: int, result: Any, side: str) -> tuple[Any, Trace]:
+    """(grads, trace) after checking that the trace has the problem's shapes."""
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise TypeError(f"{side} must be a (grads, trace) pair as backprop returns it")
+    grads, trace = result
+    if not isinstance(trace, tuple) or len(trace) != 4:
+        raise TypeError(f"{side} trace must be an ffnn.Trace (Z, A, Delta, H)")
+    trace = Trace(*trace)
+    L = network.L
+    arrays: dict[str, list[Any]] = {}
+    for q, low in (("Z", 1), ("A", 0), ("Delta", 0), ("H", 1)):
+        field = getattr(trace, q)
+        if not isinstance(field, Sequence) or len(field) != L + 1:
+            raise ValueError(f"{side} trace.{q} must hold L + 1 = {L + 1} layers")
+        arrays[q] = [None] * low
+        for l in range(low, L + 1):
+            name = f"{side} {QUANTITY_SYMBOLS[q]}^({l})"
+            array = _real_array(field[l], name)
+            expected_shape = (network.sizes[l], N)
+            if array.shape != expected_shape:
+                raise ValueError(
+                    f"{name} has shape {array.shape}; the problem needs {expected_shape}"
+                )
+            finite_required = side == "expected" and not (q == "Delta" and l == L)
+            if finite_required and not np.isfinite(array).all():
+                raise ValueError(f"{name} contains a non-finite value")
+            arrays[q].append(array)
+    return grads, Trace(*(tuple(arrays[q]) for q in ("Z", "A", "Delta", "H")))
+
+
+def _arrays(grads: Sequence[Any], trace: Trace) -> list[np.ndarray]:
+    layers = [np.asarray(a) for pair in grads for a in pair]
+    return layers + [a for field in trace for a in field if a is not None]
 
 
 def _checked_layers(
@@ -383,11 +675,20 @@ def _tolerance(dtype: np.dtype, rtol: float | None, atol: float | None) -> Toler
 
 
 def _failure_text(comparison: Comparison) -> str:
-    tol = comparison.tolerance
-    atol = f"{tol.atol:.3g}·max(1, max|expected|)" if tol.scale_atol else f"{tol.atol:.3g}"
+    rule = comparison.tolerance
+    if isinstance(rule, DerivedBound):
+        header = (
+            "Not equal within the derived error bound"
+            f" (expected {rule.expected_dtype}, actual {rule.actual_dtype})"
+        )
+    else:
+        atol = f"{rule.atol:.3g}·max(1, max|expected|)" if rule.scale_atol else f"{rule.atol:.3g}"
+        header = f"Not equal to tolerance rtol={rule.rtol:.3g}, atol={atol}"
+    first = comparison.first_mismatch
     lines = [
-        f"Gradients not equal to tolerance rtol={tol.rtol:.3g}, atol={atol}",
+        header,
         f"expected: {comparison.expected_name}, actual: {comparison.actual_name}",
+        f"first mismatch: {first.label} (eq {first.equation})",
     ]
     for row in comparison.rows:
         if row.passed:
@@ -403,7 +704,8 @@ def _failure_text(comparison: Comparison) -> str:
             f"    actual   ({comparison.actual_name}): {row.actual_value!r}",
             f"  Max absolute difference: {row.max_abs_error:.6g}",
             f"  Max relative difference: {row.max_rel_error:.6g}",
-            f"  Worst error / allowed: {row.worst_ratio:.6g}",
+            f"  Allowed there (bound): {row.allowed:.6g}",
+            f"  Worst error / bound: {row.worst_ratio:.6g}",
         ]
     return "\n".join(lines)
 
@@ -423,6 +725,10 @@ def _row_dict(row: ArrayReport) -> dict[str, Any]:
         "expected_value": _json_float(row.expected_value),
         "actual_value": _json_float(row.actual_value),
         "worst_ratio": _json_float(row.worst_ratio),
+        "worst_error_to_bound": _json_float(row.worst_ratio),
+        "bound": _json_float(row.allowed),
+        "n_skipped": row.n_skipped,
+        "n_at_kink": row.n_at_kink,
         "passed": row.passed,
     }
 

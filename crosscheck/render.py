@@ -1,9 +1,11 @@
 """Rich rendering of a `crosscheck.verify.Verification`: what was sampled, agreement, timings.
 
-Each agreement table has one row per compared quantity in derivation order (J, then
-∂J/∂W^(l), ∂J/∂b^(l) for l = L..1, with the seed's equation) and one column per
-implementation compared with the baseline. A cell is the worst error/allowed ratio over
-the array: < 1 agrees (green), >= 1 disagrees (red, with the mismatched count).
+Each agreement table has one row per compared array in derivation order — Z^(l), A^(l)
+(l = 1..L), J, then per layer l = L..1 Δ^(l), H^(l), ∂J/∂W^(l), ∂J/∂b^(l), and Δ^(0) — with
+the equation computing it, and one column per implementation compared with the baseline.
+A cell is the worst error/bound ratio over the array (the bound of ``crosscheck.tolerance``
+per entry): < 1 agrees (green), >= 1 disagrees (red, with the mismatched count); "—" where
+an implementation offers no trace.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def title(plan: Plan, on: str, baseline: str) -> Text:
 
 
 def agreement_table(plan: Plan, on: str, checks: Iterable[Check]) -> Table:
-    """Rows: J, ∂J/∂W^(l), ∂J/∂b^(l) (l = L..1); columns: implementations; cells: ratios.
+    """Rows: quantities in derivation order; columns: implementations; cells: error/bound.
 
     Args:
         plan: the verified plan (for the entries' indices).
@@ -90,12 +92,25 @@ def agreement_table(plan: Plan, on: str, checks: Iterable[Check]) -> Table:
         table.add_column(check.actual, justify="right")
     labels = _row_labels(plan, on, checks)
     for key, (label, equation) in labels.items():
-        cells = [_cell(_row(check, key)) for check in checks]
+        cells = [_cell(check, _row(check, key)) for check in checks]
         table.add_row(label, equation, *cells)
-    errors = [check.error for check in checks if check.error]
-    if errors:
-        table.caption = "\n".join(errors)
+    notes = [check.error for check in checks if check.error]
+    notes += [_note(check) for check in checks if check.comparison and _note(check)]
+    if notes:
+        table.caption = "\n".join(notes)
     return table
+
+
+def _note(check: Check) -> str:
+    """What was left out or widened: skipped non-finite Δ^(L) entries, entries at a kink."""
+    comparison = check.comparison
+    skipped = sum(row.n_skipped for row in comparison.rows)
+    parts = []
+    if skipped:
+        parts.append(f"{skipped} non-finite Δ^(L) entries not compared")
+    if comparison.n_at_kink:
+        parts.append(f"{comparison.n_at_kink} Z entries at a kink of σ (bound widened)")
+    return f"{check.actual}: " + "; ".join(parts) if parts else ""
 
 
 def mismatches(plan: Plan, failures: Iterable[Check]) -> Text:
@@ -113,7 +128,7 @@ def mismatches(plan: Plan, failures: Iterable[Check]) -> Text:
             f"    {_where(plan, check.on, row)}: expected"
             f" {row.expected_value:.9g}, actual {row.actual_value:.9g},"
             f" |error| {row.max_abs_error:.2e} (relative {row.max_rel_error:.2e}),"
-            f" error/allowed {row.worst_ratio:.1e}",
+            f" bound {row.allowed:.2e}, error/bound {row.worst_ratio:.1e}",
         ]
     return Text("\n".join(lines), style="red")
 
@@ -148,7 +163,7 @@ def verdict(result: Verification) -> Text:
     if result.agree:
         worst = max(row.worst_ratio for check in checks for row in check.comparison.rows)
         return Text(
-            f"AGREE: all {len(checks)} checks agree (worst error/allowed ratio {worst:.1e} < 1)",
+            f"AGREE: all {len(checks)} checks agree (worst error/bound ratio {worst:.1e} < 1)",
             style="bold green",
         )
     failed = [check for check in checks if not check.agree]
@@ -173,8 +188,9 @@ def print_report(result: Verification, console: Console | None = None) -> None:
 
 
 def _row_labels(plan: Plan, on: str, checks: list[Check]) -> dict[tuple, tuple[str, str]]:
-    """(quantity, layer) → (label, equation), in the order of the first compared check."""
-    rows = next((c.comparison.rows for c in checks if c.comparison is not None), ())
+    """(quantity, layer) → (label, equation), in the order of the check with the most rows."""
+    compared = [c.comparison.rows for c in checks if c.comparison is not None]
+    rows = max(compared, key=len, default=())
     labels = {}
     for row in rows:
         label = row.label
@@ -190,9 +206,11 @@ def _row(check: Check, key: tuple) -> ArrayReport | None:
     return next((row for row in check.comparison.rows if (row.quantity, row.layer) == key), None)
 
 
-def _cell(row: ArrayReport | None) -> Text:
-    if row is None:
+def _cell(check: Check, row: ArrayReport | None) -> Text:
+    if check.comparison is None:
         return Text("error", style="bold red")
+    if row is None:
+        return Text("—")
     ratio = "0" if row.worst_ratio == 0 else f"{row.worst_ratio:.1e}"
     if row.passed:
         return Text(ratio, style="green")

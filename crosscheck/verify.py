@@ -6,7 +6,12 @@ The computation behind the CLI, usable from Python::
     result = verify(plan)
     result.agree, result.to_dict()
 
-Three kinds of check, each a ``crosscheck.compare.Comparison`` (rows J, then layers L..1):
+Three kinds of check, each a ``crosscheck.compare.Comparison``. Implementations with a
+``backprop`` are compared trace against trace (``compare_backprop``: Z^(l), A^(l), J,
+then Δ^(l), H^(l), ∂J/∂W^(l), ∂J/∂b^(l) for l = L..1, and Δ^(0)), so a disagreement is
+located at its first equation; those with ``gradients`` only, on ∂J/∂W^(l), ∂J/∂b^(l) and
+J. Every entry is held to the derived per-entry bound of ``crosscheck.tolerance``,
+computed on the baseline's trace:
 
 1. all N samples: the contracted reference (eqs 2.5, 2.10, 2.27, 2.36) is the baseline;
    vectorized and autodiff are compared with it.
@@ -34,13 +39,17 @@ from typing import Any
 
 import numpy as np
 
-from crosscheck.compare import Comparison, compare_gradients
+from crosscheck.compare import Comparison, compare_backprop, compare_gradients
 from crosscheck.datasets import Dataset, default_sizes
-from ffnn import Layer, Network, init_params, validate
+from crosscheck.tolerance import Bounds, trace_bounds
+from ffnn import Layer, Network, Trace, init_params, validate
 
 GradientsFn = Callable[[Network, Sequence[Layer], np.ndarray, np.ndarray], Sequence[Layer]]
 LossFn = Callable[[Network, Sequence[Layer], np.ndarray, np.ndarray], float]
 EntryFn = Callable[..., float]
+BackpropFn = Callable[
+    [Network, Sequence[Layer], np.ndarray, np.ndarray], tuple[Sequence[Layer], Trace]
+]
 Progress = Callable[[str], None]
 
 ENTRY_SOURCE = "reference.gradient_entry (contracted)"
@@ -70,11 +79,15 @@ class Implementation:
         gradients: ``(network, params, X, T) -> grads``; X (S_0, N), T (S_L, N); grads L
             Layers, ``grads[l-1].W`` (S_l, S_{l-1}), ``grads[l-1].b`` (S_l,).
         loss: ``(network, params, X, T) -> J``, a float.
+        backprop: ``(network, params, X, T) -> (grads, trace)`` with an ``ffnn.Trace`` of
+            (S_l, N) arrays, or None; when given it replaces `gradients`, and the whole
+            trace is compared.
     """
 
     name: str
     gradients: GradientsFn
     loss: LossFn
+    backprop: BackpropFn | None = None
 
 
 @dataclass(frozen=True)
@@ -106,16 +119,27 @@ def default_lineup() -> Lineup:
 
     return Lineup(
         literal=Implementation(
-            "reference (literal)", partial(reference.gradients, form="literal"), reference.loss
+            "reference (literal)",
+            partial(reference.gradients, form="literal"),
+            reference.loss,
+            partial(reference.backprop, form="literal"),
         ),
         contracted=Implementation(
             "reference (contracted)",
             partial(reference.gradients, form="contracted"),
             reference.loss,
+            partial(reference.backprop, form="contracted"),
         ),
         others=(
-            Implementation("vectorized", vectorized.gradients, vectorized.loss),
-            Implementation("autodiff", autodiff_oracle.gradients, autodiff_oracle.loss),
+            Implementation(
+                "vectorized", vectorized.gradients, vectorized.loss, vectorized.backprop
+            ),
+            Implementation(
+                "autodiff",
+                autodiff_oracle.gradients,
+                autodiff_oracle.loss,
+                autodiff_oracle.backprop,
+            ),
         ),
         entry=partial(reference.gradient_entry, form="contracted"),
     )
@@ -287,7 +311,9 @@ class Check:
         return self.comparison is not None and self.comparison.agree
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: on, expected, actual, agree, error, and the comparison's rows."""
+        """JSON-ready: on, expected, actual, agree, error, first mismatch and its equation,
+        the worst error/bound ratio, entries at a kink, the rule, and the comparison's rows
+        (each with ``worst_error_to_bound`` and ``bound``)."""
         rows = {} if self.comparison is None else self.comparison.to_dict()
         return {
             "on": self.on,
@@ -296,6 +322,9 @@ class Check:
             "agree": self.agree,
             "error": self.error,
             "first_mismatch": rows.get("first_mismatch"),
+            "first_mismatch_equation": rows.get("first_mismatch_equation"),
+            "worst_error_to_bound": rows.get("worst_error_to_bound"),
+            "n_at_kink": rows.get("n_at_kink", 0),
             "tolerance": rows.get("tolerance"),
             "rows": rows.get("rows", []),
         }
@@ -380,7 +409,7 @@ def verify(
     full = (lineup.contracted, *lineup.others)
     runs, timings = _run_each(plan, data, {"all": full, "subsample": (lineup.literal, *full)}, say)
     checks = [
-        _compare(on, baseline.name, impl.name, runs[on])
+        _compare(plan, on, data[on], baseline.name, impl.name, runs[on])
         for on, baseline, impls in (
             ("all", lineup.contracted, lineup.others),
             ("subsample", lineup.literal, full),
@@ -392,7 +421,11 @@ def verify(
     t = time.perf_counter()
     entries = _entries(lineup.entry, plan, *data[on])
     entry_time = time.perf_counter() - t
-    checks += [_compare_entries(plan, entries, impl.name, runs[on][impl.name]) for impl in full]
+    baseline = runs[on][full[0].name]
+    checks += [
+        _compare_entries(plan, data[on], entries, baseline, impl.name, runs[on][impl.name])
+        for impl in full
+    ]
     timings_out = {
         "implementations": timings,
         "entries": entry_time,
@@ -421,27 +454,81 @@ def _run_each(
 
 
 def _run(impl: Implementation, plan: Plan, X: np.ndarray, T: np.ndarray) -> Any:
-    """(grads, J), or the exception the implementation raised (a finding, not a crash)."""
+    """(grads, J, trace or None), or the exception the implementation raised (a finding)."""
+    network, params = plan.network, plan.params
     try:
-        return impl.gradients(plan.network, plan.params, X, T), impl.loss(
-            plan.network, plan.params, X, T
-        )
+        if impl.backprop is not None:
+            grads, trace = impl.backprop(network, params, X, T)
+        else:
+            grads, trace = impl.gradients(network, params, X, T), None
+        return grads, impl.loss(network, params, X, T), trace
     except Exception as error:  # any failure of the code under test is a finding
         return error
 
 
-def _compare(on: str, expected: str, actual: str, runs: dict[str, Any]) -> Check:
+def _compare(
+    plan: Plan,
+    on: str,
+    data: tuple[np.ndarray, np.ndarray],
+    expected: str,
+    actual: str,
+    runs: dict[str, Any],
+) -> Check:
+    """Trace against trace when both sides have one, else gradients and J; derived bound."""
     for name in (expected, actual):
         if isinstance(runs[name], Exception):
             return Check(on, expected, actual, None, f"{name} raised {_one_line(runs[name])}")
-    (e_grads, e_J), (a_grads, a_J) = runs[expected], runs[actual]
+    (e_grads, e_J, e_trace), (a_grads, a_J, a_trace) = runs[expected], runs[actual]
+    names = (expected, actual)
     try:
-        comparison = compare_gradients(
-            e_grads, a_grads, expected_loss=e_J, actual_loss=a_J, names=(expected, actual)
-        )
+        if a_trace is not None:
+            comparison = compare_backprop(
+                plan.network,
+                plan.params,
+                *data,
+                (e_grads, e_trace),
+                (a_grads, a_trace),
+                expected_loss=e_J,
+                actual_loss=a_J,
+                names=names,
+            )
+        else:
+            e_bounds, a_bounds = _side_bounds(plan, data, e_trace, e_grads, a_grads)
+            comparison = compare_gradients(
+                e_grads,
+                a_grads,
+                expected_loss=e_J,
+                actual_loss=a_J,
+                names=names,
+                allowed=_sum_layers(e_bounds, a_bounds),
+                allowed_loss=e_bounds.J + a_bounds.J,
+            )
     except (TypeError, ValueError) as error:
         return Check(on, expected, actual, None, f"cannot compare: {_one_line(error)}")
     return Check(on, expected, actual, comparison)
+
+
+def _side_bounds(
+    plan: Plan,
+    data: tuple[np.ndarray, np.ndarray],
+    trace: Trace,
+    e_grads: Sequence[Layer],
+    a_grads: Sequence[Layer],
+) -> tuple[Bounds, Bounds]:
+    """``trace_bounds`` on the baseline's trace for the dtype of each side's gradients."""
+    return tuple(
+        trace_bounds(plan.network, plan.params, *data, trace, _dtype(grads))
+        for grads in (e_grads, a_grads)
+    )
+
+
+def _dtype(grads: Sequence[Layer]) -> np.dtype:
+    dtype = np.result_type(*(np.asarray(a) for layer in grads for a in layer))
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
+def _sum_layers(e: Bounds, a: Bounds) -> list[Layer]:
+    return [Layer(eW + aW, eb + ab) for eW, aW, eb, ab in zip(e.W, a.W, e.b, a.b, strict=True)]
 
 
 def _entries(entry: EntryFn, plan: Plan, X: np.ndarray, T: np.ndarray) -> Any:
@@ -457,25 +544,39 @@ def _entries(entry: EntryFn, plan: Plan, X: np.ndarray, T: np.ndarray) -> Any:
         return error
 
 
-def _compare_entries(plan: Plan, entries: Any, actual: str, run: Any) -> Check:
-    """Compare single entries as 1-entry "gradients": W^(l) as (1, 1), b^(l) as (1,)."""
+def _compare_entries(
+    plan: Plan,
+    data: tuple[np.ndarray, np.ndarray],
+    entries: Any,
+    baseline: Any,
+    actual: str,
+    run: Any,
+) -> Check:
+    """Compare single entries as 1-entry "gradients": W^(l) as (1, 1), b^(l) as (1,).
+
+    The bound of each entry is that of the same entry of the full gradient (the entry
+    sums the same terms), on the contracted reference's trace of the same data.
+    """
     on = "entries"
-    for name, result in ((ENTRY_SOURCE, entries), (actual, run)):
+    for name, result in ((ENTRY_SOURCE, entries), (actual, run), ("the baseline", baseline)):
         if isinstance(result, Exception):
             return Check(on, ENTRY_SOURCE, actual, None, f"{name} raised {_one_line(result)}")
     grads = run[0]
-    expected, picked = [], []
+    expected, picked, allowed = [], [], []
     try:
+        bounds = _sum_layers(*_side_bounds(plan, data, baseline[2], baseline[0], grads))
         for l in range(1, plan.network.L + 1):
             expected.append(Layer(np.array([[entries[(l, "W")]]]), np.array([entries[(l, "b")]])))
             W_index, b_index = (e.index for e in plan.entries if e.layer == l)
-            picked.append(
-                Layer(
-                    np.array([[np.asarray(grads[l - 1].W)[W_index]]]),
-                    np.array([np.asarray(grads[l - 1].b)[b_index]]),
-                )
-            )
-        comparison = compare_gradients(expected, picked, names=(ENTRY_SOURCE, actual))
+            pick = [
+                Layer(np.array([[np.asarray(g.W)[W_index]]]), np.array([np.asarray(g.b)[b_index]]))
+                for g in (grads[l - 1], bounds[l - 1])
+            ]
+            picked.append(pick[0])
+            allowed.append(pick[1])
+        comparison = compare_gradients(
+            expected, picked, names=(ENTRY_SOURCE, actual), allowed=allowed
+        )
     except (TypeError, ValueError, IndexError) as error:
         return Check(on, ENTRY_SOURCE, actual, None, f"cannot compare: {_one_line(error)}")
     return Check(on, ENTRY_SOURCE, actual, comparison)

@@ -122,20 +122,45 @@ def test_json_values_describe_the_run(iris_json):
     )
 
 
-def test_json_eq_2_14_to_2_37_rows_per_layer_and_quantity(iris_json):
+def test_json_eq_1_4_to_2_38_rows_per_layer_and_quantity(iris_json):
     check = iris_json["checks"][0]
     assert [(r["label"], r["equation"]) for r in check["rows"]] == [
+        ("Z^(1)", "1.4"),
+        ("A^(1)", "1.4"),
+        ("Z^(2)", "1.4"),
+        ("A^(2)", "1.4"),
         ("J", "2.16"),
+        ("Δ^(2)", "2.21"),
+        ("H^(2)", "2.13"),
         ("∂J/∂W^(2)", "2.14"),
         ("∂J/∂b^(2)", "2.15"),
+        ("Δ^(1)", "2.32"),
+        ("H^(1)", "2.34"),
         ("∂J/∂W^(1)", "2.33"),
         ("∂J/∂b^(1)", "2.37"),
+        ("Δ^(0)", "2.38"),
     ]
 
 
-@pytest.mark.parametrize("field", ["max_abs_error", "max_rel_error", "worst_ratio"])
+@pytest.mark.parametrize(
+    "field", ["max_abs_error", "max_rel_error", "worst_ratio", "worst_error_to_bound", "bound"]
+)
 def test_json_rows_carry_errors(iris_json, field):
     assert all(isinstance(r[field], float) for c in iris_json["checks"] for r in c["rows"])
+
+
+def test_json_worst_error_to_bound_below_1_on_correct_code(iris_json):
+    ratios = [c["worst_error_to_bound"] for c in iris_json["checks"]]
+    assert all(0 <= ratio < 1 for ratio in ratios)
+
+
+def test_json_derived_bound_rule(iris_json):
+    assert iris_json["checks"][0]["tolerance"] == {
+        "rule": "derived",
+        "expected_dtype": "float64",
+        "actual_dtype": "float64",
+        "unit_roundoff": {"expected": 2.0**-53, "actual": 2.0**-53},
+    }
 
 
 def test_json_timings_apart_from_results(iris_json):
@@ -291,14 +316,20 @@ def test_raising_implementation_is_a_finding_not_a_crash(monkeypatch):
 # --- other options ------------------------------------------------------------------------
 
 
-def test_float32_run_agrees_with_float32_tolerance(tmp_path):
+def test_float32_run_agrees_under_float32_unit_roundoff(tmp_path):
     status, _, _ = run([*FAST, "--dtype", "float32", "--json", str(tmp_path / "r.json")])
     report = json.loads((tmp_path / "r.json").read_text())
-    assert (status, report["dtype"], report["checks"][0]["tolerance"]["rtol"]) == (
+    vectorized = next(c for c in report["checks"] if c["actual"] == "vectorized")
+    assert (status, report["dtype"], vectorized["tolerance"]["unit_roundoff"]["actual"]) == (
         0,
         "float32",
-        2.0**-10,
+        2.0**-24,
     )
+
+
+def test_report_shows_error_to_bound_per_quantity_row():
+    out = run(FAST)[1]
+    assert re.search(r"│ H\^\(1\)\s+│ 2\.34\s+│", out) and "worst error/bound ratio" in out
 
 
 def test_deeper_network_with_weight_decay_agrees():

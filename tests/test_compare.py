@@ -12,8 +12,10 @@ from crosscheck.compare import (
     DEFAULT_TOLERANCES,
     ArrayReport,
     Comparison,
+    DerivedBound,
     Tolerance,
     assert_gradients_close,
+    compare_backprop,
     compare_gradients,
     default_tolerance,
 )
@@ -386,3 +388,84 @@ def test_empty_arrays_raise() -> None:
     empty = (Layer(np.zeros((0, 2)), np.zeros(0)),)
     with pytest.raises(ValueError, match="empty"):
         compare_gradients(empty, empty)
+
+
+# --- compare_backprop: whole traces under the derived bound ---------------------------------
+
+
+def _backprop_problem():
+    import vectorized
+    from ffnn import Network, init_params
+
+    network = Network((2, 3, 2), ("tanh", "sigmoid"))
+    params = init_params(network, seed=1)
+    X = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]])
+    T = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.5]])
+    return (network, params, X, T), vectorized.backprop(network, params, X, T)
+
+
+def test_compare_backprop_identical_traces_agree_with_zero_ratio() -> None:
+    problem, result = _backprop_problem()
+    comparison = compare_backprop(*problem, result, result)
+    assert comparison.agree and comparison.worst_ratio == 0.0
+
+
+def test_compare_backprop_uses_the_derived_bound() -> None:
+    problem, result = _backprop_problem()
+    rule = compare_backprop(*problem, result, result).tolerance
+    assert rule == DerivedBound("float64", "float64")
+
+
+def test_compare_backprop_explicit_rtol_atol_apply_the_fixed_rule() -> None:
+    problem, result = _backprop_problem()
+    rule = compare_backprop(*problem, result, result, rtol=1e-6, atol=1e-9).tolerance
+    assert rule == Tolerance(rtol=1e-6, atol=1e-9)
+
+
+def test_compare_backprop_bound_rejects_an_error_of_1e_9_relative() -> None:
+    problem, (grads, trace) = _backprop_problem()
+    A = trace.A[1] * (1 + 1e-9)
+    broken = (grads, trace._replace(A=(trace.A[0], A, trace.A[2])))
+    first = compare_backprop(*problem, (grads, trace), broken).first_mismatch
+    assert (first.label, first.equation) == ("A^(1)", "1.4") and first.worst_ratio > 1e3
+
+
+def test_compare_backprop_row_reports_bound_at_worst_entry() -> None:
+    problem, (grads, trace) = _backprop_problem()
+    Z = trace.Z[2].copy()
+    Z[1, 2] += 1e-6
+    broken = (grads, trace._replace(Z=(None, trace.Z[1], Z)))
+    row = compare_backprop(*problem, (grads, trace), broken).first_mismatch
+    assert row.worst_index == (1, 2) and row.worst_ratio == pytest.approx(1e-6 / row.allowed, 1e-6)
+
+
+def test_compare_backprop_json_carries_worst_error_to_bound() -> None:
+    problem, result = _backprop_problem()
+    data = json.loads(json.dumps(compare_backprop(*problem, result, result).to_dict()))
+    assert data["worst_error_to_bound"] == 0.0
+    assert all({"worst_error_to_bound", "bound"} <= set(row) for row in data["rows"])
+
+
+def test_compare_backprop_wrong_trace_shape_named() -> None:
+    problem, (grads, trace) = _backprop_problem()
+    broken = (grads, trace._replace(H=(None, trace.H[1][:, :2], trace.H[2])))
+    with pytest.raises(ValueError, match=r"actual H\^\(1\) has shape \(3, 2\)"):
+        compare_backprop(*problem, (grads, trace), broken)
+
+
+def test_compare_backprop_validates_the_problem_first() -> None:
+    (network, params, X, T), result = _backprop_problem()
+    with pytest.raises(ValueError, match="X"):
+        compare_backprop(network, params, X[:, :0], T, result, result)
+
+
+def test_compare_gradients_with_allowed_uses_derived_rule() -> None:
+    allowed = tuple(Layer(np.full_like(W, 0.1), np.full_like(b, 0.1)) for W, b in EXPECTED)
+    actual = _with(EXPECTED, 1, "W", (0, 0), EXPECTED[0].W[0, 0] + 0.05)
+    comparison = compare_gradients(EXPECTED, actual, allowed=allowed)
+    assert comparison.agree and comparison.rows[2].worst_ratio == pytest.approx(0.5)
+
+
+def test_compare_gradients_allowed_and_rtol_together_refused() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        compare_gradients(EXPECTED, EXPECTED, allowed=EXPECTED, rtol=1e-3)
