@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from crosscheck import __version__
 from crosscheck.bench_command import add_bench_parser
+from crosscheck.check_command import add_check_parser, add_selftest_parser
 from crosscheck.datasets import DATASETS, Dataset, load_dataset, load_npz
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2
@@ -140,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(run=run_verify)
     add_bench_parser(commands)
+    add_check_parser(commands)
+    add_selftest_parser(commands)
     return parser
 
 

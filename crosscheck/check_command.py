@@ -1,0 +1,285 @@
+"""The ``crosscheck check`` and ``crosscheck selftest`` subcommands (DESIGN §5 "CLI").
+
+``crosscheck check MODULE:FUNCTION --activations tanh,identity ...`` runs
+``crosscheck.check_gradients`` on someone else's backprop; MODULE is a module name (the
+current directory is importable, as under pytest) or a path to a .py file.
+``crosscheck selftest`` runs it on every catalogued bug (``crosscheck.mutants``) and prints
+the kill table. Exit status: 0 agrees (check) / every bug rejected (selftest), 1 a fault
+found / a bug not rejected, 2 a usage error (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+CHECK_EPILOG = """\
+FUNCTION is called as fn(Ws, bs, X, T) -> (dWs, dbs) or (J, dWs, dbs), Ws[l-1] = W^(l).
+Default layout: X (S_0, N), T (S_L, N), W^(l) (S_l, S_{l-1}); --layout rows passes X (N, S_0),
+T (N, S_L); --weights in_out passes W^(l) as (S_{l-1}, S_l). Bias gradients may be (S,),
+(S, 1) or (1, S). Exit status: 0 agrees, 1 a fault found, 2 a usage error.
+"""
+
+SELFTEST_EPILOG = """\
+Every catalogued bug is checked under the settings in which it shows. Exit status: 0 every
+bug rejected, 1 some bug not rejected, 2 a usage error.
+"""
+
+
+def add_check_parser(commands: argparse._SubParsersAction) -> None:
+    """Register ``check`` on the ``crosscheck`` subcommands; it dispatches to ``run_check``."""
+    from crosscheck.cli import _names, _non_negative_float, _non_negative_int, _positive_int, _sizes
+
+    check = commands.add_parser(
+        "check",
+        help="check someone else's backprop function against the suite",
+        description="Search (hypothesis) for a problem on which FUNCTION's gradients or loss"
+        " disagree\nwith the suite's; report the minimal one, with a diagnosis.",
+        epilog=CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("target", metavar="MODULE:FUNCTION", help="e.g. mynet:backprop or a.py:f")
+    check.add_argument(
+        "--activations",
+        type=_names,
+        metavar="σ_1,...,σ_L",
+        help="one per non-input layer, e.g. tanh,identity (required unless --replay)",
+    )
+    check.add_argument("--loss", default="squared_error", metavar="NAME", help="(squared_error)")
+    check.add_argument("--sizes", type=_sizes, metavar="S_0,...,S_L", help="fix the widths")
+    check.add_argument(
+        "--weight-decay", type=_non_negative_float, default=0.0, metavar="λ", help="(default 0)"
+    )
+    check.add_argument("--layout", choices=("columns", "rows"), default="columns")
+    check.add_argument("--weights", choices=("out_in", "in_out"), default="out_in")
+    check.add_argument("--max-examples", type=_positive_int, default=100, metavar="N")
+    check.add_argument("--seed", type=_non_negative_int, metavar="S", help="(default: random)")
+    check.add_argument("--json", type=Path, metavar="PATH", help="also write the report as JSON")
+    check.add_argument(
+        "--save-failure", type=Path, metavar="DIR", help="write the failing example to DIR"
+    )
+    check.add_argument(
+        "--replay", type=Path, metavar="FILE", help="rerun a saved example (failure.json/.npz)"
+    )
+    check.set_defaults(run=run_check)
+
+
+def add_selftest_parser(commands: argparse._SubParsersAction) -> None:
+    """Register ``selftest``; it dispatches to ``run_selftest``."""
+    from crosscheck.cli import _non_negative_int, _positive_int
+
+    selftest = commands.add_parser(
+        "selftest",
+        help="the bug catalogue's kill table: every known bug must be rejected",
+        description="Run the oracle on every catalogued faulty backprop and print which are"
+        " rejected.",
+        epilog=SELFTEST_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    selftest.add_argument("--max-examples", type=_positive_int, default=100, metavar="N")
+    selftest.add_argument("--seed", type=_non_negative_int, default=0, metavar="S")
+    selftest.add_argument("--json", type=Path, metavar="PATH", help="also write the table as JSON")
+    selftest.set_defaults(run=run_selftest)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """``crosscheck check``: load the function, search (or replay), print, save, write JSON.
+
+    Returns:
+        0 if the function agrees, 1 if a fault was found.
+
+    Raises:
+        UsageError (``crosscheck.cli``): a bad target, module or function, settings ffnn
+            refuses, unwritable --json or --save-failure, an unreadable --replay file;
+            all checked before the search.
+    """
+    from crosscheck.cli import UsageError
+
+    def usage(message: str) -> UsageError:
+        return UsageError(f"crosscheck check: error: {message}")
+
+    _check_output_paths(args, usage)
+    with _importable_cwd():
+        fn = load_function(args.target, usage)
+        from crosscheck.failure_file import load_failure, save_failure
+        from crosscheck.oracle import GradientMismatch, check_example, check_gradients
+
+        if args.replay is not None:
+            try:
+                problem, metadata = load_failure(args.replay)
+                report = check_example(
+                    fn, problem, layout=metadata["layout"], weights=metadata["weights"]
+                )
+            except (TypeError, ValueError, KeyError) as error:
+                raise usage(f"--replay {args.replay}: {error}") from None
+        else:
+            _check_settings(args, usage)
+            try:
+                report = check_gradients(
+                    fn,
+                    activations=args.activations,
+                    loss=args.loss,
+                    sizes=args.sizes,
+                    weight_decay=args.weight_decay,
+                    layout=args.layout,
+                    weights=args.weights,
+                    max_examples=args.max_examples,
+                    seed=args.seed,
+                )
+            except GradientMismatch as mismatch:
+                report = mismatch.report
+    console = _console()
+    console.print(f"crosscheck check {args.target}", style="bold")
+    console.print(report.render())
+    if not report.agree and args.save_failure is not None:
+        npz, meta = save_failure(report, args.save_failure, function=args.target)
+        console.print(f"saved the example to {npz} and {meta}; rerun it with --replay {meta}")
+    if args.json is not None:
+        payload = {"function": args.target, **report.to_dict()}
+        args.json.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n")
+    return 0 if report.agree else 1
+
+
+def run_selftest(args: argparse.Namespace) -> int:
+    """``crosscheck selftest``: check every catalogued bug, print the kill table, write JSON.
+
+    Returns:
+        0 if every bug was rejected, 1 otherwise.
+
+    Raises:
+        UsageError (``crosscheck.cli``): an unwritable --json path (checked first).
+    """
+    from crosscheck.cli import UsageError
+
+    def usage(message: str) -> UsageError:
+        return UsageError(f"crosscheck selftest: error: {message}")
+
+    if args.json is not None:
+        _check_file(args.json, "--json", usage)
+    from rich.console import Console
+
+    from crosscheck.kill_table import kill_table, run_catalogue
+
+    progress = Console(stderr=True)
+    if progress.is_terminal:
+        with progress.status("starting") as status:
+            rows = run_catalogue(args.max_examples, args.seed, lambda n: status.update(n))
+    else:
+        rows = run_catalogue(args.max_examples, args.seed)
+    _console().print(kill_table(rows))
+    if args.json is not None:
+        rejected = all(row.rejected for row in rows)
+        payload = {"all_rejected": rejected, "rows": [row.to_dict() for row in rows]}
+        args.json.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n")
+    return 0 if all(row.rejected for row in rows) else 1
+
+
+def _console() -> Any:
+    """A rich Console on stdout, at least WIDTH columns wide when not a terminal."""
+    from rich.console import Console
+
+    from crosscheck.oracle_report import WIDTH
+
+    console = Console()
+    return console if console.is_terminal else Console(width=WIDTH)
+
+
+def load_function(target: str, usage: Callable[[str], Exception]) -> Callable[..., Any]:
+    """Import ``MODULE:FUNCTION`` (MODULE a dotted name or a .py path; FUNCTION may be dotted).
+
+    Raises:
+        `usage`'s exception: no colon, a missing file, an import that fails (whatever the
+            module raises), a missing or non-callable attribute.
+    """
+    module_name, colon, attribute = target.rpartition(":")
+    if not colon or not module_name or not attribute:
+        raise usage(f"expected MODULE:FUNCTION (e.g. mynet:backprop), got {target!r}")
+    is_path = module_name.endswith(".py") or "/" in module_name or os.sep in module_name
+    if is_path and not Path(module_name).is_file():
+        raise usage(f"no such file: {module_name}")
+    try:
+        if is_path:
+            module = _import_path(Path(module_name))
+        else:
+            module = importlib.import_module(module_name)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # whatever the module raises (SystemExit included)
+        message = str(error).splitlines()[0] if str(error) else ""
+        raise usage(f"cannot import {module_name}: {type(error).__name__}: {message}") from None
+    found: Any = module
+    for part in attribute.split("."):
+        if not hasattr(found, part):
+            raise usage(f"{module_name} has no attribute {attribute!r}")
+        found = getattr(found, part)
+    if not callable(found):
+        raise usage(f"{target} is a {type(found).__name__}, not a function")
+    return found
+
+
+def _import_path(path: Path) -> Any:
+    """Import a .py file as module `path.stem`, its directory first on sys.path."""
+    sys.path.insert(0, str(path.resolve().parent))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[path.stem]
+        raise
+    return module
+
+
+@contextmanager
+def _importable_cwd() -> Iterator[None]:
+    """The current directory first on sys.path (as pytest does), restored afterwards."""
+    saved = list(sys.path)
+    sys.path.insert(0, os.getcwd())
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+def _check_settings(args: argparse.Namespace, usage: Callable[[str], Exception]) -> None:
+    """Refuse settings that ffnn refuses (unknown names, mismatched sizes), before any work."""
+    from ffnn import Network
+
+    if args.activations is None:
+        raise usage("--activations is required (one per layer, e.g. tanh,identity)")
+    sizes = args.sizes if args.sizes is not None else (1,) * (len(args.activations) + 1)
+    try:
+        Network(sizes, args.activations, args.loss, args.weight_decay)
+    except (TypeError, ValueError) as error:
+        raise usage(str(error)) from None
+
+
+def _check_output_paths(args: argparse.Namespace, usage: Callable[[str], Exception]) -> None:
+    if args.json is not None:
+        _check_file(args.json, "--json", usage)
+    directory = args.save_failure
+    if directory is not None:
+        if directory.exists() and not directory.is_dir():
+            raise usage(f"--save-failure {directory}: it is not a directory")
+        existing = next((p for p in [directory, *directory.parents] if p.exists()), None)
+        if existing is None or not os.access(existing, os.W_OK):
+            raise usage(f"--save-failure {directory}: it cannot be written")
+
+
+def _check_file(path: Path, option: str, usage: Callable[[str], Exception]) -> None:
+    parent = path.parent
+    if path.is_dir():
+        raise usage(f"{option} {path}: it is a directory")
+    if not parent.is_dir():
+        raise usage(f"{option} {path}: its directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise usage(f"{option} {path}: it is not writable")

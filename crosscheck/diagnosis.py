@@ -1,0 +1,296 @@
+"""What a failing example says: known bug, loss convention, self-consistency, suite agreement.
+
+Run once, on the minimal failing example, by ``crosscheck.oracle``:
+
+- ``diagnose``: every catalogued mutant (``crosscheck.mutants``) is run on the example; those
+  whose output matches the function's name the bug: every returned array, and J if it returned
+  one, entry by entry within rtol·(|e| + max|e| over the array), rtol the dtype's fixed-rule
+  constant (``tolerance.DTYPE_CONSTANTS``: 2⁻³⁰, or 2⁻¹⁰ for a float32 mutant) — relative to
+  each array's own scale, so a tiny example is judged as finely as an ordinary one. Mutants
+  that agree with the suite on the example (same rule) are left out: they tell nothing apart.
+- ``loss_conventions``: a returned J that differs from the suite's by a recognisable factor —
+  N·J (summed over samples), 2J/S_L ("MSE": averaged over outputs too, no ½), 2J (missing ½),
+  J/2 (extra ½), or a weight-decay term left out, without its ½, or divided by N.
+- ``consistency``: is the returned gradient the gradient of the returned loss, whatever their
+  conventions? The directional derivative of the function's own J along a random unit
+  direction e over every W^(l), b^(l) (central differences, numdifftools) is compared with
+  ⟨grad, e⟩ from its own gradient.
+- ``suite_agreement``: the contracted reference and autodiff against vectorized (the anchor),
+  whole traces, to show the suite agrees with itself on the example.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numdifftools as nd
+import numpy as np
+
+import reference
+import vectorized
+from crosscheck.adapters import Adapter, Returned, call, unpack
+from crosscheck.compare import Comparison, compare_backprop
+from crosscheck.mutants import CATALOGUE, Mutant
+from crosscheck.strategies import Problem
+from crosscheck.tolerance import dtype_constants
+from ffnn import NUMPY, Layer, weight_decay_term
+
+CONVENTION_RTOL = 1e-9
+"""A returned J matches a convention's value within this relative difference."""
+
+STEP = 1e-3
+"""Largest step of the directional central differences (then halved NUM_STEPS − 1 times)."""
+
+NUM_STEPS = 6
+"""Steps numdifftools extrapolates over in ``consistency``."""
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A catalogued bug whose output matches the function's on the failing example.
+
+    Attributes:
+        name: the mutant's name (``crosscheck.mutants.MUTANTS``).
+        text: what the bug is.
+    """
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Consistency:
+    """Is the returned gradient the gradient of the returned loss (along one direction e)?
+
+    Attributes:
+        verdict: ``"consistent"``, ``"inconsistent"`` or ``"inconclusive"``.
+        finite_difference: d/dt J_fn(θ + t e) at t = 0, by numdifftools (nan if inconclusive
+            before differencing).
+        from_gradient: ⟨grad_fn, e⟩.
+        allowed: the allowed |finite_difference − from_gradient|.
+        note: why, in a sentence.
+    """
+
+    verdict: str
+    finite_difference: float
+    from_gradient: float
+    allowed: float
+    note: str
+
+
+def diagnose(
+    problem: Problem, returned: Returned, ours: tuple[float, Any]
+) -> tuple[Diagnosis, ...]:
+    """The catalogued bugs whose output on `problem` matches `returned` (module docstring).
+
+    Args:
+        problem: the failing example, suite layout: W^(l) (S_l, S_{l-1}), b^(l) (S_l,),
+            X (S_0, N), T (S_L, N).
+        returned: the function's output, suite layout (shapes may be wrong).
+        ours: the suite's (J, grads) on the problem.
+
+    Returns:
+        Diagnoses in catalogue order; empty if no mutant matches.
+    """
+    return tuple(
+        Diagnosis(mutant.name, mutant.diagnosis)
+        for mutant in CATALOGUE
+        if _matches(mutant, problem, returned, ours)
+    )
+
+
+def _matches(mutant: Mutant, problem: Problem, returned: Returned, ours: tuple[float, Any]) -> bool:
+    network, params, X, T = problem
+    fn = mutant.bind(network.activations, network.loss, network.weight_decay)
+    try:
+        with np.errstate(all="ignore"):
+            J, dWs, dbs = fn([W for W, _ in params], [b for _, b in params], X, T)
+        grads = tuple(Layer(np.asarray(W), np.asarray(b)) for W, b in zip(dWs, dbs, strict=True))
+    except Exception:  # a mistaken product that cannot take these shapes: not this bug
+        return False
+    with_J = returned.J is not None
+    mutated = Returned(J if with_J else None, grads)
+    our_J, our_grads = ours
+    float64 = dtype_constants(np.float64).rtol
+    if _agree(Returned(our_J if with_J else None, our_grads), mutated, float64):
+        return False  # indistinguishable from the correct answer here
+    return _agree(mutated, returned, dtype_constants(mutant.backprop.dtype).rtol)
+
+
+def _agree(expected: Returned, actual: Returned, rtol: float) -> bool:
+    """Same structure and shapes, and every entry within rtol·(|e| + max|e| of its array)."""
+    if len(expected.grads) != len(actual.grads) or (expected.J is None) != (actual.J is None):
+        return False
+    pairs = [] if expected.J is None else [(expected.J, actual.J)]
+    for e, a in zip(expected.grads, actual.grads, strict=True):
+        pairs += [(e.W, a.W), (e.b, a.b)]
+    return all(_close(np.asarray(e), np.asarray(a), rtol) for e, a in pairs)
+
+
+def _close(e: np.ndarray, a: np.ndarray, rtol: float) -> bool:
+    if e.shape != a.shape:
+        return False
+    e, a = e.astype(np.float64), a.astype(np.float64)
+    scale = float(np.max(np.abs(e), initial=0.0))
+    with np.errstate(all="ignore"):
+        return bool(np.all(np.abs(a - e) <= rtol * (np.abs(e) + scale)))
+
+
+def loss_conventions(problem: Problem, theirs: float) -> tuple[str, ...]:
+    """Name the conventions under which the returned J equals the suite's J (module docstring).
+
+    Args:
+        problem: the example; its network's J (without weight decay) is D, the decay R.
+        theirs: the function's returned J.
+
+    Returns:
+        Descriptions of every matching convention (several when they coincide, e.g. 2J =
+        N·J at N = 2); empty if none.
+    """
+    network, params, X, T = problem
+    Z_L, A_L = _forward(network, params, X)[-1]
+    D = float(network.J.J(Z_L, A_L, T, NUMPY))
+    R = float(weight_decay_term([W for W, _ in params], network.weight_decay))
+    N, S_L = X.shape[1], network.sizes[-1]
+    candidates = [
+        (N * D + R, "summed over the samples instead of averaged (N·J)"),
+        (2 * D + R, "missing ½ (2J)"),
+        (D / 2 + R, "extra ½ (J/2)"),
+    ]
+    if network.loss == "squared_error":
+        candidates.append(
+            (2 * D / S_L + R, "'MSE': averaged over the S_L outputs too, without ½ (2J/S_L)")
+        )
+    if R > 0:
+        candidates += [
+            (D, "weight-decay term (λ/2)Σ‖W‖² left out of J"),
+            (D + 2 * R, "weight decay without its ½ (λΣ‖W‖²)"),
+            (D + R / N, "weight decay divided by N"),
+        ]
+    scale = abs(D) + R
+    return tuple(
+        text
+        for value, text in candidates
+        if value != D + R and abs(theirs - value) <= CONVENTION_RTOL * max(scale, 1e-300)
+    )
+
+
+def consistency(
+    fn: Callable[..., Any], adapter: Adapter, problem: Problem, returned: Returned, seed: int
+) -> Consistency:
+    """Compare d/dt J_fn(θ + t e) at 0 with ⟨grad_fn, e⟩ for a random unit direction e.
+
+    Args:
+        fn: the function under test, in `adapter`'s layout; its J is what is differenced.
+        adapter: its layout.
+        problem: the example (suite layout).
+        returned: its output on the example, with a J (suite layout, shapes checked).
+        seed: seeds the direction e.
+
+    Returns:
+        A Consistency. "inconclusive" when the function fails at a shifted point, or a kink
+        of some σ_l lies within the step (the one-sided slopes differ there).
+    """
+    network, params, X, T = problem
+    rng = np.random.default_rng(seed)
+    direction = [
+        Layer(rng.standard_normal(W.shape), rng.standard_normal(b.shape)) for W, b in params
+    ]
+    norm = math.sqrt(sum(float(np.sum(W * W) + np.sum(b * b)) for W, b in direction))
+    direction = [Layer(W / norm, b / norm) for W, b in direction]
+    slope = sum(
+        float(np.sum(g.W * e.W) + np.sum(g.b * e.b))
+        for g, e in zip(returned.grads, direction, strict=True)
+    )
+
+    def shifted(t: float) -> list[Layer]:
+        return [Layer(p.W + t * e.W, p.b + t * e.b) for p, e in zip(params, direction, strict=True)]
+
+    if _kink_within(network, [shifted(-STEP), params, shifted(STEP)], X):
+        return Consistency("inconclusive", math.nan, slope, math.nan, "a kink lies within the step")
+
+    def J_fn(t: float) -> float:
+        value = unpack(call(fn, adapter, shifted(float(t)), X, T), adapter)
+        if value.J is None or not math.isfinite(value.J):
+            raise ValueError("no finite J")
+        return value.J
+
+    steps = nd.MaxStepGenerator(base_step=STEP, step_ratio=2.0, num_steps=NUM_STEPS)
+    try:
+        with np.errstate(all="ignore"):
+            result = nd.Derivative(J_fn, step=steps, full_output=True)(0.0)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:
+        note = f"the function failed at a shifted point ({type(error).__name__})"
+        return Consistency("inconclusive", math.nan, slope, math.nan, note)
+    estimate, error = float(result.estimate), float(result.error_estimate)
+    magnitude = sum(
+        float(np.sum(np.abs(g.W * e.W)) + np.sum(np.abs(g.b * e.b)))
+        for g, e in zip(returned.grads, direction, strict=True)
+    )
+    rounding = 64 * 2.0**-53 * max(1.0, abs(returned.J)) / float(result.final_step)
+    allowed = 10 * error + 1e-7 * max(abs(estimate), magnitude) + rounding
+    if abs(estimate - slope) <= allowed:
+        return Consistency("consistent", estimate, slope, allowed, "⟨grad, e⟩ matches dJ/dt")
+    note = "the returned gradient is not the gradient of the returned loss"
+    return Consistency("inconsistent", estimate, slope, allowed, note)
+
+
+def suite_agreement(problem: Problem) -> tuple[Comparison | str, ...]:
+    """The contracted reference and autodiff against vectorized on `problem`, whole traces.
+
+    Returns:
+        Two Comparisons (``compare_backprop``, derived bounds, J included) — or, for an
+        implementation that cannot run the problem, a string saying why.
+    """
+    import autodiff_oracle  # JAX: imported only when a failure needs it
+
+    network, params, X, T = problem
+    anchor = vectorized.backprop(network, params, X, T)
+    J = vectorized.loss(network, params, X, T)
+    results: list[Comparison | str] = []
+    for name, module in (("reference (contracted)", reference), ("autodiff", autodiff_oracle)):
+        try:
+            other = module.backprop(network, params, X, T)
+            other_J = module.loss(network, params, X, T)
+        except NotImplementedError as error:
+            results.append(f"{name}: {error}")
+            continue
+        comparison = compare_backprop(
+            network,
+            params,
+            X,
+            T,
+            anchor,
+            other,
+            expected_loss=J,
+            actual_loss=other_J,
+            names=("vectorized", name),
+        )
+        results.append(comparison)
+    return tuple(results)
+
+
+def _forward(network: Any, params: Any, X: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Eq 1.4: [(Z^(l), A^(l)) for l = 1..L]."""
+    A, out = X, []
+    for l, (W, b) in enumerate(params, start=1):
+        Z = W @ A + b[:, None]
+        A = network.sigma(l).sigma(Z, NUMPY)
+        out.append((Z, A))
+    return out
+
+
+def _kink_within(network: Any, points: list[list[Layer]], X: np.ndarray) -> bool:
+    """True if some Z^(l) of a kinked σ_l reaches or crosses a kink between the points."""
+    passes = [_forward(network, params, X) for params in points]
+    for l in range(1, network.L + 1):
+        for kink in network.sigma(l).kinks:
+            sides = np.stack([np.sign(p[l - 1][0] - kink) for p in passes])
+            if np.any(sides == 0) or np.any(sides.min(axis=0) != sides.max(axis=0)):
+                return True
+    return False

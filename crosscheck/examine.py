@@ -1,0 +1,265 @@
+"""One example under the oracle: run a function under test on a problem and judge its output.
+
+``examine(fn, adapter, problem)`` calls ``fn(Ws, bs, X, T)`` twice on read-only copies of
+the problem (in the function's layout, ``crosscheck.adapters``) and returns an
+``Examination``: the first ``Finding``, if any, in this order —
+
+1. ``raised``: the call raised (any exception but KeyboardInterrupt and SystemExit);
+2. ``mutation``: it wrote to an input (a write to the read-only copies raises; an input
+   changed by other means, e.g. after resetting the writeable flag, is found by comparing
+   with pristine copies), naming the array;
+3. ``output``: not (dWs, dbs) or (J, dWs, dbs), the wrong number of layers or a wrong shape;
+4. ``non-finite``: a NaN or inf in the output, naming the array and the entry;
+5. ``non-deterministic``: the second call on the same input returned something else;
+6. ``gradient`` / ``loss``: ∂J/∂W^(l), ∂J/∂b^(l) or J disagree with the suite's
+   (``vectorized``, the anchor) beyond the comparison module's derived per-entry bound
+   (``crosscheck.tolerance``: the rounding of both sides, float64), widened for σ'
+   evaluated from A, the textbook forms (``crosscheck.oracle_bound``).
+
+Warnings the function emits are recorded, not findings (a correct sigmoid may overflow).
+"""
+
+from __future__ import annotations
+
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import vectorized
+from crosscheck.adapters import Adapter, OutputError, Returned, call, check_shapes, unpack
+from crosscheck.compare import Comparison, compare_gradients
+from crosscheck.oracle_bound import allowed_errors
+from crosscheck.strategies import Problem
+from crosscheck.tolerance import trace_bounds
+from ffnn import Layer
+
+KINDS = ("raised", "mutation", "output", "non-finite", "non-deterministic", "gradient", "loss")
+"""Finding kinds, in the order they are looked for."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What is wrong with a function's output on one example.
+
+    Attributes:
+        kind: one of ``KINDS``.
+        message: one or two sentences, naming the array, layer or exception.
+    """
+
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Examination:
+    """The outcome of one example.
+
+    Attributes:
+        finding: the first Finding, or None if the function agrees.
+        returned: its output in the suite's layout, shapes unchecked where the finding is
+            about them; None if it raised or returned something that is not arrays.
+        J: the suite's J (eq 2.16 or the loss's own, plus weight decay).
+        grads: the suite's ∂J/∂W^(l), ∂J/∂b^(l): L Layers, (S_l, S_{l-1}) and (S_l,).
+        comparison: suite (expected) against the function (actual), if it got that far.
+        warnings: the warnings the function emitted, as "Category: message".
+    """
+
+    finding: Finding | None
+    returned: Returned | None
+    J: float
+    grads: tuple[Layer, ...]
+    comparison: Comparison | None
+    warnings: tuple[str, ...]
+
+
+def examine(fn: Callable[..., Any], adapter: Adapter, problem: Problem) -> Examination:
+    """Run `fn` on `problem` twice and judge it (module docstring; eqs 2.14–2.16, 2.33, 2.37).
+
+    Args:
+        fn: ``fn(Ws, bs, X, T)`` returning (dWs, dbs) or (J, dWs, dbs), in `adapter`'s layout.
+        adapter: the function's layout.
+        problem: network, params (W^(l) (S_l, S_{l-1}), b^(l) (S_l,)), X (S_0, N), T (S_L, N),
+            float64, in the suite's layout.
+
+    Returns:
+        An Examination. Never raises for anything `fn` does (KeyboardInterrupt and
+        SystemExit excepted).
+
+    Raises:
+        TypeError, ValueError: from ``ffnn.validate`` if `problem` itself is invalid.
+    """
+    network, params, X, T = problem
+    grads, trace = vectorized.backprop(network, params, X, T)
+    J = vectorized.loss(network, params, X, T)
+    caught: list[str] = []
+
+    def result(finding: Finding | None, returned=None, comparison=None) -> Examination:
+        return Examination(finding, returned, J, grads, comparison, tuple(caught))
+
+    first = _run(fn, adapter, problem, caught)
+    if isinstance(first, Finding):
+        return result(first)
+    try:
+        returned = unpack(first, adapter)
+    except OutputError as error:
+        return result(Finding("output", str(error)))
+    try:
+        check_shapes(returned, network, adapter)
+    except OutputError as error:
+        return result(Finding("output", str(error)), returned)
+    bad = _non_finite(returned)
+    if bad is not None:
+        return result(Finding("non-finite", bad), returned)
+    second = _run(fn, adapter, problem, caught)
+    if isinstance(second, Finding):
+        message = f"the second call on the same input failed: {second.message}"
+        return result(Finding("non-deterministic", message), returned)
+    difference = _difference(returned, second, adapter)
+    if difference is not None:
+        return result(Finding("non-deterministic", difference), returned)
+    comparison = _compare(problem, grads, trace, J, returned)
+    first_bad = comparison.first_mismatch
+    if first_bad is None:
+        return result(None, returned, comparison)
+    kind = "loss" if first_bad.quantity == "J" and _only_loss(comparison) else "gradient"
+    message = (
+        f"{first_bad.label} disagrees with the suite: {first_bad.n_mismatched} of"
+        f" {first_bad.size} entries beyond the bound, worst error/allowed"
+        f" {first_bad.worst_ratio:.3g}"
+    )
+    return result(Finding(kind, message), returned, comparison)
+
+
+def _run(fn: Callable[..., Any], adapter: Adapter, problem: Problem, caught: list[str]) -> Any:
+    """Call fn on read-only copies; return its value, or a Finding (raised / mutation)."""
+    network, params, X, T = problem
+    pristine = _named_arrays(params, X, T)
+    handed = {name: _read_only_copy(a) for name, a in pristine.items()}
+    error = None
+    with warnings.catch_warnings(record=True) as recorded:
+        warnings.simplefilter("always")
+        try:
+            value = call(fn, adapter, *_structure(handed, network.L))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exception:  # the function's failure is a finding, not a crash
+            error = exception
+    caught.extend(_warning_text(w) for w in recorded)
+    if isinstance(error, ValueError) and "read-only" in str(error):
+        return Finding("mutation", _mutation_message(fn, adapter, problem, error))
+    if error is not None:
+        return Finding("raised", _exception_text(error))
+    changed = [name for name, a in handed.items() if not np.array_equal(a, pristine[name])]
+    if changed:
+        return Finding("mutation", f"mutates its inputs: it changed {', '.join(changed)}")
+    return value
+
+
+def _mutation_message(
+    fn: Callable[..., Any], adapter: Adapter, problem: Problem, error: BaseException
+) -> str:
+    """Name the arrays a function writes to, by running it once more on writable copies."""
+    network, params, X, T = problem
+    pristine = _named_arrays(params, X, T)
+    writable = {name: np.array(a) for name, a in pristine.items()}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            call(fn, adapter, *_structure(writable, network.L))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:
+        pass  # only the writes matter here
+    changed = [name for name, a in writable.items() if not np.array_equal(a, pristine[name])]
+    where = f"it writes to {', '.join(changed)}" if changed else "it writes to an input array"
+    return f"mutates its inputs: {where} ({_exception_text(error)})"
+
+
+def _named_arrays(params: Any, X: np.ndarray, T: np.ndarray) -> dict[str, np.ndarray]:
+    named = {}
+    for l, (W, b) in enumerate(params, start=1):
+        named[f"W^({l})"] = W
+        named[f"b^({l})"] = b
+    named["X"], named["T"] = X, T
+    return named
+
+
+def _structure(named: dict[str, np.ndarray], L: int) -> tuple[list[Layer], Any, Any]:
+    params = [Layer(named[f"W^({l})"], named[f"b^({l})"]) for l in range(1, L + 1)]
+    return params, named["X"], named["T"]
+
+
+def _read_only_copy(a: np.ndarray) -> np.ndarray:
+    copy = np.array(a)
+    copy.flags.writeable = False
+    return copy
+
+
+def _non_finite(returned: Returned) -> str | None:
+    if returned.J is not None and not np.isfinite(returned.J):
+        return f"the returned loss J is {returned.J}"
+    for l, (dW, db) in enumerate(returned.grads, start=1):
+        for name, a in ((f"∂J/∂W^({l})", dW), (f"∂J/∂b^({l})", db)):
+            if not np.isfinite(a).all():
+                index = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+                count = int(np.count_nonzero(~np.isfinite(a)))
+                return f"{name} has {count} non-finite entries, first {a[index]} at {index}"
+    return None
+
+
+def _difference(returned: Returned, second: Any, adapter: Adapter) -> str | None:
+    """Why a second output differs from the first (bitwise), or None if it does not."""
+    try:
+        again = unpack(second, adapter)
+    except OutputError as error:
+        return f"the second call on the same input returned something else: {error}"
+    if (returned.J is None) != (again.J is None) or (
+        returned.J is not None and returned.J != again.J
+    ):
+        return f"the same input gave J = {returned.J!r}, then {again.J!r}"
+    for l, (first, other) in enumerate(zip(returned.grads, again.grads, strict=False), start=1):
+        for name, a, b in (("W", first.W, other.W), ("b", first.b, other.b)):
+            if a.shape != b.shape or not np.array_equal(a, b):
+                return f"the same input gave two different ∂J/∂{name}^({l})"
+    if len(returned.grads) != len(again.grads):
+        return "the same input gave gradients for different numbers of layers"
+    return None
+
+
+def _compare(
+    problem: Problem, grads: tuple[Layer, ...], trace: Any, J: float, returned: Returned
+) -> Comparison:
+    """Suite against function: the derived bound (both sides float64) + σ' from A."""
+    network, params, X, T = problem
+    bounds = trace_bounds(network, params, X, T, trace, np.float64)
+    allowed = allowed_errors(problem, trace, bounds)
+    losses = {} if returned.J is None else {"expected_loss": J, "actual_loss": returned.J}
+    return compare_gradients(
+        grads,
+        returned.grads,
+        names=("suite (vectorized)", "function"),
+        allowed=allowed,
+        allowed_loss=2 * bounds.J,
+        **losses,
+    )
+
+
+def _only_loss(comparison: Comparison) -> bool:
+    return all(row.passed for row in comparison.rows if row.quantity != "J")
+
+
+def _exception_text(error: BaseException) -> str:
+    """``TypeError: message (file.py:12 in f)``: the exception and its innermost frame."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" ({frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
+    message = str(error).strip().splitlines()
+    text = f"{type(error).__name__}: {message[0]}" if message else type(error).__name__
+    return text + where
+
+
+def _warning_text(w: warnings.WarningMessage) -> str:
+    return f"{w.category.__name__}: {w.message}"

@@ -1,0 +1,334 @@
+"""The oracle for other people's backprop (DESIGN §5): ``check_gradients`` and its report.
+
+``check_gradients(fn, activations=...)`` lets hypothesis search for a problem on which
+``fn(Ws, bs, X, T)`` disagrees with the suite (``crosscheck.examine`` judges one example:
+exceptions, mutation, shapes, NaN, determinism, ∂J/∂W^(l), ∂J/∂b^(l) and J), shrinks it to a
+minimal one, and analyses that one (``crosscheck.diagnosis``): the suite's self-agreement
+(reference, autodiff), the catalogued bugs that reproduce the output, a loss convention, and
+whether a returned gradient is the gradient of the returned loss. It returns a
+``CheckReport`` when the function agrees on every example and raises ``GradientMismatch``
+(an AssertionError carrying ``.report``) when it does not.
+
+``check_example`` judges one given problem (``crosscheck check --replay``).
+"""
+
+from __future__ import annotations
+
+import numbers
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from random import Random
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, find, settings
+from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException, NoSuchExample
+
+from crosscheck.adapters import Adapter
+from crosscheck.compare import Comparison
+from crosscheck.diagnosis import (
+    Consistency,
+    Diagnosis,
+    consistency,
+    diagnose,
+    loss_conventions,
+    suite_agreement,
+)
+from crosscheck.examine import Examination, Finding, examine
+from crosscheck.strategies import Problem, problems
+from ffnn import Network
+
+MAX_WIDTH = 6
+"""Drawn widths S_l lie in 1..MAX_WIDTH (unless `sizes` fixes them)."""
+
+MAX_SAMPLES = 8
+"""Drawn N lies in 1..MAX_SAMPLES."""
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """What was checked, and how: the arguments of ``check_gradients``.
+
+    Attributes:
+        activations: σ_1..σ_L names. loss: J's name. sizes: fixed (S_0..S_L) or None
+        (drawn). weight_decay: λ. layout, weights: the function's array layout
+        (``crosscheck.adapters``). max_examples: hypothesis's budget. seed: the search's
+        seed (drawn at random, and recorded, when not given).
+    """
+
+    activations: tuple[str, ...]
+    loss: str
+    sizes: tuple[int, ...] | None
+    weight_decay: float
+    layout: str
+    weights: str
+    max_examples: int
+    seed: int
+
+    @property
+    def adapter(self) -> Adapter:
+        """The function's layout."""
+        return Adapter(self.layout, self.weights)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The outcome of a check.
+
+    Attributes:
+        settings: what was checked.
+        examples_run: examples tried, up to and including the first failing one (all of
+            them when the function agreed on every one).
+        example: the minimal failing example (suite layout: W^(l) (S_l, S_{l-1}), b^(l)
+            (S_l,), X (S_0, N), T (S_L, N)); None if the function agreed.
+        examination: the judgement of that example (finding, returned values, comparison).
+        suite: reference and autodiff against vectorized on the example (Comparisons, or
+            why one could not run); empty unless the gradients or J disagreed.
+        diagnosis: catalogued bugs that reproduce the function's output.
+        conventions: loss conventions under which the function's J equals the suite's.
+        consistency: whether its gradient is the gradient of its own J (None without a J).
+        shrunk: False if hypothesis could not shrink (a flaky function): the example is the
+            first failing one as drawn.
+    """
+
+    settings: CheckSettings
+    examples_run: int
+    example: Problem | None = None
+    examination: Examination | None = None
+    suite: tuple[Comparison | str, ...] = ()
+    diagnosis: tuple[Diagnosis, ...] = ()
+    conventions: tuple[str, ...] = ()
+    consistency: Consistency | None = None
+    shrunk: bool = True
+
+    @property
+    def agree(self) -> bool:
+        """True if the function agreed with the suite on every example."""
+        return self.finding is None
+
+    @property
+    def finding(self) -> Finding | None:
+        """The finding on the minimal example (None if the function agreed)."""
+        return None if self.examination is None else self.examination.finding
+
+    def render(self) -> Any:
+        """The report as a rich renderable (``crosscheck.oracle_report.render``)."""
+        from crosscheck.oracle_report import render
+
+        return render(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``json.dumps(..., allow_nan=False)`` accepts it)."""
+        from crosscheck.oracle_report import report_dict
+
+        return report_dict(self)
+
+    def __str__(self) -> str:
+        from crosscheck.oracle_report import report_text
+
+        return report_text(self)
+
+
+class GradientMismatch(AssertionError):  # noqa: N818 (the name the API promises)
+    """A function under ``check_gradients`` disagreed; ``.report`` is the CheckReport."""
+
+    def __init__(self, report: CheckReport) -> None:
+        super().__init__(str(report))
+        self.report = report
+
+
+def check_gradients(
+    fn: Callable[..., Any],
+    *,
+    activations: Sequence[str],
+    loss: str = "squared_error",
+    sizes: Sequence[int] | None = None,
+    weight_decay: float = 0.0,
+    layout: str = "columns",
+    weights: str = "out_in",
+    max_examples: int = 100,
+    seed: int | None = None,
+) -> CheckReport:
+    """Search for a problem on which `fn`'s ∂J/∂W^(l), ∂J/∂b^(l) (eqs 2.14, 2.15, 2.33, 2.37)
+    or J (eq 2.16) disagree with the suite's; shrink it, diagnose it, report it.
+
+    Args:
+        fn: ``fn(Ws, bs, X, T)`` returning (dWs, dbs) or (J, dWs, dbs). In the default
+            layout ``Ws[l-1]`` = W^(l) (S_l, S_{l-1}), ``bs[l-1]`` = b^(l) (S_l,), X (S_0, N),
+            T (S_L, N), all float64 and read-only; dWs, dbs in the same shapes (bias
+            gradients may also be (S_l, 1) or (1, S_l)). ``layout="rows"`` passes X (N, S_0),
+            T (N, S_L); ``weights="in_out"`` passes and expects W^(l) as (S_{l-1}, S_l).
+        activations: σ_1..σ_L names (``ffnn.ACTIVATIONS``); fixes L.
+        loss: J's name (``ffnn.LOSSES``; default squared_error, eq 2.16).
+        sizes: (S_0, ..., S_L) to fix the widths; None draws each in 1..MAX_WIDTH.
+        weight_decay: λ >= 0 (adds (λ/2) Σ_l ‖W^(l)‖_F² to J).
+        layout: ``"columns"`` or ``"rows"``. weights: ``"out_in"`` or ``"in_out"``.
+        max_examples: hypothesis's budget of examples, >= 1.
+        seed: seeds the search (int >= 0); None draws one, recorded in the report.
+
+    Returns:
+        A CheckReport with ``agree`` True: no example disagreed.
+
+    Raises:
+        GradientMismatch: a finding on some example; ``.report`` holds the minimal example,
+            the per-layer comparison, the diagnosis.
+        TypeError, ValueError: a bad argument (naming it), before any call of `fn`.
+    """
+    config = _settings(
+        fn, activations, loss, sizes, weight_decay, layout, weights, max_examples, seed
+    )
+    adapter = config.adapter
+    counted = {"calls": 0, "first": None, "first_problem": None}
+
+    def fails(problem: Problem) -> bool:
+        failed = examine(fn, adapter, problem).finding is not None
+        if counted["first"] is None:
+            counted["calls"] += 1
+            if failed:
+                counted["first"], counted["first_problem"] = counted["calls"], problem
+        return failed
+
+    search = settings(
+        max_examples=config.max_examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        verbosity=Verbosity.quiet,
+        phases=(Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+    )
+    shrunk = True
+    try:
+        example = find(_problems(config), fails, settings=search, random=Random(config.seed))
+    except NoSuchExample:
+        return CheckReport(config, counted["calls"])
+    except HypothesisException:  # e.g. Flaky: a function that fails only sometimes
+        if counted["first_problem"] is None:
+            raise
+        example, shrunk = counted["first_problem"], False
+    report = _analyse(fn, config, example, counted["first"] or counted["calls"], shrunk)
+    raise GradientMismatch(report)
+
+
+def check_example(
+    fn: Callable[..., Any],
+    problem: Problem,
+    *,
+    layout: str = "columns",
+    weights: str = "out_in",
+    seed: int = 0,
+) -> CheckReport:
+    """Judge `fn` on one given problem, with the full analysis of a failure (no search).
+
+    Args:
+        fn: as for ``check_gradients``.
+        problem: (network, params, X, T) in the suite's layout, float64 (``ffnn.validate``).
+        layout, weights: the function's layout, as for ``check_gradients``.
+        seed: seeds the direction of the consistency check.
+
+    Returns:
+        A CheckReport (``examples_run`` 1); ``agree`` tells the outcome. Never raises
+        GradientMismatch.
+
+    Raises:
+        TypeError, ValueError: a bad argument or an invalid problem, before any call of `fn`.
+    """
+    network = problem[0]
+    config = _settings(
+        fn,
+        network.activations,
+        network.loss,
+        network.sizes,
+        network.weight_decay,
+        layout,
+        weights,
+        1,
+        seed,
+    )
+    return _analyse(fn, config, _validated(problem), 1, True)
+
+
+def _analyse(
+    fn: Callable[..., Any], config: CheckSettings, example: Problem, run: int, shrunk: bool
+) -> CheckReport:
+    adapter = config.adapter
+    examination = examine(fn, adapter, example)
+    finding, returned = examination.finding, examination.returned
+    report = CheckReport(config, run, example, examination, shrunk=shrunk)
+    if finding is None or returned is None:
+        return report
+    values_differ = finding.kind in ("gradient", "loss", "output")
+    ours = (examination.J, examination.grads)
+    J_checked = finding.kind in ("gradient", "loss") and returned.J is not None
+    return CheckReport(
+        config,
+        run,
+        example,
+        examination,
+        suite=suite_agreement(example) if finding.kind in ("gradient", "loss") else (),
+        diagnosis=diagnose(example, returned, ours) if values_differ else (),
+        conventions=loss_conventions(example, returned.J) if J_checked else (),
+        consistency=consistency(fn, adapter, example, returned, config.seed) if J_checked else None,
+        shrunk=shrunk,
+    )
+
+
+def _problems(config: CheckSettings) -> st.SearchStrategy[Problem]:
+    def network(sizes: tuple[int, ...]) -> Network:
+        return Network(sizes, config.activations, config.loss, config.weight_decay)
+
+    if config.sizes is not None:
+        networks = st.just(network(config.sizes))
+    else:
+        width = st.integers(1, MAX_WIDTH)
+        networks = st.tuples(*[width] * (len(config.activations) + 1)).map(network)
+    return problems(networks=networks, max_samples=MAX_SAMPLES)
+
+
+def _validated(problem: Problem) -> Problem:
+    from ffnn import validate
+
+    network, params, X, T = problem
+    params, X, T = validate(network, params, X, T)
+    return Problem(network, params, X, T)
+
+
+def _settings(
+    fn: Any,
+    activations: Any,
+    loss: Any,
+    sizes: Any,
+    weight_decay: Any,
+    layout: Any,
+    weights: Any,
+    max_examples: Any,
+    seed: Any,
+) -> CheckSettings:
+    """Check every argument (by name) before any work; build the settings."""
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    if isinstance(activations, str) or not isinstance(activations, Sequence):
+        raise TypeError(
+            f"activations must be a sequence of names, one per layer, got {activations!r}"
+        )
+    Adapter(layout, weights)
+    for name, value, low in (("max_examples", max_examples, 1), ("seed", seed, 0)):
+        if name == "seed" and value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an int, got {value!r}")
+        if value < low:
+            raise ValueError(f"{name} must be >= {low}, got {value}")
+    probe = tuple(sizes) if sizes is not None else (1,) * (len(activations) + 1)
+    network = Network(probe, tuple(activations), loss, weight_decay)  # names, λ, sizes
+    return CheckSettings(
+        activations=network.activations,
+        loss=network.loss,
+        sizes=None if sizes is None else network.sizes,
+        weight_decay=network.weight_decay,
+        layout=layout,
+        weights=weights,
+        max_examples=int(max_examples),
+        seed=secrets.randbits(32) if seed is None else int(seed),
+    )

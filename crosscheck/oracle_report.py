@@ -1,0 +1,215 @@
+"""Rendering a ``crosscheck.oracle.CheckReport``: rich, plain text and JSON.
+
+A failing report reads top to bottom: the finding, the minimal example (architecture, N and
+every value), the per-layer table (J, then ∂J/∂W^(l), ∂J/∂b^(l) for l = L..1 with their
+equations, mismatched counts and the worst error/allowed ratio), the first diverging
+quantity, the loss (value, recognised convention, consistency with the gradient), the
+diagnosis from the bug catalogue, the suite's agreement with itself, and any warnings.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from crosscheck.compare import Comparison
+
+if TYPE_CHECKING:
+    from crosscheck.oracle import CheckReport
+
+WIDTH = 100
+"""Width of the plain-text rendering."""
+
+
+def render(report: CheckReport) -> RenderableType:
+    """The whole report as a rich renderable (print with ``rich.console.Console().print``)."""
+    parts: list[RenderableType] = [Text(_settings_line(report))]
+    finding = report.finding
+    if finding is None:
+        parts.append(
+            Text(
+                f"AGREE: the function agrees with the suite on all {report.examples_run} examples",
+                style="bold green",
+            )
+        )
+        return Group(*parts)
+    parts.append(Text(f"FAULT ({finding.kind}): {finding.message}", style="bold red"))
+    shrunk = "minimal (shrunk)" if report.shrunk else "as first drawn (could not shrink)"
+    parts += [
+        Text(),
+        Text(f"Example {shrunk}, found after {report.examples_run} examples:", style="bold"),
+        Text(_example_text(report)),
+    ]
+    comparison = report.examination.comparison
+    if comparison is not None:
+        first = comparison.first_mismatch
+        parts += [Text(), comparison_table(comparison)]
+        if first is not None:
+            parts.append(
+                Text(f"First diverging quantity: {first.label} (eq {first.equation})", style="bold")
+            )
+    parts += _loss_lines(report)
+    if report.diagnosis:
+        lines = [f"  {d.name}: {d.text}" for d in report.diagnosis]
+        parts += [Text(), Text("Diagnosis — matches known bug(s):", style="bold")]
+        parts.append(Text("\n".join(lines), style="yellow"))
+    elif finding.kind in ("gradient", "loss", "output"):
+        parts += [Text(), Text("Diagnosis: no catalogued bug reproduces this output.")]
+    if report.suite:
+        parts += [Text(), Text(_suite_text(report))]
+    if report.examination.warnings:
+        warned = sorted(set(report.examination.warnings))
+        parts += [Text(), Text("Warnings from the function: " + "; ".join(warned))]
+    return Group(*parts)
+
+
+def comparison_table(comparison: Comparison) -> Table:
+    """One row per compared array: J, then ∂J/∂W^(l), ∂J/∂b^(l) for l = L..1."""
+    table = Table(title="suite (expected) vs function (actual)", title_justify="left")
+    for name in ("quantity", "eq", "mismatched", "worst index", "suite", "function"):
+        table.add_column(name, justify="left" if name in ("quantity", "eq") else "right")
+    table.add_column("error/allowed", justify="right")
+    for row in comparison.rows:
+        ratio = "0" if row.worst_ratio == 0 else f"{row.worst_ratio:.1e}"
+        style = "green" if row.passed else "bold red"
+        table.add_row(
+            row.label,
+            row.equation,
+            f"{row.n_mismatched}/{row.size}",
+            str(row.worst_index) if row.shape else "",
+            f"{row.expected_value:.6g}",
+            f"{row.actual_value:.6g}",
+            Text(ratio if row.passed else f"{ratio} ✗", style=style),
+        )
+    return table
+
+
+def report_text(report: CheckReport) -> str:
+    """The report as plain text, WIDTH columns, no colour."""
+    buffer = io.StringIO()
+    Console(file=buffer, width=WIDTH, no_color=True, highlight=False).print(render(report))
+    return buffer.getvalue().rstrip("\n")
+
+
+def report_dict(report: CheckReport) -> dict[str, Any]:
+    """JSON-ready: settings, agree, examples_run, finding, example, comparison, analysis."""
+    s = report.settings
+    data: dict[str, Any] = {
+        "agree": report.agree,
+        "settings": {
+            "activations": list(s.activations),
+            "loss": s.loss,
+            "sizes": None if s.sizes is None else list(s.sizes),
+            "weight_decay": s.weight_decay,
+            "layout": s.layout,
+            "weights": s.weights,
+            "max_examples": s.max_examples,
+            "seed": s.seed,
+        },
+        "examples_run": report.examples_run,
+        "finding": None,
+    }
+    if report.finding is None:
+        return data
+    network, params, X, T = report.example
+    examination = report.examination
+    returned = examination.returned
+    data.update(
+        finding={"kind": report.finding.kind, "message": report.finding.message},
+        shrunk=report.shrunk,
+        example={
+            "sizes": list(network.sizes),
+            "N": int(X.shape[1]),
+            "W": [W.tolist() for W, _ in params],
+            "b": [b.tolist() for _, b in params],
+            "X": X.tolist(),
+            "T": T.tolist(),
+        },
+        suite_J=_json_float(examination.J),
+        function_J=None if returned is None or returned.J is None else _json_float(returned.J),
+        comparison=None if examination.comparison is None else examination.comparison.to_dict(),
+        diagnosis=[{"name": d.name, "text": d.text} for d in report.diagnosis],
+        conventions=list(report.conventions),
+        consistency=None if report.consistency is None else _consistency_dict(report),
+        suite=[c if isinstance(c, str) else c.to_dict() for c in report.suite],
+        warnings=list(examination.warnings),
+    )
+    return data
+
+
+def _settings_line(report: CheckReport) -> str:
+    s = report.settings
+    sizes = "-".join(map(str, s.sizes)) if s.sizes else "drawn"
+    lam = f", λ = {s.weight_decay:g}" if s.weight_decay else ""
+    return (
+        f"σ = {', '.join(s.activations)}; J = {s.loss}{lam}; sizes {sizes}; layout={s.layout!r},"
+        f" weights={s.weights!r}; up to {s.max_examples} examples, seed {s.seed}"
+    )
+
+
+def _example_text(report: CheckReport) -> str:
+    network, params, X, T = report.example
+    lines = [f"sizes {'-'.join(map(str, network.sizes))}, N = {X.shape[1]} (suite layout)"]
+    named = [(f"W^({l})", W) for l, (W, _) in enumerate(params, 1)]
+    named += [(f"b^({l})", b) for l, (_, b) in enumerate(params, 1)]
+    for name, a in [*named, ("X", X), ("T", T)]:
+        body = np.array2string(np.asarray(a), precision=6, max_line_width=WIDTH - 12)
+        lines.append(f"  {name} = " + body.replace("\n", "\n" + " " * (len(name) + 5)))
+    return "\n".join(lines)
+
+
+def _loss_lines(report: CheckReport) -> list[RenderableType]:
+    returned = report.examination.returned
+    if returned is None or returned.J is None:
+        return []
+    J = report.examination.J
+    lines = [f"Loss: suite J = {J:.9g}, function J = {returned.J:.9g}"]
+    if report.conventions:
+        lines.append("  the function's J is the suite's under: " + "; ".join(report.conventions))
+    c = report.consistency
+    if c is not None:
+        detail = (
+            f"dJ/dt = {c.finite_difference:.6g} by central differences, ⟨grad, e⟩ ="
+            f" {c.from_gradient:.6g}, allowed difference {c.allowed:.2g}"
+            if math.isfinite(c.finite_difference)
+            else c.note
+        )
+        lines.append(f"  own gradient vs own loss along a random direction: {c.verdict} ({detail})")
+    return [Text(), Text("\n".join(lines))]
+
+
+def _suite_text(report: CheckReport) -> str:
+    lines = ["The suite agrees with itself on this example:"]
+    for comparison in report.suite:
+        if isinstance(comparison, str):
+            lines.append(f"  {comparison}")
+            continue
+        verdict = "agrees" if comparison.agree else "DISAGREES"
+        lines.append(
+            f"  {comparison.actual_name} vs {comparison.expected_name}: {verdict}, worst"
+            f" error/allowed {comparison.worst_ratio:.1e} over every Z, A, J, Δ, H, ∂W, ∂b"
+        )
+    if not all(isinstance(c, str) or c.agree for c in report.suite):
+        lines[0] = "The suite does NOT agree with itself on this example (a bug of ours):"
+    return "\n".join(lines)
+
+
+def _consistency_dict(report: CheckReport) -> dict[str, Any]:
+    c = report.consistency
+    return {
+        "verdict": c.verdict,
+        "finite_difference": _json_float(c.finite_difference),
+        "from_gradient": _json_float(c.from_gradient),
+        "allowed": _json_float(c.allowed),
+        "note": c.note,
+    }
+
+
+def _json_float(value: float) -> float | str:
+    return value if math.isfinite(value) else str(value)

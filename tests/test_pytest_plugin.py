@@ -1,0 +1,122 @@
+"""The pytest plugin (entry point ``pytest11: crosscheck``) in a host project's test run.
+
+Each test builds a fresh host project with ``pytester`` and runs pytest on it; the host's
+tests assert from inside what the plugin did or did not do. The run without any option is a
+subprocess (nothing of this run's imports or hypothesis registry leaks into it), and so is
+the README's example (NumPy's extension modules cannot be re-imported in process); the others
+run in process, from hypothesis's "default" profile, and this run's profile is restored.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+pytest_plugins = ["pytester"]
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+PROFILE_PROBE = """
+from hypothesis import settings
+
+def test_profile():
+    assert settings.get_current_profile_name() == {name!r}
+    assert settings().max_examples == {max_examples}
+"""
+
+
+def _readme_example() -> str:
+    text = README.read_text(encoding="utf-8")
+    block = re.search(
+        r"<!-- plugin-example:start -->\n```python\n(.*?)```\n<!-- plugin-example:end -->",
+        text,
+        re.DOTALL,
+    )
+    assert block is not None, "README lost its plugin example block"
+    return block.group(1)
+
+
+@pytest.fixture
+def host(pytester):
+    """``pytester``, with hypothesis's "default" profile loaded for the run and ours restored."""
+    saved = settings.get_current_profile_name()
+    settings.load_profile("default")
+    yield pytester
+    settings.load_profile(saved)
+
+
+def test_host_without_option_keeps_hypothesis_default_and_imports_no_jax(pytester):
+    pytester.makepyfile(
+        """
+        import sys
+        import pytest
+        from hypothesis import settings
+        from hypothesis.errors import InvalidArgument
+
+        def test_untouched():
+            assert settings.get_current_profile_name() == "default"
+            assert "jax" not in sys.modules
+            with pytest.raises(InvalidArgument):
+                settings.get_profile("crosscheck-ci")  # not even registered
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_option_loads_a_crosscheck_profile(host):
+    host.makepyfile(PROFILE_PROBE.format(name="crosscheck-ci", max_examples=200))
+    result = host.runpytest("--crosscheck-profile", "crosscheck-ci")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["crosscheck: hypothesis profile 'crosscheck-ci' loaded"])
+
+
+def test_ini_setting_loads_a_crosscheck_profile(host):
+    host.makeini("[pytest]\ncrosscheck_profile = crosscheck-thorough\n")
+    host.makepyfile(PROFILE_PROBE.format(name="crosscheck-thorough", max_examples=2000))
+    host.runpytest().assert_outcomes(passed=1)
+
+
+def test_option_wins_over_the_host_conftest_profile(host):
+    host.makeconftest(
+        """
+        from hypothesis import settings
+        settings.register_profile("host", max_examples=7)
+        settings.load_profile("host")
+        """
+    )
+    host.makepyfile(PROFILE_PROBE.format(name="crosscheck-ci", max_examples=200))
+    result = host.runpytest("--crosscheck-profile", "crosscheck-ci")
+    result.assert_outcomes(passed=1)
+
+
+def test_hypothesis_own_option_can_name_a_crosscheck_profile(host):
+    host.makepyfile(PROFILE_PROBE.format(name="crosscheck-thorough", max_examples=2000))
+    result = host.runpytest("--hypothesis-profile", "crosscheck-thorough")
+    result.assert_outcomes(passed=1)
+
+
+def test_unknown_profile_name_is_a_usage_error(host):
+    host.makepyfile("def test_never_runs():\n    pass\n")
+    result = host.runpytest("--crosscheck-profile", "fast")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown crosscheck profile 'fast'; known: crosscheck-dev*"])
+
+
+def test_fixtures_give_strategies_and_a_seeded_problem(host):
+    host.makepyfile(
+        """
+        def test_fixtures(crosscheck_strategies, crosscheck_problem):
+            assert crosscheck_strategies.__name__ == "crosscheck.strategies"
+            network, params, X, T = crosscheck_problem(sizes=(2, 3, 1), N=4, seed=3)
+            assert network.sizes == (2, 3, 1) and X.shape == (2, 4) and T.shape == (1, 4)
+            again = crosscheck_problem(sizes=(2, 3, 1), N=4, seed=3)
+            assert (again.X == X).all() and (again.params[0].W == params[0].W).all()
+        """
+    )
+    host.runpytest().assert_outcomes(passed=1)
+
+
+def test_readme_example_runs_as_written(pytester):
+    pytester.makepyfile(test_my_backprop=_readme_example())
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
