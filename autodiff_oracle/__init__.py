@@ -6,6 +6,12 @@ oracle independent of the hand-derived backward pass. Δ^(l) and H^(l) are the g
 with respect to zero probes added to A^(l) and Z^(l). Functions are jit-compiled and cached
 per (network, dtype) (see ``autodiff_oracle.compiled``). Results are NumPy arrays.
 
+Subnormals: XLA on CPU flushes subnormal numbers to zero, in inputs and results. Where
+A^(L)_kn underflows to a subnormal in NumPy (e.g. σ(−711)), the oracle has A^(L)_kn = 0 and
+Δ^(L)_kn = ±inf (never NaN) where NumPy implementations give a large finite value; a
+subnormal T_kn counts as a zero target factor (its Δ^(L) term is 0). H^(L) and the
+gradients then differ from NumPy's by at most a few smallest normals (~1e-308 in float64).
+
 64-bit scoping: every JAX call runs inside ``with jax.enable_x64(True):``, a context manager
 that sets the flag for the current thread only for the duration of the call. Importing or
 using this package never changes the host program's global ``jax_enable_x64``: a host

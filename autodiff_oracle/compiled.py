@@ -24,8 +24,9 @@ class Compiled(NamedTuple):
     gradients: ``(params, X, T) -> grads``, L Layers shaped like params (jax.grad of J).
     backprop: ``(params, X, T) -> ((grads, ∂J/∂X, probe gradients, Δ^(L)), (Z, A))``: one
         jax.grad over (params, X, zero probes), ``probe gradients[l-1]`` is
-        Probe(Z=H^(l), A=Δ^(l)); and Δ^(L) = jax.grad of ``network.J.J_of_A`` at A^(L)
-        (eq 2.12), since a J computed from the logits Z^(L) does not read A^(L).
+        Probe(Z=H^(l), A=Δ^(l)); and Δ^(L) = jax.grad of N·``network.J.J_of_A`` at A^(L),
+        divided by N (eq 2.12; finite or ±inf, never NaN, where A^(L) underflows), since a J
+        computed from the logits Z^(L) does not read A^(L).
     """
 
     loss: Callable
@@ -61,8 +62,14 @@ def compiled(network: Network, dtype: np.dtype) -> Compiled:
             lambda p, x, q: objective(network, p, x, T, q), argnums=(0, 1, 2), has_aux=True
         )
         (grads, dX, probe_grads), (Z, A) = grad(params, X, probes)
-        # eq 2.12: Δ^(L) = ∂J/∂A^(L) of J written as a function of A^(L) (eqs 2.16, 2.16', 2.16'')
-        Delta_L = jax.grad(network.J.J_of_A)(A[-1], T, jax_namespace())
+        # eq 2.12: Δ^(L) = ∂J/∂A^(L) of J written as a function of A^(L) (eqs 2.16, 2.16',
+        # 2.16''), by linearity (1/N)·∂(N·J)/∂A^(L): differentiating J itself would carry
+        # its 1/N into the cotangent T_kn/N before the division by A_kn in ∂(T log A)/∂A,
+        # and for T_kn near the underflow threshold that flushes to 0 (XLA flushes
+        # subnormals), giving 0/0 = NaN where A_kn has underflowed too. With N·J the
+        # cotangent is T_kn itself (N·(1/N) is exactly 1), so Δ^(L)_kn is ±inf there, or 0
+        # where the target factor is 0 (ffnn.losses); 1/N is applied last, as in Loss.Delta.
+        Delta_L = jax.grad(lambda A_L: N * network.J.J_of_A(A_L, T, jax_namespace()))(A[-1]) / N
         return (grads, dX, probe_grads, Delta_L), (Z, A)
 
     return Compiled(loss=jax.jit(J), gradients=jax.jit(jax.grad(J)), backprop=jax.jit(backprop))

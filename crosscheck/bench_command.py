@@ -22,6 +22,8 @@ same cases under pytest-benchmark. Exit status: 0 done, 2 a usage error.
 
 def add_bench_parser(commands: argparse._SubParsersAction) -> None:
     """Register ``bench`` on the ``crosscheck`` subcommands; it dispatches to ``run``."""
+    from crosscheck.cli import output_path  # here: crosscheck.cli imports this module
+
     bench = commands.add_parser(
         "bench",
         help="benchmark report: every implementation against the GEMM and arithmetic floors",
@@ -35,13 +37,16 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
     )
     bench.add_argument(
         "--out",
-        type=Path,
+        type=output_path,
         default=Path("bench-results"),
         metavar="DIR",
         help="directory for report.md, benchmark.json and the PNGs (default: bench-results)",
     )
     bench.add_argument(
-        "--json", type=Path, metavar="PATH", help="also write the benchmark JSON to PATH"
+        "--json",
+        type=output_path,
+        metavar="PATH",
+        help="also write the benchmark JSON to PATH (a file; '-' is refused)",
     )
     bench.set_defaults(run=run)
 
@@ -53,11 +58,14 @@ def run(args: argparse.Namespace) -> int:
         0 after a completed run.
 
     Raises:
-        UsageError (``crosscheck.cli``): --out cannot be created (it is a file, say) or is
-            not writable, --json cannot be written; checked before any timing.
+        UsageError (``crosscheck.cli``): --json cannot be written (checked first, creating
+            nothing; ``crosscheck.cli.check_writable``), --out cannot be created (it is a
+            file, say) or is not writable; checked before any timing.
     """
-    from crosscheck.cli import UsageError
+    from crosscheck.cli import UsageError, check_writable
 
+    if args.json is not None:
+        check_writable(args.json, "crosscheck bench", "--json")
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise UsageError(f"crosscheck bench: error: --out {out}: it is not a directory")
@@ -67,19 +75,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"crosscheck bench: error: --out {out}: {error.strerror}") from None
     if not os.access(out, os.W_OK):
         raise UsageError(f"crosscheck bench: error: --out {out}: it is not writable")
-    if args.json is not None:
-        parent = args.json.parent
-        if args.json.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK):
-            raise UsageError(f"crosscheck bench: error: --json {args.json}: cannot be written")
     from rich.console import Console
 
     from crosscheck.bench import run_bench
     from crosscheck.bench_report import write_json, write_outputs
 
+    load = os.getloadavg()  # before the run, which loads the cores itself
     console = Console(stderr=True)
     with console.status("starting") as status:
         result = run_bench(quick=args.quick, progress=lambda step: status.update(f"{step}…"))
-    paths = write_outputs(result, out)
+    paths = write_outputs(result, out, load)
     if args.json is not None:
         write_json(result, args.json)
     print(paths["report"].read_text())

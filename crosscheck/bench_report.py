@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from crosscheck.bench import BenchResult, benchmark_json
@@ -19,8 +20,18 @@ COLORS = dict(zip(IMPL_LABELS, ("C0", "C1", "C2", "C3", "C4"), strict=True))
 """One colour per implementation, the same in every panel."""
 
 
-def write_outputs(result: BenchResult, out_dir: Path) -> dict[str, Path]:
+LoadAverage = tuple[float, float, float]
+"""``os.getloadavg()``: the 1, 5 and 15 minute load averages."""
+
+
+def write_outputs(
+    result: BenchResult, out_dir: Path, load: LoadAverage | None = None
+) -> dict[str, Path]:
     """Write report.md, benchmark.json (pytest-benchmark layout) and the PNGs into `out_dir`.
+
+    Args:
+        result: the timings. out_dir: the directory (created if missing).
+        load: the load average before the run, for the report; None reads it now.
 
     Returns:
         name → path of every file written ("report", "json", "cases_png", "growth_png").
@@ -39,7 +50,8 @@ def write_outputs(result: BenchResult, out_dir: Path) -> dict[str, Path]:
     if result.sweeps:
         paths["growth_png"] = out_dir / "growth.png"
         plot_growth(result, paths["growth_png"])
-    paths["report"].write_text(markdown(result, {k: p.name for k, p in paths.items()}))
+    files = {k: p.name for k, p in paths.items()}
+    paths["report"].write_text(markdown(result, files, load))
     return paths
 
 
@@ -48,8 +60,14 @@ def write_json(result: BenchResult, path: Path) -> None:
     path.write_text(json.dumps(benchmark_json(result), indent=2))
 
 
-def markdown(result: BenchResult, files: dict[str, str] | None = None) -> str:
-    """The report: machine, headline ratios, timings, floors, growth exponents, memory."""
+def markdown(
+    result: BenchResult, files: dict[str, str] | None = None, load: LoadAverage | None = None
+) -> str:
+    """The report: machine and its load, headline ratios, timings, floors, growth, memory.
+
+    `load` (default ``os.getloadavg()`` now) is recorded, with a warning when its 1-minute
+    value exceeds the core count (``os.cpu_count()``): other processes competed for the CPU.
+    """
     m = result.machine
     blas = "; ".join(
         f"{b['internal_api']} {b['version']} ({b['architecture']}, {b['num_threads']} threads)"
@@ -64,6 +82,7 @@ def markdown(result: BenchResult, files: dict[str, str] | None = None) -> str:
         " forward + backward through the public `gradients` (validation included).",
         "Times are the minimum over rounds of the mean per call"
         + (" (--quick: fewer rounds, no large case)." if result.quick else "."),
+        *_load_lines(os.getloadavg() if load is None else load, os.cpu_count() or 1),
         "",
         "## Headline ratios",
         "",
@@ -141,6 +160,19 @@ def markdown(result: BenchResult, files: dict[str, str] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _load_lines(load: LoadAverage, cores: int) -> list[str]:
+    lines = [
+        f"Load average before the run (1, 5, 15 min): {load[0]:.2f}, {load[1]:.2f},"
+        f" {load[2]:.2f} on {cores} cores."
+    ]
+    if load[0] > cores:
+        lines.append(
+            f"**Warning: the load average {load[0]:.2f} exceeds the {cores} cores: other"
+            " processes competed for the CPU, so these times are inflated and noisy.**"
+        )
+    return lines
+
+
 def plot_cases(result: BenchResult, path: Path) -> None:
     """Log-log time against flops per implementation (float64), with the arithmetic floor."""
     plt = _pyplot()
@@ -154,9 +186,19 @@ def plot_cases(result: BenchResult, path: Path) -> None:
             ]
             if points:
                 ax.loglog(*zip(*points, strict=True), "o-", color=COLORS[name], label=label)
-        ax.loglog(flops, [result.floor(c, dtype) for c in cases], "k--", label="arithmetic floor")
-        for c in cases:
-            ax.annotate(c.name, (c.flops, result.floor(c, dtype)), fontsize=8, va="top")
+        floors = [result.floor(c, dtype) for c in cases]
+        ax.loglog(flops, floors, "k--", label="arithmetic floor")
+        for c, floor in zip(cases, floors, strict=True):
+            ax.annotate(  # below the floor line, not on it
+                c.name,
+                (c.flops, floor),
+                xytext=(0, -8),
+                textcoords="offset points",
+                fontsize=8,
+                ha="center",
+                va="top",
+            )
+        ax.set_ylim(bottom=min(floors) / 10)  # room for the lowest label
         ax.set(title=dtype, xlabel="flops of one pass's products", ylabel="seconds per pass")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
@@ -187,10 +229,10 @@ def plot_growth(result: BenchResult, path: Path) -> None:
             ylabel="seconds per pass",
         )
         ax.grid(True, which="both", alpha=0.3)
-        if ax.lines:
-            ax.legend(fontsize=8)
+        if ax.lines:  # below the axes, never over a series
+            ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14))
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 

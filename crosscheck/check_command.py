@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -115,11 +116,12 @@ def run_check(args: argparse.Namespace) -> int:
         if args.replay is not None:
             try:
                 problem, metadata = load_failure(args.replay)
-                report = check_example(
-                    fn, problem, layout=metadata["layout"], weights=metadata["weights"]
-                )
-            except (TypeError, ValueError, KeyError) as error:
+            except (TypeError, ValueError) as error:
                 raise usage(f"--replay {args.replay}: {error}") from None
+            _check_replay_flags(args, problem, metadata, usage)
+            report = check_example(
+                fn, problem, layout=metadata["layout"], weights=metadata["weights"]
+            )
         else:
             _check_settings(args, usage)
             try:
@@ -263,16 +265,68 @@ def _check_settings(args: argparse.Namespace, usage: Callable[[str], Exception])
         raise usage(str(error)) from None
 
 
+SEARCH_FLAGS = ("activations", "loss", "sizes", "weight_decay", "layout", "weights")
+"""Settings a saved failure fixes; given with --replay they must match it."""
+
+
+def _check_replay_flags(
+    args: argparse.Namespace, problem: Any, metadata: dict[str, Any], usage: Callable
+) -> None:
+    """Refuse search settings that contradict the saved failure (it fixes them all)."""
+    network = problem[0]
+    saved = {
+        "activations": network.activations,
+        "loss": network.loss,
+        "sizes": network.sizes,
+        "weight_decay": network.weight_decay,
+        "layout": metadata["layout"],
+        "weights": metadata["weights"],
+    }
+    defaults = {"loss": "squared_error", "weight_decay": 0.0, "layout": "columns"}
+    defaults["weights"] = "out_in"
+    for name in SEARCH_FLAGS:
+        given = getattr(args, name)
+        if given is None or (name in defaults and given == defaults[name]):
+            continue  # not given (or the default): the saved value applies
+        value = tuple(given) if isinstance(given, list | tuple) else given
+        if value != saved[name]:
+            flag = "--" + name.replace("_", "-")
+            raise usage(
+                f"{flag} {_flag_text(given)} contradicts the saved failure"
+                f" ({_flag_text(saved[name])}); --replay reruns it with its own settings:"
+                f" drop {flag}"
+            )
+
+
+def _flag_text(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+
+
 def _check_output_paths(args: argparse.Namespace, usage: Callable[[str], Exception]) -> None:
     if args.json is not None:
         _check_file(args.json, "--json", usage)
-    directory = args.save_failure
-    if directory is not None:
-        if directory.exists() and not directory.is_dir():
-            raise usage(f"--save-failure {directory}: it is not a directory")
-        existing = next((p for p in [directory, *directory.parents] if p.exists()), None)
-        if existing is None or not os.access(existing, os.W_OK):
-            raise usage(f"--save-failure {directory}: it cannot be written")
+    if args.save_failure is not None:
+        _check_directory(args.save_failure, usage)
+
+
+def _check_directory(directory: Path, usage: Callable[[str], Exception]) -> None:
+    """Create --save-failure's directory and a file in it now, to fail before the search;
+    remove whatever this created."""
+    if directory.exists() and not directory.is_dir():
+        raise usage(f"--save-failure {directory}: it is not a directory")
+    created = [p for p in [directory, *directory.parents] if not p.exists()]
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        raise usage(
+            f"--save-failure {directory}: it cannot be written ({error.strerror})"
+        ) from None
+    finally:
+        for path in created:
+            if path.is_dir():
+                path.rmdir()
 
 
 def _check_file(path: Path, option: str, usage: Callable[[str], Exception]) -> None:

@@ -29,6 +29,8 @@ Checks (all against a baseline, entry by entry; see README "How to read a report
   subsample       every implementation vs the literal reference on n <= --samples columns
   single entries  one W and one b entry per layer by reference.gradient_entry
 --data FILE.npz holds arrays "X" (N, S_0) and "T" (N, S_L) or (N,), rows as samples.
+Plans beyond 1e7 parameters or about 1e9 scalar operations of the pure-Python reference
+(about 100 s) are refused: see --sizes and --samples.
 Exit status: 0 all agree, 1 a disagreement, 2 a usage error.
 """
 
@@ -131,13 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=64,
         metavar="n",
-        help="subsample size for the slow literal reference (default: 64, about a second)",
+        help="subsample size for the slow literal reference (default: 64, about a second);"
+        " its cost grows as n²",
     )
     verify.add_argument(
         "--dtype", choices=("float64", "float32"), default="float64", help="(default: float64)"
     )
     verify.add_argument(
-        "--json", type=Path, metavar="PATH", help="also write the results as JSON to PATH"
+        "--json",
+        type=output_path,
+        metavar="PATH",
+        help="also write the results as JSON to PATH (a file; '-' is refused)",
     )
     verify.set_defaults(run=run_verify)
     add_bench_parser(commands)
@@ -153,18 +159,26 @@ def run_verify(args: argparse.Namespace) -> int:
         0 if every check agrees, 1 otherwise.
 
     Raises:
-        UsageError: an unwritable --json path, unreadable --data, or a configuration that
-            ffnn or the data refuse (checked before the long work).
+        UsageError: an unwritable --json path, unreadable --data or values beyond --dtype,
+            a plan beyond the caps of ``crosscheck.verify`` (`MAX_PARAMETERS`,
+            `MAX_OPERATIONS`) or that does not fit in memory, inputs whose J overflows, or a
+            configuration that ffnn or the data refuse (all checked before the long work).
     """
     if args.json is not None:
-        _check_writable(args.json)
+        check_writable(args.json, "crosscheck verify", "--json")
     # Imported here so that --help and --version need neither ffnn, SciPy nor rich.
     from rich.console import Console
 
+    from crosscheck.datasets import check_range
     from crosscheck.render import print_report
-    from crosscheck.verify import make_plan, verify
+    from crosscheck.verify import PlanTooLargeError, make_plan, verify
 
     dataset = _dataset(args)
+    if args.data is not None:
+        try:
+            check_range(dataset, args.dtype)
+        except ValueError as error:
+            raise UsageError(f"crosscheck verify: error: --data {error}") from None
     try:
         plan = make_plan(
             dataset,
@@ -176,7 +190,13 @@ def run_verify(args: argparse.Namespace) -> int:
             samples=args.samples,
             dtype=args.dtype,
         )
-    except (TypeError, ValueError) as error:
+    except PlanTooLargeError as error:
+        raise UsageError(f"crosscheck verify: error: --sizes/--samples: {error}") from None
+    except MemoryError:
+        raise UsageError(
+            "crosscheck verify: error: --sizes/--samples: not enough memory for this plan"
+        ) from None
+    except (TypeError, ValueError, OverflowError) as error:
         raise UsageError(f"crosscheck verify: error: {error}") from None
     progress = Console(stderr=True)
     if progress.is_terminal:
@@ -197,18 +217,37 @@ def _dataset(args: argparse.Namespace) -> Dataset:
         raise UsageError(f"crosscheck verify: error: --data: {error}") from None
 
 
-def _check_writable(path: Path) -> None:
-    """Refuse a --json path that cannot be written, before any work is done."""
+def output_path(text: str) -> Path:
+    """argparse type of an output file or directory: not empty, not ``-`` (no stdout)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the path is empty")
+    if text == "-":
+        raise argparse.ArgumentTypeError("'-' (stdout) is not supported; give a file path")
+    return Path(text)
+
+
+def check_writable(path: Path, command: str, option: str) -> None:
+    """Refuse an output file that cannot be written, before any work; create nothing.
+
+    Args:
+        path: the file. command: e.g. ``"crosscheck verify"``. option: e.g. ``"--json"``.
+
+    Raises:
+        UsageError: ``"<command>: error: <option> <path>: <problem>"``: it is a directory,
+            its parent does not exist or is not a directory, or it is not writable.
+    """
     parent = path.parent
     if path.is_dir():
         problem = "it is a directory"
+    elif parent.exists() and not parent.is_dir():
+        problem = f"its parent {parent} is not a directory"
     elif not parent.is_dir():
         problem = f"its directory {parent} does not exist"
     elif not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         problem = "it is not writable"
     else:
         return
-    raise UsageError(f"crosscheck verify: error: --json {path}: {problem}")
+    raise UsageError(f"{command}: error: {option} {path}: {problem}")
 
 
 def _write_json(path: Path, payload: dict) -> None:
@@ -236,7 +275,10 @@ def _names(text: str) -> tuple[str, ...]:
 
 
 def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
     return value

@@ -37,13 +37,26 @@ trusted trace) or else falls back to the fixed rule below.
 Fixed rule (explicit ``rtol=``/``atol=``, or ``compare_gradients`` without bounds)
 -----------------------------------------------------------------------------------
 allowed = atol' + rtol·|expected|, with the dtype's fallback rtol = atol from
-``tolerance.DTYPE_CONSTANTS`` (float64 2⁻³⁰, float32 2⁻¹⁰) and atol' = atol·max(1,
-max|expected|) over the array (``Tolerance.scale_atol``). It cannot see an entry whose
-terms are large while its array is small (a saturated softmax, cancelling
-pre-activations behind large activations): steered searches found correct code at ratios
-0.3–50 under it, which the derived bound covers. Explicit ``rtol``/``atol`` override one
-at a time; an explicit atol is absolute (not scaled). The table used is that of the less
-precise of the two sides' dtypes (integers count as float64).
+``tolerance.DTYPE_CONSTANTS`` (float64 2⁻³⁰, float32 2⁻¹⁰) and
+
+    atol' = atol·max|expected| + tiny·n     (``Tolerance.scale_atol``)
+
+over the array of n entries, tiny the dtype's smallest normal. The absolute part is
+relative to the array's own magnitude, whatever it is: an array of vanishing gradients
+(all entries ~1e-6..1e-11) is held to the same relative accuracy as one of order 1, so a
+sign flip or a 5e-4 relative error there fails (a floor of max(1, ·) would let an
+absolute 2⁻³⁰ swallow them). tiny·n only keeps an all-zero expected array from demanding
+exact zeros below the underflow threshold (a stand-in for the unknown number of terms).
+J alone keeps atol·max(1, |J|): J >= 0 is a sum of logs and squares whose rounding near a
+perfect fit is absolute (log A at A ≈ 1, (a − t)² at a ≈ t err by ~u, not ~u·J), so a J
+of 0 may come back as 1e-16 from correct code.
+The rule cannot see an entry whose terms are large while its array is small (a saturated
+softmax, cancelling pre-activations behind large activations): steered searches found
+correct code at ratios 0.3–50 under it, which the derived bound covers. Explicit
+``rtol``/``atol`` override one at a time; an explicit atol is absolute (not scaled, no
+floor). The table used is that of the less precise of the two sides' dtypes (integers
+count as float64). Relative errors below rtol + atol (float64 ≈ 1.9e-9, float32 ≈
+2.0e-3 at an array's largest entry) pass by design.
 """
 
 from __future__ import annotations
@@ -66,21 +79,26 @@ class Tolerance:
     Attributes:
         rtol: relative part, >= 0.
         atol: absolute part, >= 0.
-        scale_atol: if True, atol' = atol · max(1, max|expected|) over the compared array
-            (the magnitude stand-in of the fallback); if False, atol' = atol.
+        scale_atol: if True, atol' = atol·max|expected| + tiny·n over the compared array
+            of n entries (the magnitude stand-in of the fallback; J: atol·max(1, |J|) +
+            tiny); if False, atol' = atol.
+        tiny: with `scale_atol`, the dtype's smallest normal (the floor per entry counted);
+            unused otherwise.
     """
 
     rtol: float
     atol: float
     scale_atol: bool = False
+    tiny: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: {"rule": "fixed", "rtol", "atol", "scale_atol"}."""
+        """JSON-ready: {"rule": "fixed", "rtol", "atol", "scale_atol", "tiny"}."""
         return {
             "rule": "fixed",
             "rtol": _json_float(self.rtol),
             "atol": _json_float(self.atol),
             "scale_atol": self.scale_atol,
+            "tiny": _json_float(self.tiny),
         }
 
 
@@ -109,7 +127,7 @@ class DerivedBound:
 
 
 DEFAULT_TOLERANCES: dict[np.dtype, Tolerance] = {
-    dtype: Tolerance(rtol=c.rtol, atol=c.atol, scale_atol=True)
+    dtype: Tolerance(rtol=c.rtol, atol=c.atol, scale_atol=True, tiny=c.tiny)
     for dtype, c in DTYPE_CONSTANTS.items()
 }
 """dtype → the fixed rule's fallback Tolerance (from ``tolerance.DTYPE_CONSTANTS``)."""
@@ -123,8 +141,12 @@ def default_tolerance(dtype: Any) -> Tolerance:
         ValueError: no default for `dtype` (e.g. float16); pass rtol and atol explicitly.
     """
     c = dtype_constants(dtype)
-    return Tolerance(rtol=c.rtol, atol=c.atol, scale_atol=True)
+    return Tolerance(rtol=c.rtol, atol=c.atol, scale_atol=True, tiny=c.tiny)
 
+
+J_LEAST_SCALE = 1.0
+"""The fixed rule scales J's atol by max(1, |J|): J's rounding is absolute near 0 (module
+docstring); gradient arrays scale by their own max|expected| alone."""
 
 QUANTITY_SYMBOLS = {"Z": "Z", "A": "A", "Delta": "Δ", "H": "H"}
 """Trace quantity → its symbol in labels."""
@@ -328,9 +350,9 @@ def compare_backprop(
     else:
         bounds = _bounds(network, params, X, T, e_trace, e_dtype, a_dtype)
 
-    def allowed(get: Any, e: np.ndarray) -> np.ndarray:
+    def allowed(get: Any, e: np.ndarray, least_scale: float = 0.0) -> np.ndarray:
         if bounds is None:
-            return _allowed_error(e, fixed)
+            return _allowed_error(e, fixed, least_scale=least_scale)
         return get(bounds[0]) + get(bounds[1])
 
     labels = equation_labels(network)
@@ -344,7 +366,8 @@ def compare_backprop(
             rows.append(_report(q, l, labels[q, l], e, a, limit, n_at_kink=kinks * (q == "Z")))
     if losses is not None:
         e, a = losses
-        rows.append(_report("J", None, labels["J", None], e, a, allowed(lambda b: b.J, e)))
+        limit = allowed(lambda b: b.J, e, J_LEAST_SCALE)
+        rows.append(_report("J", None, labels["J", None], e, a, limit))
     for l in range(L, 0, -1):
         kinks = 0 if bounds is None else int(np.count_nonzero(bounds[0].at_kink[l]))
         (eW, aW), (eb, ab) = pairs[2 * (l - 1)], pairs[2 * (l - 1) + 1]
@@ -423,7 +446,9 @@ def compare_gradients(
         rtol, atol: override the dtype's fixed fallback (an explicit atol is absolute).
         allowed: per-entry allowed errors in the same structure as `expected` (e.g. the sum
             of both sides' ``tolerance.trace_bounds``); the rule is then the derived one.
-            Without it, the fixed rule applies.
+            Without it, the fixed rule applies: allowed = atol·max|e| + tiny·n + rtol·|e|
+            per array of n entries (module docstring), so an array of small gradients
+            keeps its relative accuracy.
         allowed_loss: the allowed error of J, required with `allowed` when losses are given.
 
     Returns:
@@ -459,7 +484,11 @@ def compare_gradients(
         limits = [_allowed_error(e, rule) for e, _ in pairs]
     rows = []
     if losses is not None:
-        J_limit = _allowed_error(losses[0], rule) if allowed is None else np.asarray(allowed_loss)
+        J_limit = (
+            _allowed_error(losses[0], rule, least_scale=J_LEAST_SCALE)
+            if allowed is None
+            else np.asarray(allowed_loss)
+        )
         rows.append(_report("J", None, "2.16", *losses, J_limit))
     L = len(pairs) // 2
     for l in range(L, 0, -1):  # backward order: the layer the backward pass reaches first
@@ -487,13 +516,20 @@ def assert_gradients_close(expected: Sequence[Any], actual: Sequence[Any], **kwa
         raise AssertionError(_failure_text(comparison))
 
 
-def _allowed_error(expected: np.ndarray, tolerance: Tolerance) -> np.ndarray:
-    """Per-entry allowed |actual − expected| under the fixed rule."""
+def _allowed_error(
+    expected: np.ndarray, tolerance: Tolerance, *, least_scale: float = 0.0
+) -> np.ndarray:
+    """Per-entry allowed |actual − expected| under the fixed rule (module docstring).
+
+    With ``scale_atol``, atol' = atol·max(least_scale, max|expected|) + tiny·n: gradient
+    arrays use least_scale 0 (relative to their own magnitude), J uses J_LEAST_SCALE.
+    """
     magnitude = np.abs(np.asarray(expected, dtype=np.float64))
     finite = magnitude[np.isfinite(magnitude)]
     atol = tolerance.atol
     if tolerance.scale_atol:
-        atol *= max(1.0, float(np.max(finite, initial=0.0)))
+        scale = max(least_scale, float(np.max(finite, initial=0.0)))
+        atol = atol * scale + tolerance.tiny * magnitude.size
     return atol + tolerance.rtol * magnitude
 
 
@@ -670,7 +706,9 @@ def _tolerance(dtype: np.dtype, rtol: float | None, atol: float | None) -> Toler
     if atol is not None:
         return Tolerance(rtol=default.rtol, atol=float(atol))
     if rtol is not None:
-        return Tolerance(rtol=float(rtol), atol=default.atol, scale_atol=default.scale_atol)
+        return Tolerance(
+            rtol=float(rtol), atol=default.atol, scale_atol=default.scale_atol, tiny=default.tiny
+        )
     return default
 
 
@@ -682,7 +720,9 @@ def _failure_text(comparison: Comparison) -> str:
             f" (expected {rule.expected_dtype}, actual {rule.actual_dtype})"
         )
     else:
-        atol = f"{rule.atol:.3g}·max(1, max|expected|)" if rule.scale_atol else f"{rule.atol:.3g}"
+        atol = f"{rule.atol:.3g}"
+        if rule.scale_atol:
+            atol += f"·max|expected| + {rule.tiny:.3g}·n (J: ·max(1, |J|))"
         header = f"Not equal to tolerance rtol={rule.rtol:.3g}, atol={atol}"
     first = comparison.first_mismatch
     lines = [

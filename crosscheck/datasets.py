@@ -8,7 +8,8 @@ divided by its zero standard deviation.
 
 A user's own data comes from an ``.npz`` file with arrays ``"X"`` of shape (N, S_0) and
 ``"T"`` of shape (N, S_L) or (N,) — rows as samples, as in a data frame — converted to
-columns as samples and float64, but otherwise used as given (not standardised).
+columns as samples and float64 (then to ``verify``'s dtype), but otherwise used as given
+(not standardised).
 """
 
 from __future__ import annotations
@@ -153,9 +154,9 @@ def load_npz(path: str | Path) -> Dataset:
         The Dataset named after the file; X (S_0, N) and T (S_L, N) float64, read-only.
 
     Raises:
-        ValueError: the file is missing or unreadable, is not an npz archive, lacks "X" or
-            "T", holds an array of the wrong dimension, a non-real dtype, no rows, NaN or
-            inf, or X and T with different numbers of rows.
+        ValueError: the file is missing, a directory or unreadable, is not an npz archive,
+            lacks "X" or "T", holds an array of the wrong dimension, a non-real dtype, no
+            rows, NaN or inf, or X and T with different numbers of rows.
     """
     path = Path(path)
     features, targets = _read_npz(path)
@@ -175,12 +176,35 @@ def load_npz(path: str | Path) -> Dataset:
     return Dataset(path.name, _frozen(X.T), _frozen(T.T), activation, description)
 
 
+def check_range(dataset: Dataset, dtype: str | np.dtype) -> None:
+    """Refuse X or T holding a value beyond the finite range of `dtype`, before converting.
+
+    Checked explicitly, so no RuntimeWarning from a cast to inf: e.g. 1e39 in float32.
+
+    Args:
+        dataset: X (S_0, N), T (S_L, N). dtype: a float dtype, e.g. ``"float32"``.
+
+    Raises:
+        ValueError: ``"X: value 1e+39 at row 3 overflows float32"``, naming the first such
+            value of X, then of T; the row is the sample n (a row of the ``--data`` file).
+    """
+    dtype = np.dtype(dtype)
+    limit = np.finfo(dtype).max
+    for key, array in (("X", dataset.X), ("T", dataset.T)):
+        beyond = np.abs(array.T) > limit  # (N, S): rows as samples, as in the file
+        if beyond.any():
+            n, s = (int(i) for i in np.argwhere(beyond)[0])
+            raise ValueError(f"{key}: value {array[s, n]:g} at row {n} overflows {dtype}")
+
+
 def default_sizes(dataset: Dataset) -> tuple[int, ...]:
     """(S_0, 32, S_L) for the dataset: one hidden layer of `HIDDEN_WIDTH` units."""
     return (dataset.X.shape[0], HIDDEN_WIDTH, dataset.T.shape[0])
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    if path.is_dir():
+        raise ValueError(f"{path}: it is a directory, not an npz file")
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     if not zipfile.is_zipfile(path):

@@ -81,8 +81,12 @@ class Consistency:
     note: str
 
 
+LAYOUT_HINT = " (or pass weights='in_out' if that is the layout)"
+"""A mutant diagnosis's hint, dropped when the function was checked with weights='in_out'."""
+
+
 def diagnose(
-    problem: Problem, returned: Returned, ours: tuple[float, Any]
+    problem: Problem, returned: Returned, ours: tuple[float, Any], weights: str = "out_in"
 ) -> tuple[Diagnosis, ...]:
     """The catalogued bugs whose output on `problem` matches `returned` (module docstring).
 
@@ -91,12 +95,17 @@ def diagnose(
             X (S_0, N), T (S_L, N).
         returned: the function's output, suite layout (shapes may be wrong).
         ours: the suite's (J, grads) on the problem.
+        weights: the function's weight layout; under ``"in_out"`` the hint to pass it is
+            left out.
 
     Returns:
         Diagnoses in catalogue order; empty if no mutant matches.
     """
     return tuple(
-        Diagnosis(mutant.name, mutant.diagnosis)
+        Diagnosis(
+            mutant.name,
+            mutant.diagnosis.replace(LAYOUT_HINT, "") if weights == "in_out" else mutant.diagnosis,
+        )
         for mutant in CATALOGUE
         if _matches(mutant, problem, returned, ours)
     )
@@ -222,7 +231,7 @@ def consistency(
     try:
         with np.errstate(all="ignore"):
             result = nd.Derivative(J_fn, step=steps, full_output=True)(0.0)
-    except (KeyboardInterrupt, SystemExit):
+    except KeyboardInterrupt:
         raise
     except BaseException as error:
         note = f"the function failed at a shifted point ({type(error).__name__})"

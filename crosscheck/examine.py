@@ -4,10 +4,12 @@
 the problem (in the function's layout, ``crosscheck.adapters``) and returns an
 ``Examination``: the first ``Finding``, if any, in this order —
 
-1. ``raised``: the call raised (any exception but KeyboardInterrupt and SystemExit);
-2. ``mutation``: it wrote to an input (a write to the read-only copies raises; an input
-   changed by other means, e.g. after resetting the writeable flag, is found by comparing
-   with pristine copies), naming the array;
+1. ``raised``: the call raised (any exception but KeyboardInterrupt, SystemExit included:
+   a function that calls ``sys.exit(0)`` has not passed);
+2. ``mutation``: it wrote to an input, naming the array: each input is handed as its own
+   read-only copy, so a write raises; the arrays written to are then found by rerunning
+   with one input read-only at a time. An input changed by other means (after resetting
+   its writeable flag) is found by comparing with pristine copies;
 3. ``output``: not (dWs, dbs) or (J, dWs, dbs), the wrong number of layers or a wrong shape;
 4. ``non-finite``: a NaN or inf in the output, naming the array and the entry;
 5. ``non-deterministic``: the second call on the same input returned something else;
@@ -86,8 +88,7 @@ def examine(fn: Callable[..., Any], adapter: Adapter, problem: Problem) -> Exami
             float64, in the suite's layout.
 
     Returns:
-        An Examination. Never raises for anything `fn` does (KeyboardInterrupt and
-        SystemExit excepted).
+        An Examination. Never raises for anything `fn` does (KeyboardInterrupt excepted).
 
     Raises:
         TypeError, ValueError: from ``ffnn.validate`` if `problem` itself is invalid.
@@ -126,12 +127,27 @@ def examine(fn: Callable[..., Any], adapter: Adapter, problem: Problem) -> Exami
     if first_bad is None:
         return result(None, returned, comparison)
     kind = "loss" if first_bad.quantity == "J" and _only_loss(comparison) else "gradient"
+    error = abs(first_bad.actual_value - first_bad.expected_value)
     message = (
         f"{first_bad.label} disagrees with the suite: {first_bad.n_mismatched} of"
-        f" {first_bad.size} entries beyond the bound, worst error/allowed"
-        f" {first_bad.worst_ratio:.3g}"
+        f" {first_bad.size} {'entry' if first_bad.size == 1 else 'entries'} beyond the bound,"
+        f" worst error/allowed {ratio_text(first_bad.worst_ratio, error)}"
     )
     return result(Finding(kind, message), returned, comparison)
+
+
+RATIO_CAP = 1e15
+"""Error/allowed ratios above this are shown as ``≫1e15`` with the absolute error: the bound
+is then near the underflow floor (the correct value is exactly 0) and the ratio says nothing
+more than "wrong"."""
+
+
+def ratio_text(ratio: float, error: float, precision: int = 3) -> str:
+    """An error/allowed ratio for people: ``1.2e+03``, or ``≫1e15 (|error| 0.5)`` past
+    RATIO_CAP (the bound at the underflow floor: the suite's value is exactly 0)."""
+    if ratio > RATIO_CAP:
+        return f"≫1e15 (|error| {error:.{precision}g})"
+    return f"{ratio:.{precision}g}"
 
 
 def _run(fn: Callable[..., Any], adapter: Adapter, problem: Problem, caught: list[str]) -> Any:
@@ -144,15 +160,15 @@ def _run(fn: Callable[..., Any], adapter: Adapter, problem: Problem, caught: lis
         warnings.simplefilter("always")
         try:
             value = call(fn, adapter, *_structure(handed, network.L))
-        except (KeyboardInterrupt, SystemExit):
+        except KeyboardInterrupt:
             raise
         except BaseException as exception:  # the function's failure is a finding, not a crash
             error = exception
     caught.extend(_warning_text(w) for w in recorded)
-    if isinstance(error, ValueError) and "read-only" in str(error):
+    if _is_read_only_write(error):
         return Finding("mutation", _mutation_message(fn, adapter, problem, error))
     if error is not None:
-        return Finding("raised", _exception_text(error))
+        return Finding("raised", _exception_text(error) + _layout_hint(error, adapter))
     changed = [name for name, a in handed.items() if not np.array_equal(a, pristine[name])]
     if changed:
         return Finding("mutation", f"mutates its inputs: it changed {', '.join(changed)}")
@@ -162,21 +178,55 @@ def _run(fn: Callable[..., Any], adapter: Adapter, problem: Problem, caught: lis
 def _mutation_message(
     fn: Callable[..., Any], adapter: Adapter, problem: Problem, error: BaseException
 ) -> str:
-    """Name the arrays a function writes to, by running it once more on writable copies."""
+    """Name the arrays a function writes to: rerun it with only one input read-only at a
+    time; those whose turn raises the read-only error are written to."""
     network, params, X, T = problem
     pristine = _named_arrays(params, X, T)
-    writable = {name: np.array(a) for name, a in pristine.items()}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            call(fn, adapter, *_structure(writable, network.L))
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException:
-        pass  # only the writes matter here
-    changed = [name for name, a in writable.items() if not np.array_equal(a, pristine[name])]
-    where = f"it writes to {', '.join(changed)}" if changed else "it writes to an input array"
+    written = []
+    for name in pristine:
+        handed = {other: np.array(a) for other, a in pristine.items()}
+        handed[name] = _read_only_copy(pristine[name])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                call(fn, adapter, *_structure(handed, network.L))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as again:  # only the read-only error matters here
+            if _is_read_only_write(again):
+                written.append(name)
+    where = f"it writes to {', '.join(written)}" if written else "it writes to an input array"
     return f"mutates its inputs: {where} ({_exception_text(error)})"
+
+
+SHAPE_ERRORS = ("matmul", "not aligned", "could not be broadcast", "contracting dimensions")
+"""Fragments of NumPy's and JAX's messages for a product or sum of mismatched shapes."""
+
+
+def _layout_hint(error: BaseException, adapter: Adapter) -> str:
+    """For a shape error: try the layout options not given (``--layout rows`` etc.)."""
+    if not isinstance(error, ValueError | TypeError) or not any(
+        fragment in str(error) for fragment in SHAPE_ERRORS
+    ):
+        return ""
+    options = [
+        f"{name}={value!r} (--{name} {value})"
+        for name, value, given in (
+            ("layout", "rows", adapter.layout),
+            ("weights", "in_out", adapter.weights),
+        )
+        if given != value
+    ]
+    if not options:
+        return ""
+    return (
+        "; a shape error: if the function takes X as (N, S_0) or W^(l) as (S_{l-1}, S_l),"
+        f" pass {' or '.join(options)}"
+    )
+
+
+def _is_read_only_write(error: BaseException | None) -> bool:
+    return isinstance(error, ValueError) and "read-only" in str(error)
 
 
 def _named_arrays(params: Any, X: np.ndarray, T: np.ndarray) -> dict[str, np.ndarray]:
@@ -207,7 +257,8 @@ def _non_finite(returned: Returned) -> str | None:
             if not np.isfinite(a).all():
                 index = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
                 count = int(np.count_nonzero(~np.isfinite(a)))
-                return f"{name} has {count} non-finite entries, first {a[index]} at {index}"
+                entries = "entry" if count == 1 else "entries"
+                return f"{name} has {count} non-finite {entries}, first {a[index]} at {index}"
     return None
 
 
@@ -256,6 +307,8 @@ def _exception_text(error: BaseException) -> str:
     """``TypeError: message (file.py:12 in f)``: the exception and its innermost frame."""
     frames = traceback.extract_tb(error.__traceback__)
     where = f" ({frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
+    if isinstance(error, SystemExit):
+        return f"the function called sys.exit({error.code!r}){where}"
     message = str(error).strip().splitlines()
     text = f"{type(error).__name__}: {message[0]}" if message else type(error).__name__
     return text + where

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from crosscheck.adapters import Adapter
 from crosscheck.oracle import CheckReport
 from crosscheck.strategies import Problem
 from ffnn import Layer, Network, validate
@@ -73,25 +74,42 @@ def save_failure(
 
 
 def load_failure(path: Path) -> tuple[Problem, dict[str, Any]]:
-    """Read a saved example from its .json or .npz file (the other beside it).
+    """Read a saved example from its .json or .npz file (the other beside it), or from the
+    directory holding failure.json and failure.npz.
 
     Returns:
         (problem in the suite's layout, float64 and validated; the metadata dict).
 
     Raises:
-        ValueError: a file missing or unreadable, not of this format, or arrays that do not
-            fit the recorded network (``ffnn.validate``'s message).
+        ValueError: a file missing or unreadable, not of this format (e.g. a ``--json``
+            report), or arrays that do not fit the recorded network (``ffnn.validate``'s
+            message).
         TypeError: arrays of a non-float dtype.
     """
+    if path.is_dir():
+        path = path / "failure.json"
     meta_path, npz_path = path.with_suffix(".json"), path.with_suffix(".npz")
     try:
         metadata = json.loads(meta_path.read_text())
+    except OSError as error:
+        raise ValueError(f"cannot read {meta_path}: {error.strerror}") from None
+    except ValueError:
+        raise ValueError(f"{meta_path} is not JSON, so not a saved failure") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        what = (
+            "a --json report"
+            if isinstance(metadata, dict) and "examples_run" in metadata
+            else "not a crosscheck failure file"
+        )
+        raise ValueError(
+            f"{meta_path} is {what}, not a saved failure (format {FORMAT!r}, written by"
+            " --save-failure DIR)"
+        )
+    try:
         with np.load(npz_path) as stored:
             arrays = {name: stored[name] for name in stored.files}
     except (OSError, ValueError) as error:
-        raise ValueError(f"cannot read the saved example {path}: {error}") from None
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
-        raise ValueError(f"{meta_path} is not a crosscheck failure file (format {FORMAT})")
+        raise ValueError(f"cannot read the saved arrays {npz_path}: {error}") from None
     try:
         network = Network(
             tuple(metadata["sizes"]),
@@ -99,6 +117,7 @@ def load_failure(path: Path) -> tuple[Problem, dict[str, Any]]:
             metadata["loss"],
             metadata["weight_decay"],
         )
+        Adapter(metadata["layout"], metadata["weights"])
         L = network.L
         params = [Layer(arrays[f"W{l}"], arrays[f"b{l}"]) for l in range(1, L + 1)]
         params, X, T = validate(network, params, arrays["X"], arrays["T"])

@@ -90,6 +90,7 @@ class CheckReport:
         consistency: whether its gradient is the gradient of its own J (None without a J).
         shrunk: False if hypothesis could not shrink (a flaky function): the example is the
             first failing one as drawn.
+        replayed: True if the example was given (``check_example``), not searched for.
     """
 
     settings: CheckSettings
@@ -101,6 +102,7 @@ class CheckReport:
     conventions: tuple[str, ...] = ()
     consistency: Consistency | None = None
     shrunk: bool = True
+    replayed: bool = False
 
     @property
     def agree(self) -> bool:
@@ -175,6 +177,7 @@ def check_gradients(
             the per-layer comparison, the diagnosis.
         TypeError, ValueError: a bad argument (naming it), before any call of `fn`.
     """
+    __tracebackhide__ = True  # pytest: the report, not this function's source
     config = _settings(
         fn, activations, loss, sizes, weight_decay, layout, weights, max_examples, seed
     )
@@ -228,7 +231,8 @@ def check_example(
         seed: seeds the direction of the consistency check.
 
     Returns:
-        A CheckReport (``examples_run`` 1); ``agree`` tells the outcome. Never raises
+        A CheckReport (``examples_run`` 1, ``replayed`` True); ``agree`` tells the outcome.
+        Never raises
         GradientMismatch.
 
     Raises:
@@ -246,16 +250,22 @@ def check_example(
         1,
         seed,
     )
-    return _analyse(fn, config, _validated(problem), 1, True)
+    return _analyse(fn, config, _validated(problem), 1, True, replayed=True)
 
 
 def _analyse(
-    fn: Callable[..., Any], config: CheckSettings, example: Problem, run: int, shrunk: bool
+    fn: Callable[..., Any],
+    config: CheckSettings,
+    example: Problem,
+    run: int,
+    shrunk: bool,
+    *,
+    replayed: bool = False,
 ) -> CheckReport:
     adapter = config.adapter
     examination = examine(fn, adapter, example)
     finding, returned = examination.finding, examination.returned
-    report = CheckReport(config, run, example, examination, shrunk=shrunk)
+    report = CheckReport(config, run, example, examination, shrunk=shrunk, replayed=replayed)
     if finding is None or returned is None:
         return report
     values_differ = finding.kind in ("gradient", "loss", "output")
@@ -267,10 +277,11 @@ def _analyse(
         example,
         examination,
         suite=suite_agreement(example) if finding.kind in ("gradient", "loss") else (),
-        diagnosis=diagnose(example, returned, ours) if values_differ else (),
+        diagnosis=diagnose(example, returned, ours, config.weights) if values_differ else (),
         conventions=loss_conventions(example, returned.J) if J_checked else (),
         consistency=consistency(fn, adapter, example, returned, config.seed) if J_checked else None,
         shrunk=shrunk,
+        replayed=replayed,
     )
 
 

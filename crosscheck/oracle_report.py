@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from crosscheck.compare import Comparison
+from crosscheck.examine import ratio_text
 
 if TYPE_CHECKING:
     from crosscheck.oracle import CheckReport
@@ -32,24 +33,26 @@ def render(report: CheckReport) -> RenderableType:
     parts: list[RenderableType] = [Text(_settings_line(report))]
     finding = report.finding
     if finding is None:
+        where = (
+            "the replayed example"
+            if report.replayed
+            else f"all {plural(report.examples_run, 'example')}"
+        )
         parts.append(
-            Text(
-                f"AGREE: the function agrees with the suite on all {report.examples_run} examples",
-                style="bold green",
-            )
+            Text(f"AGREE: the function agrees with the suite on {where}", style="bold green")
         )
         return Group(*parts)
     parts.append(Text(f"FAULT ({finding.kind}): {finding.message}", style="bold red"))
-    shrunk = "minimal (shrunk)" if report.shrunk else "as first drawn (could not shrink)"
-    parts += [
-        Text(),
-        Text(f"Example {shrunk}, found after {report.examples_run} examples:", style="bold"),
-        Text(_example_text(report)),
-    ]
+    if report.replayed:
+        heading = "Example replayed from a saved failure:"
+    else:
+        shrunk = "minimal (shrunk)" if report.shrunk else "as first drawn (could not shrink)"
+        heading = f"Example {shrunk}, found after {plural(report.examples_run, 'example')}:"
+    parts += [Text(), Text(heading, style="bold"), Text(_example_text(report))]
     comparison = report.examination.comparison
     if comparison is not None:
         first = comparison.first_mismatch
-        parts += [Text(), comparison_table(comparison)]
+        parts += [Text(), comparison_table(comparison, report.settings.weights)]
         if first is not None:
             parts.append(
                 Text(f"First diverging quantity: {first.label} (eq {first.equation})", style="bold")
@@ -69,25 +72,42 @@ def render(report: CheckReport) -> RenderableType:
     return Group(*parts)
 
 
-def comparison_table(comparison: Comparison) -> Table:
-    """One row per compared array: J, then ∂J/∂W^(l), ∂J/∂b^(l) for l = L..1."""
-    table = Table(title="suite (expected) vs function (actual)", title_justify="left")
+def plural(n: int, word: str) -> str:
+    """``1 example``, ``2 examples``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def comparison_table(comparison: Comparison, weights: str = "out_in") -> Table:
+    """One row per compared array: J, then ∂J/∂W^(l), ∂J/∂b^(l) for l = L..1.
+
+    The worst index is the suite's (W^(l) (S_l, S_{l-1})); under ``weights="in_out"`` the
+    index into the function's own (S_{l-1}, S_l) array follows it (``yours (j, i)``).
+    """
+    title = "suite (expected) vs function (actual); worst index in the suite's layout"
+    table = Table(title=title, title_justify="left")
     for name in ("quantity", "eq", "mismatched", "worst index", "suite", "function"):
         table.add_column(name, justify="left" if name in ("quantity", "eq") else "right")
     table.add_column("error/allowed", justify="right")
     for row in comparison.rows:
-        ratio = "0" if row.worst_ratio == 0 else f"{row.worst_ratio:.1e}"
+        error = abs(row.actual_value - row.expected_value)
+        ratio = "0" if row.worst_ratio == 0 else ratio_text(row.worst_ratio, error, 2)
         style = "green" if row.passed else "bold red"
         table.add_row(
             row.label,
             row.equation,
             f"{row.n_mismatched}/{row.size}",
-            str(row.worst_index) if row.shape else "",
+            _index_text(row.quantity, row.worst_index, weights) if row.shape else "",
             f"{row.expected_value:.6g}",
             f"{row.actual_value:.6g}",
             Text(ratio if row.passed else f"{ratio} ✗", style=style),
         )
     return table
+
+
+def _index_text(quantity: str, index: tuple[int, ...], weights: str) -> str:
+    if quantity == "W" and weights == "in_out" and len(index) == 2:
+        return f"{index}, yours {index[::-1]}"
+    return str(index)
 
 
 def report_text(report: CheckReport) -> str:
@@ -113,6 +133,7 @@ def report_dict(report: CheckReport) -> dict[str, Any]:
             "seed": s.seed,
         },
         "examples_run": report.examples_run,
+        "replayed": report.replayed,
         "finding": None,
     }
     if report.finding is None:
@@ -147,15 +168,23 @@ def _settings_line(report: CheckReport) -> str:
     s = report.settings
     sizes = "-".join(map(str, s.sizes)) if s.sizes else "drawn"
     lam = f", λ = {s.weight_decay:g}" if s.weight_decay else ""
+    budget = (
+        "one saved example"
+        if report.replayed
+        else f"up to {plural(s.max_examples, 'example')}, seed {s.seed}"
+    )
     return (
         f"σ = {', '.join(s.activations)}; J = {s.loss}{lam}; sizes {sizes}; layout={s.layout!r},"
-        f" weights={s.weights!r}; up to {s.max_examples} examples, seed {s.seed}"
+        f" weights={s.weights!r}; {budget}"
     )
 
 
 def _example_text(report: CheckReport) -> str:
     network, params, X, T = report.example
-    lines = [f"sizes {'-'.join(map(str, network.sizes))}, N = {X.shape[1]} (suite layout)"]
+    lines = [
+        f"sizes {'-'.join(map(str, network.sizes))}, N = {X.shape[1]} (in the suite's layout:"
+        " W^(l) (S_l, S_{l-1}), X (S_0, N), T (S_L, N) — layout='columns', weights='out_in')"
+    ]
     named = [(f"W^({l})", W) for l, (W, _) in enumerate(params, 1)]
     named += [(f"b^({l})", b) for l, (_, b) in enumerate(params, 1)]
     for name, a in [*named, ("X", X), ("T", T)]:

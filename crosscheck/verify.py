@@ -40,9 +40,18 @@ from typing import Any
 import numpy as np
 
 from crosscheck.compare import Comparison, compare_backprop, compare_gradients
-from crosscheck.datasets import Dataset, default_sizes
+from crosscheck.datasets import Dataset, check_range, default_sizes
 from crosscheck.tolerance import Bounds, trace_bounds
-from ffnn import Layer, Network, Trace, init_params, validate
+from ffnn import (
+    NUMPY,
+    Layer,
+    Network,
+    Trace,
+    init_params,
+    overflow_guard,
+    validate,
+    weight_decay_term,
+)
 
 GradientsFn = Callable[[Network, Sequence[Layer], np.ndarray, np.ndarray], Sequence[Layer]]
 LossFn = Callable[[Network, Sequence[Layer], np.ndarray, np.ndarray], float]
@@ -64,6 +73,22 @@ Each entry recomputes the forward pass and the backward pass down to its layer (
 budget is about two seconds: digits (64-32-10, N = 1797) needs 1.85e7 and fits; larger
 problems check their entries on the subsample instead.
 """
+
+
+MAX_PARAMETERS = 10_000_000
+"""Most parameters Σ_l S_l (S_{l-1} + 1) a plan may have (80 MB in float64)."""
+
+MAX_OPERATIONS = 1_000_000_000
+"""Most scalar operations (`plan_cost`) the pure-Python reference may need for a plan.
+
+The reference runs at about 1e7 scalar operations/s on one core (digits, the default plan,
+needs 4e7 and takes about 4 s), so the cap is about 100 s of work; larger plans are refused
+before any array is allocated (`PlanTooLargeError`).
+"""
+
+
+class PlanTooLargeError(ValueError):
+    """Sizes or samples whose estimated cost exceeds `MAX_PARAMETERS` or `MAX_OPERATIONS`."""
 
 
 OUTPUT_FOR_LOSS = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
@@ -228,8 +253,13 @@ def make_plan(
         The Plan.
 
     Raises:
+        PlanTooLargeError (a ValueError): more than `MAX_PARAMETERS` parameters or `MAX_OPERATIONS`
+            scalar operations (`plan_cost`), refused before any array is allocated.
         ValueError: sizes that do not fit the data, samples < 1, an unknown activation or
-            loss (ffnn's message), any error ``ffnn.Network`` or ``ffnn.validate`` raises.
+            loss (ffnn's message), any error ``ffnn.Network`` or ``ffnn.validate`` raises,
+            a value of X or T beyond the range of `dtype` (``datasets.check_range``), and
+            Z^(l), A^(l) (eq 1.4) or J (eq 2.16, with weight decay) overflowing `dtype` for
+            these finite inputs (`check_forward`).
         TypeError: a dtype other than float64/float32, and ffnn's type errors.
     """
     sizes = tuple(default_sizes(dataset) if sizes is None else sizes)
@@ -245,8 +275,14 @@ def make_plan(
         )
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ValueError(f"samples must be an integer >= 1, got {samples!r}")
+    _check_cost(network, dataset.N, min(samples, dataset.N))
+    dtype = _float_dtype(dtype)
+    check_range(dataset, dtype)
     params = init_params(network, seed=seed, dtype=dtype)
-    params, X, T = validate(network, params, _cast(dataset.X, dtype), _cast(dataset.T, dtype))
+    params, X, T = validate(
+        network, params, _frozen(dataset.X.astype(dtype)), _frozen(dataset.T.astype(dtype))
+    )
+    check_forward(network, params, X, T)
     for W, b in params:
         W.flags.writeable = b.flags.writeable = False
     sample_rng, entry_rng = (
@@ -269,6 +305,99 @@ def make_plan(
         entries_on_all=cost <= ENTRY_BUDGET,
         entry_cost=cost,
     )
+
+
+def plan_cost(network: Network, N: int, n: int) -> dict[str, int]:
+    """Estimated work of a plan: parameters and the reference's scalar operations.
+
+    Exact Python integers (no overflow). With P_l = S_l S_{l-1}:
+
+    - ``contracted``: the contracted reference on all N samples, 3 Σ_l P_l N (forward
+      eq 1.4, Δ^(l-1) eq 2.32, ∂J/∂W^(l) eq 2.27) plus Σ_l S_l N;
+    - ``literal``: the literal reference on the n-sample subsample, whose Kronecker deltas
+      are summed over, not collapsed: Σ_l (P_l n + P_l n² + S_l P_l n + S_l² n) (forward,
+      Δ^(l-1) with δ_nn', ∂J/∂W^(l) with δ_ik, ∂J/∂b^(l)) plus S_l² n² for Δ^(L) and for
+      every softmax layer (eqs 2.18, 2.13');
+    - ``total``: both, the contracted reference on the subsample, and the single entries
+      (`entry_cost`, on all N when that fits `ENTRY_BUDGET`, else on the subsample).
+
+    Args:
+        network: sizes (S_0, ..., S_L). N: samples. n: subsample size, <= N.
+
+    Returns:
+        {"parameters", "contracted", "literal", "total"}, each an int.
+    """
+    S, L = network.sizes, network.L
+
+    def contracted(m: int) -> int:
+        return sum(3 * S[l] * S[l - 1] * m + S[l] * m for l in range(1, L + 1))
+
+    literal = S[L] ** 2 * n**2
+    for l in range(1, L + 1):
+        P_l = S[l] * S[l - 1]
+        literal += P_l * n + P_l * n**2 + S[l] * P_l * n + S[l] ** 2 * n
+        if not network.sigma(l).elementwise:
+            literal += S[l] ** 2 * n**2
+    entries = entry_cost(network, N)
+    entries = entries if entries <= ENTRY_BUDGET else entry_cost(network, n)
+    return {
+        "parameters": sum(S[l] * (S[l - 1] + 1) for l in range(1, L + 1)),
+        "contracted": contracted(N),
+        "literal": literal,
+        "total": contracted(N) + contracted(n) + literal + entries,
+    }
+
+
+def check_forward(network: Network, params: Sequence[Layer], X: np.ndarray, T: np.ndarray) -> None:
+    """Refuse finite inputs whose Z^(l), A^(l) (eq 1.4) or J (eq 2.16 + weight decay)
+    overflow their dtype, before any implementation runs (one NumPy forward pass).
+
+    Without it every implementation would fail on such inputs (the reference with an
+    OverflowError turned ValueError, others with inf): not a disagreement but inputs too
+    large for the dtype. Overflow in the backward pass alone is still reported per check.
+
+    Args:
+        network: the architecture. params: L Layers, W^(l) (S_l, S_{l-1}), b^(l) (S_l,).
+        X: (S_0, N), T: (S_L, N), validated, float32 or float64.
+
+    Raises:
+        ValueError: "<quantity> overflows <dtype> for these inputs ...", naming the first of
+            Z^(1), A^(1), ..., Z^(L), A^(L), J that is not finite; no warning is emitted.
+    """
+    dtype = X.dtype
+    named: list[tuple[str, Any]] = []
+    with overflow_guard():
+        A = X
+        for l, (W, b) in enumerate(params, start=1):
+            Z = W @ A + b[:, None]
+            A = network.sigma(l)(Z, NUMPY)
+            named += [(f"Z^({l})", Z), (f"A^({l})", A)]
+        Ws = [W for W, _ in params]
+        J = network.J.J(Z, A, T, NUMPY) + weight_decay_term(Ws, network.weight_decay, NUMPY)
+        named.append(("J", J))
+    wider = " or use float64" if dtype == np.float32 else ""
+    for name, value in named:
+        if not np.isfinite(value).all():
+            raise ValueError(
+                f"{name} overflows {dtype} for these inputs (they are finite but too large:"
+                f" scale X, T or the weight decay down{wider})"
+            )
+
+
+def _check_cost(network: Network, N: int, n: int) -> None:
+    cost = plan_cost(network, N, n)
+    if cost["parameters"] > MAX_PARAMETERS:
+        raise PlanTooLargeError(
+            f"sizes {network.sizes} have {cost['parameters']:.3g} parameters, more than the"
+            f" cap of {MAX_PARAMETERS:.3g}"
+        )
+    if cost["total"] > MAX_OPERATIONS:
+        raise PlanTooLargeError(
+            f"the reference would need about {cost['total']:.2g} scalar operations (contracted"
+            f" on all N = {N}: {cost['contracted']:.2g}; literal on n = {n}:"
+            f" {cost['literal']:.2g}), more than the cap of {MAX_OPERATIONS:.2g} (about 100 s);"
+            " use smaller widths or fewer samples"
+        )
 
 
 def entry_cost(network: Network, N: int) -> int:
@@ -591,11 +720,11 @@ def _choose_entries(network: Network, rng: np.random.Generator) -> tuple[Entry, 
     return tuple(entries)
 
 
-def _cast(array: np.ndarray, dtype: str | np.dtype) -> np.ndarray:
+def _float_dtype(dtype: str | np.dtype) -> np.dtype:
     dtype = np.dtype(dtype)
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"dtype must be float64 or float32, got {dtype}")
-    return _frozen(array.astype(dtype))
+    return dtype
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

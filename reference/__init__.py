@@ -16,8 +16,16 @@ eq 2.32 layer by layer, numbered here as an extension of the seed:
     with H^(l) = Δ^(l) ⊙ σ'_l(Z^(l)) (eq 2.34), for l = L, ..., 1; Δ^(0) = ∂J/∂X.
 
 Extensions (DESIGN §4): weight decay λ adds (λ/2) Σ_l ‖W^(l)‖_F² to J and λ W^(l) to
-∂J/∂W^(l); ReLU'(0) = 0 (ffnn's σ'). Results are float64 whatever the input dtype.
-Only the squared-error loss (eq 2.16) is written out; elementwise σ is assumed.
+∂J/∂W^(l); ReLU'(0) = 0 (ffnn's σ'). Written out: the squared-error loss (eq 2.16) and
+the extensions cross-entropy, binary cross-entropy and softmax (docs/extensions.md).
+
+Dtype: results are float64 whatever the input dtype. For float32 inputs ``gradients``,
+``backprop`` (grads and every trace array) return float64 arrays and ``loss``,
+``gradient_entry`` float64 Python floats — unlike ``vectorized`` and ``autodiff_oracle``,
+which return float32 for float32 inputs. The float32 values are read exactly (float32 ⊂
+float64) and every sum is carried in float64, so the reference gives the float32 problem's
+exact-input answer without float32 rounding; cast (``.astype(np.float32)``) to compare
+dtypes.
 """
 
 from reference.backprop import backprop, gradients

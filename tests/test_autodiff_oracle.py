@@ -373,6 +373,27 @@ def test_read_only_inputs_give_the_same_result(function):
         np.testing.assert_array_equal(a, b)
 
 
+def test_eq_1_4_writing_trace_A0_does_not_change_X():
+    network, params, X, T = _problem(np.float64)
+    before = X.copy()
+    _, trace = autodiff_oracle.backprop(network, params, X, T)
+    trace.A[0][...] = 99.0
+    np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("N", [1, 2, 3])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_eq_2_21pp_delta_L_underflowed_sigmoid_is_minus_inf_not_nan(dtype, N):
+    # sizes (1, 1), W = 237, X = −3: A = σ(−711), subnormal or 0 (XLA flushes it to 0);
+    # T = the smallest normal, so the cotangent T/N of J itself would flush to 0 (0/0 = NaN).
+    network = Network((1, 1), ("sigmoid",), "binary_cross_entropy")
+    params = (Layer(np.array([[237.0]], dtype), np.zeros(1, dtype)),)
+    X = np.full((1, N), -3.0, dtype)
+    T = np.full((1, N), np.finfo(dtype).smallest_normal, dtype)
+    _, trace = autodiff_oracle.backprop(network, params, X, T)
+    np.testing.assert_array_equal(trace.Delta[1], np.full((1, N), -np.inf, dtype))
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_bad_input_raises_validation_error(function):
     network, params, X, T = _problem(np.float64)

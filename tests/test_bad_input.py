@@ -303,7 +303,7 @@ def test_cli_usage_error_is_one_line_exit_2_no_traceback(argv, message):
 def test_cli_json_path_that_is_a_file_in_place_of_a_directory(tmp_path):
     (tmp_path / "file").write_text("")
     status, out, err = _run(["verify", "--json", str(tmp_path / "file" / "r.json")])
-    assert (status, out, err.count("\n"), "does not exist" in err) == (2, "", 1, True)
+    assert (status, out, err.count("\n"), "is not a directory" in err) == (2, "", 1, True)
 
 
 CHECK_IMPORT_ERRORS = {

@@ -1,6 +1,8 @@
 """crosscheck bench: flop counts, exponent fitting, timing statistics, outputs and the CLI;
 and the vectorized fast path's workspace (results never alias it). No timed assertions."""
 
+import contextlib
+import io
 import json
 
 import numpy as np
@@ -12,7 +14,7 @@ import crosscheck.bench as bench
 import vectorized
 from crosscheck.bench_cases import CASES, BenchCase, case_by_name, flop_count, make_problem
 from crosscheck.bench_growth import EXPECTED, fit_exponent, run_sweep
-from crosscheck.bench_report import write_outputs
+from crosscheck.bench_report import markdown, write_outputs
 from crosscheck.bench_timing import time_call
 from crosscheck.cli import main
 
@@ -197,6 +199,39 @@ def test_bench_usage_error_is_one_line_and_status_2(argv, tmp_path, monkeypatch,
     status = main(argv)
     err = capsys.readouterr().err
     assert (status, err.count("\n"), err.startswith("crosscheck")) == (2, 1, True)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["bench", "--json", "/nonexistent/b.json"], "--json /nonexistent/b.json: its directory"),
+        (["bench", "--out", ""], "--out: the path is empty"),
+        (["bench", "--json", "-"], "--json: '-' (stdout) is not supported"),
+    ],
+    ids=["json-missing-directory", "out-empty", "json-stdout"],
+)
+def test_bench_path_error_is_one_line_and_creates_nothing(argv, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, _, err = _run(argv)
+    assert (status, err.count("\n"), message in err, list(tmp_path.iterdir())) == (2, 1, True, [])
+
+
+def _run(argv):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(argv)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_bench_report_records_the_load_average(tiny_result):
+    report = markdown(tiny_result, load=(0.25, 0.5, 0.75))
+    assert "Load average before the run (1, 5, 15 min): 0.25, 0.50, 0.75" in report
+
+
+@pytest.mark.parametrize(("load", "warned"), [(1e6, True), (0.0, False)], ids=["busy", "idle"])
+def test_bench_report_warns_when_load_exceeds_the_cores(tiny_result, load, warned):
+    report = markdown(tiny_result, load=(load, load, load))
+    assert ("**Warning: the load average" in report) is warned
 
 
 # The vectorized fast path: cached workspaces never leak into results.

@@ -17,6 +17,18 @@ from crosscheck.mutants import MUTANTS, Backprop
 good = Backprop(("tanh", "identity"), "squared_error", 0.0)
 flipped = MUTANTS["sign_flipped"].function()
 not_a_function = 3
+
+
+def exits_0(Ws, bs, X, T):
+    import sys
+
+    sys.exit(0)
+
+
+def exits_3(Ws, bs, X, T):
+    import sys
+
+    sys.exit(3)
 """
 
 
@@ -87,6 +99,54 @@ def test_replay_of_a_fixed_function_exits_0(user_module, tmp_path):
     assert status == 0
 
 
+@pytest.mark.parametrize("code", [0, 3])
+def test_function_calling_sys_exit_is_a_finding_exit_1(user_module, code):
+    status, out, _ = run(["check", f"{user_module}:exits_{code}", *FAST])
+    assert status == 1
+    assert f"FAULT (raised): the function called sys.exit({code})" in out
+
+
+def test_replay_of_a_directory_says_replayed_not_found(user_module, tmp_path):
+    saved = tmp_path / "failure"
+    run(["check", f"{user_module}:flipped", *FAST, "--save-failure", str(saved)])
+    status, out, _ = run(["check", f"{user_module}:flipped", "--replay", str(saved)])
+    assert status == 1
+    assert "Example replayed from a saved failure:" in out and "found after" not in out
+
+
+def test_replay_with_contradicting_activations_is_a_usage_error(user_module, tmp_path):
+    saved = tmp_path / "failure"
+    run(["check", f"{user_module}:flipped", *FAST, "--save-failure", str(saved)])
+    argv = ["check", f"{user_module}:flipped", "--replay", str(saved), "--activations", "tanh"]
+    status, _, err = run(argv)
+    assert status == 2
+    assert "--activations tanh contradicts the saved failure (tanh,identity)" in err
+
+
+def test_replay_of_a_json_report_says_what_it_is(user_module, tmp_path):
+    report = tmp_path / "report.json"
+    run(["check", f"{user_module}:flipped", *FAST, "--json", str(report)])
+    status, _, err = run(["check", f"{user_module}:flipped", "--replay", str(report)])
+    assert status == 2
+    assert "is a --json report, not a saved failure" in err
+
+
+def test_unwritable_save_failure_is_refused_before_the_search(user_module, tmp_path):
+    (tmp_path / "a_file").write_text("")
+    directory = tmp_path / "a_file" / "sub"
+    status, out, err = run(
+        ["check", f"{user_module}:flipped", *FAST, "--save-failure", str(directory)]
+    )
+    assert (status, out) == (2, "")
+    assert f"--save-failure {directory}: it cannot be written" in err and err.count("\n") == 1
+
+
+def test_writable_save_failure_leaves_no_directory_when_the_function_agrees(user_module, tmp_path):
+    directory = tmp_path / "new" / "failure"
+    status, _, _ = run(["check", f"{user_module}:good", *FAST, "--save-failure", str(directory)])
+    assert status == 0 and not (tmp_path / "new").exists()
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -101,7 +161,7 @@ def test_replay_of_a_fixed_function_exits_0(user_module, tmp_path):
         (["check", "{module}:good", "--activations", "tanh", "--sizes", "2,3,1"], "2 activations"),
         (["check", "{module}:good", *FAST, "--sizes", "2,x"], "argument --sizes"),
         (["check", "{module}:good", *FAST, "--json", "no/such/dir/r.json"], "does not exist"),
-        (["check", "{module}:good", "--replay", "nothing.json"], "cannot read the saved example"),
+        (["check", "{module}:good", "--replay", "nothing.json"], "cannot read nothing.json"),
         (["selftest", "--max-examples", "0"], "must be >= 1"),
     ],
     ids=[

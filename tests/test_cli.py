@@ -17,8 +17,18 @@ import crosscheck.verify
 from crosscheck import __version__
 from crosscheck.cli import main
 from crosscheck.datasets import load_dataset
-from crosscheck.verify import Implementation, Lineup, entry_cost, make_plan, verify
-from ffnn import Layer, Network
+from crosscheck.verify import (
+    MAX_OPERATIONS,
+    Implementation,
+    Lineup,
+    PlanTooLargeError,
+    check_forward,
+    entry_cost,
+    make_plan,
+    plan_cost,
+    verify,
+)
+from ffnn import Layer, Network, init_params
 
 FAST = ["verify", "--dataset", "iris", "--samples", "6"]
 REAL_LINEUP = crosscheck.verify.default_lineup
@@ -198,6 +208,29 @@ USAGE_ERRORS = {
     "unknown-loss": (["verify", "--loss", "mse"], "unknown loss 'mse'; known losses"),
     "negative-weight-decay": (["verify", "--weight-decay", "-1"], "must be finite and >= 0"),
     "samples-zero": (["verify", "--samples", "0"], "must be >= 1"),
+    "samples-negative": (["verify", "--samples=-1"], "--samples: must be >= 1, got '-1'"),
+    "sizes-beyond-memory": (
+        ["verify", "--dataset", "iris", "--sizes", "4,2000000000,3"],
+        "--sizes/--samples: sizes (4, 2000000000, 3) have 1.6e+10 parameters",
+    ),
+    "sizes-beyond-numpy": (
+        ["verify", "--dataset", "iris", "--sizes", "4,99999999999999999999,3"],
+        "--sizes/--samples: sizes (4, 99999999999999999999, 3) have 8e+20 parameters",
+    ),
+    "sizes-too-slow": (
+        ["verify", "--dataset", "iris", "--sizes", "4,100000,3"],
+        "--sizes/--samples: the reference would need about 3.2e+12 scalar operations",
+    ),
+    "samples-too-slow": (
+        ["verify", "--samples", "100000"],
+        "literal on n = 1797: 8.1e+09), more than the cap of 1e+09",
+    ),
+    "weight-decay-J-overflows": (
+        ["verify", "--dataset", "iris", "--weight-decay", "1e308"],
+        "crosscheck verify: error: J overflows float64 for these inputs",
+    ),
+    "json-stdout": (["verify", "--json", "-"], "--json: '-' (stdout) is not supported"),
+    "json-empty": (["verify", "--json", ""], "--json: the path is empty"),
     "seed-negative": (["verify", "--seed=-3"], "must be >= 0"),
     "dtype": (["verify", "--dtype", "float16"], "invalid choice: 'float16'"),
     "dataset-and-data": (["verify", "--dataset", "iris", "--data", "x.npz"], "not allowed"),
@@ -218,6 +251,19 @@ def test_usage_error_is_one_line_on_stderr(argv, message):
 FILE_ERRORS = {
     "json-missing-directory": (lambda p: ["--json", str(p / "absent" / "r.json")], "not exist"),
     "json-is-directory": (lambda p: ["--json", str(p)], "is a directory"),
+    "json-parent-is-a-file": (
+        lambda p: ["--json", str(p / "t.npz" / "x.json")],
+        "t.npz is not a directory",
+    ),
+    "data-is-directory": (lambda p: ["--data", str(p)], "it is a directory"),
+    "data-T-overflows-J": (
+        lambda p: ["--data", str(_npz(p, X=np.ones((5, 2)), T=np.full(5, 1e300)))],
+        "crosscheck verify: error: J overflows float64 for these inputs",
+    ),
+    "data-beyond-float32": (
+        lambda p: ["--dtype", "float32", "--data", str(_npz(p, X=_big_at_row_3(), T=np.ones(5)))],
+        "crosscheck verify: error: --data X: value 1e+39 at row 3 overflows float32\n",
+    ),
     "data-missing": (lambda p: ["--data", str(p / "absent.npz")], "no such file"),
     "data-not-npz": (lambda p: ["--data", str(p / "t.npz")], "not an npz archive"),
     "data-lacks-T": (lambda p: ["--data", str(_npz(p, X=np.ones((3, 2))))], "lacks array"),
@@ -226,6 +272,12 @@ FILE_ERRORS = {
         "NaN",
     ),
 }
+
+
+def _big_at_row_3():
+    X = np.ones((5, 2))
+    X[3, 1] = 1e39
+    return X
 
 
 @pytest.mark.parametrize(("args", "message"), FILE_ERRORS.values(), ids=FILE_ERRORS.keys())
@@ -242,6 +294,18 @@ def test_unwritable_json_refused_before_any_work(tmp_path, monkeypatch):
     monkeypatch.setattr(crosscheck.verify, "default_lineup", no_work)
     status, _, err = run([*FAST, "--json", str(tmp_path / "absent" / "r.json")])
     assert (status, "--json" in err) == (2, True)
+
+
+def test_plan_out_of_memory_is_a_usage_error(monkeypatch):
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(crosscheck.verify, "init_params", out_of_memory)
+    status, _, err = run(FAST)
+    assert (status, err) == (
+        2,
+        "crosscheck verify: error: --sizes/--samples: not enough memory for this plan\n",
+    )
 
 
 @given(st.text(min_size=1, max_size=12))
@@ -434,3 +498,37 @@ def test_verify_reports_each_step_to_progress(iris):
 
 def test_verify_result_is_json_serialisable(iris):
     json.dumps(verify(make_plan(iris, samples=5)).to_dict(), allow_nan=False)
+
+
+def test_plan_cost_hand_checked():
+    # sizes (2, 3, 1), N = 4, n = 2; P_1 = 6, P_2 = 3
+    cost = plan_cost(Network((2, 3, 1), ("tanh", "identity")), 4, 2)
+    contracted = (3 * 6 * 4 + 3 * 4) + (3 * 3 * 4 + 1 * 4)  # 3 P_l N + S_l N
+    literal = (
+        1 * 2**2  # Δ^(L): S_L² n²
+        + (6 * 2 + 6 * 2**2 + 3 * 6 * 2 + 3**2 * 2)  # l = 1
+        + (3 * 2 + 3 * 2**2 + 1 * 3 * 2 + 1 * 2)  # l = 2
+    )
+    assert (cost["parameters"], cost["contracted"], cost["literal"]) == (13, contracted, literal)
+
+
+def test_make_plan_refuses_a_plan_beyond_the_cap(iris):
+    with pytest.raises(
+        PlanTooLargeError, match=re.escape(f"more than the cap of {MAX_OPERATIONS:.2g}")
+    ):
+        make_plan(iris, sizes=(4, 100_000, 3))
+
+
+def test_eq_2_16_check_forward_names_J_when_weight_decay_overflows():
+    network = Network((2, 3, 1), ("tanh", "identity"), weight_decay=1e308)
+    params = init_params(network, seed=0)
+    with pytest.raises(ValueError, match=r"^J overflows float64 for these inputs"):
+        check_forward(network, params, np.ones((2, 4)), np.ones((1, 4)))
+
+
+def test_eq_1_4_check_forward_names_the_first_overflowing_Z():
+    network = Network((2, 3, 1), ("identity", "identity"))
+    params = init_params(network, seed=0, dtype=np.float32)
+    X, T = np.full((2, 4), 3e38, np.float32), np.ones((1, 4), np.float32)
+    with pytest.raises(ValueError, match=r"^Z\^\(1\) overflows float32"):
+        check_forward(network, params, X, T)

@@ -56,7 +56,9 @@ def test_default_tolerances_hold_exactly_float64_and_float32() -> None:
     ("dtype", "value"), [(np.float64, 2.0**-30), (np.float32, 2.0**-10)], ids=["f64", "f32"]
 )
 def test_default_tolerance_values(dtype, value: float) -> None:
-    assert default_tolerance(dtype) == Tolerance(rtol=value, atol=value, scale_atol=True)
+    tiny = float(np.finfo(dtype).smallest_normal)
+    expected = Tolerance(rtol=value, atol=value, scale_atol=True, tiny=tiny)
+    assert default_tolerance(dtype) == expected
 
 
 def test_default_tolerance_float64_far_above_unit_roundoff_far_below_bugs() -> None:
@@ -175,14 +177,71 @@ def test_rel_error_is_zero_where_both_are_zero() -> None:
 # --- how the bound scales -----------------------------------------------------------------
 
 
+TINY64 = float(np.finfo(np.float64).smallest_normal)
+
+
 @pytest.mark.parametrize(
-    ("error", "passed"), [(0.5 * TOL64.atol, True), (2.0 * TOL64.atol, False)], ids=["in", "out"]
+    ("error", "passed"), [(2.0 * TINY64, True), (8.0 * TINY64, False)], ids=["in", "out"]
 )
-def test_atol_floor_is_one_for_small_arrays(error: float, passed: bool) -> None:
-    # Every expected entry is 0 (a fully cancelled array): allowed = atol·max(1, 0) = atol.
+def test_all_zero_array_allows_only_tiny_times_entry_count(error: float, passed: bool) -> None:
+    # Every expected entry is 0 (a fully cancelled array): allowed = tiny·n, n = 4 entries.
     zeros = (Layer(np.zeros((2, 2)), np.zeros(2)),)
     actual = (Layer(np.full((2, 2), error), np.zeros(2)),)
     assert compare_gradients(zeros, actual).agree is passed
+
+
+def test_all_zero_array_rejects_an_absolute_error_of_half_atol() -> None:
+    # The old floor atol·max(1, 0) = atol let any error below 2⁻³⁰ pass next to zeros.
+    zeros = (Layer(np.zeros((2, 2)), np.zeros(2)),)
+    actual = (Layer(np.full((2, 2), 0.5 * TOL64.atol), np.zeros(2)),)
+    assert not compare_gradients(zeros, actual).agree
+
+
+@pytest.mark.parametrize(
+    ("error", "passed"), [(0.5 * TOL64.atol, True), (2.0 * TOL64.atol, False)], ids=["in", "out"]
+)
+def test_eq_2_16_J_of_0_keeps_the_absolute_atol(error: float, passed: bool) -> None:
+    # J's rounding near a perfect fit is absolute: allowed = atol·max(1, |J|) + tiny.
+    comparison = compare_gradients(EXPECTED, EXPECTED, expected_loss=0.0, actual_loss=error)
+    assert comparison.rows[0].passed is passed
+
+
+def _vanishing(values: list[float], dtype=np.float64) -> tuple[Layer, ...]:
+    """One layer whose ∂J/∂W^(1) is the row `values` (far below 1), ∂J/∂b^(1) = values[:1]."""
+    return (Layer(np.array([values], dtype=dtype), np.array(values[:1], dtype=dtype)),)
+
+
+VANISHING = [3e-10, -1e-11, 2e-10, 5e-11]
+
+
+def test_eq_2_14_sign_flip_of_a_vanishing_gradient_is_caught() -> None:
+    actual = _vanishing([-3e-10, *VANISHING[1:]])
+    row = compare_gradients(_vanishing(VANISHING), actual).rows[0]
+    assert (row.passed, row.worst_index) == (False, (0, 0))
+
+
+def test_eq_2_14_relative_error_5e_4_on_1e_6_gradients_is_caught() -> None:
+    expected = [1e-6, -2e-6, 1.5e-6]
+    actual = [1e-6 * (1 + 5e-4), -2e-6, 1.5e-6]
+    row = compare_gradients(_vanishing(expected), _vanishing(actual)).rows[0]
+    assert (row.passed, row.worst_index) == (False, (0, 0))
+
+
+def test_eq_2_14_float32_relative_error_4e_3_on_1e_6_gradients_is_caught() -> None:
+    # float32's fallback is 2⁻¹⁰ + 2⁻¹⁰ ≈ 2.0e-3 relative at the largest entry; 4e-3 fails
+    # at the scale of the array (the old absolute 2⁻¹⁰ let any error on 1e-6 pass).
+    expected = _vanishing([1e-6, -5e-7], np.float32)
+    actual = _vanishing([1e-6 * (1 + 4e-3), -5e-7], np.float32)
+    assert not compare_gradients(expected, actual).agree
+
+
+@pytest.mark.parametrize("scale", [1e-11, 1e-6, 1.0, 1e6], ids=["1e-11", "1e-6", "1", "1e6"])
+def test_float64_rounding_error_of_a_few_ulps_passes_at_any_scale(scale: float) -> None:
+    expected = np.array([[1.0, -0.3, 0.7]]) * scale
+    actual = expected * (1 + 8 * np.finfo(np.float64).eps)
+    assert compare_gradients(
+        (Layer(expected, expected[0, :1]),), (Layer(actual, actual[0, :1]),)
+    ).agree
 
 
 def test_atol_scales_with_the_array_largest_entry() -> None:
@@ -212,7 +271,9 @@ def test_explicit_atol_is_absolute() -> None:
 
 def test_explicit_rtol_alone_keeps_the_scaled_default_atol() -> None:
     comparison = compare_gradients(EXPECTED, EXPECTED, rtol=1e-6)
-    assert comparison.tolerance == Tolerance(rtol=1e-6, atol=TOL64.atol, scale_atol=True)
+    assert comparison.tolerance == Tolerance(
+        rtol=1e-6, atol=TOL64.atol, scale_atol=True, tiny=TOL64.tiny
+    )
 
 
 # --- properties ---------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """crosscheck.datasets: bundled data as X (S_0, N) (eq 1.2) and T (S_L, N) (eq 1.5)."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -9,6 +11,8 @@ from sklearn.datasets import load_digits
 
 from crosscheck.datasets import (
     DATASETS,
+    Dataset,
+    check_range,
     default_sizes,
     load_dataset,
     load_npz,
@@ -231,3 +235,31 @@ def test_npz_object_array_refused_without_pickle(tmp_path):
     np.savez(path, X=np.array([None, 1], dtype=object), T=np.ones(2))
     with pytest.raises(ValueError, match="cannot read"):
         load_npz(path)
+
+
+def test_npz_directory_says_so(tmp_path):
+    with pytest.raises(ValueError, match="it is a directory"):
+        load_npz(tmp_path)
+
+
+def _dataset(X, T):
+    return Dataset("d", np.asarray(X, np.float64), np.asarray(T, np.float64), "identity", "")
+
+
+@pytest.mark.parametrize(
+    ("X", "T", "message"),
+    [
+        # X is (S_0, N): the value 1e39 sits at feature 1 of sample n = 3 (row 3 of the file)
+        ([[1, 1, 1, 1], [1, 1, 1, 1e39]], [[0, 0, 0, 0]], "X: value 1e+39 at row 3 overflows"),
+        ([[1, 1]], [[-4e38, 0]], "T: value -4e+38 at row 0 overflows float32"),
+    ],
+    ids=["X-row-3", "T-negative"],
+)
+def test_check_range_names_the_first_value_beyond_float32(X, T, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_range(_dataset(X, T), "float32")
+
+
+def test_check_range_accepts_the_largest_float32():
+    largest = float(np.finfo(np.float32).max)
+    assert check_range(_dataset([[largest]], [[-largest]]), "float32") is None

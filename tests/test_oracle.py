@@ -1,6 +1,7 @@
 """crosscheck.check_gradients: the oracle for other people's backprop, its findings and report."""
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -105,6 +106,35 @@ def _writes_b_behind_the_flag(Ws, bs, X, T):
     return [np.zeros(W.shape) for W in Ws], [np.zeros(b.shape) for b in bs]
 
 
+def _exits_0(Ws, bs, X, T):
+    sys.exit(0)
+
+
+def _exits_3(Ws, bs, X, T):
+    sys.exit(3)
+
+
+def _rewrites_X_unchanged(Ws, bs, X, T):
+    X *= 1.0  # a write of the same values: found by the read-only copy, not by comparing
+    return [np.zeros(W.shape) for W in Ws], [np.zeros(b.shape) for b in bs]
+
+
+def _rewrites_W1_unchanged(Ws, bs, X, T):
+    Ws[0][...] = Ws[0]
+    return [np.zeros(W.shape) for W in Ws], [np.zeros(b.shape) for b in bs]
+
+
+def _one_nan(Ws, bs, X, T):
+    dWs = [np.zeros(W.shape) for W in Ws]
+    dWs[0][0, 0] = np.nan
+    return dWs, [np.zeros(b.shape) for b in bs]
+
+
+def _rows_product(Ws, bs, X, T):
+    X @ Ws[0]  # X taken as (N, S_0) although the default layout passes (S_0, N)
+    return [np.zeros(W.shape) for W in Ws], [np.zeros(b.shape) for b in bs]
+
+
 _calls = []
 
 
@@ -123,8 +153,28 @@ def _nondeterministic(Ws, bs, X, T):
         (_writes_X, "mutation", "it writes to X"),
         (_writes_b_behind_the_flag, "mutation", "it changed b^(2)"),
         (_nondeterministic, "non-deterministic", "two different ∂J/∂W^(1)"),
+        (_exits_0, "raised", "the function called sys.exit(0)"),
+        (_exits_3, "raised", "the function called sys.exit(3)"),
+        (_rewrites_X_unchanged, "mutation", "it writes to X ("),
+        (_rewrites_W1_unchanged, "mutation", "it writes to W^(1) ("),
+        (_one_nan, "non-finite", "has 1 non-finite entry, first nan at (0, 0)"),
+        (_rows_product, "raised", "pass layout='rows' (--layout rows)"),
     ],
-    ids=["raises", "nan", "arity", "layers", "writes", "flag_reset", "nondeterministic"],
+    ids=[
+        "raises",
+        "nan",
+        "arity",
+        "layers",
+        "writes",
+        "flag_reset",
+        "nondeterministic",
+        "sys_exit_0",
+        "sys_exit_3",
+        "rewrites_X",
+        "rewrites_W1",
+        "one_nan",
+        "shape_error_hint",
+    ],
 )
 def test_faults_other_than_values_are_findings(fn, kind, message):
     report = mismatch(fn)
@@ -210,6 +260,42 @@ def test_a_drawn_seed_is_recorded():
     base = Backprop(("identity",), "squared_error", 0.0)
     report = check_gradients(base, activations=("identity",), max_examples=5)
     assert isinstance(report.settings.seed, int) and report.settings.seed >= 0
+
+
+def test_shape_error_hint_names_only_options_not_given():
+    report = mismatch(_rows_product, weights="in_out")
+    assert "layout='rows'" in report.finding.message
+    assert "weights='in_out'" not in report.finding.message
+
+
+def test_eq_2_14_ratio_past_the_underflow_floor_is_capped_with_the_error():
+    def ones(Ws, bs, X, T):  # the suite's ∂J/∂W^(1) is exactly 0 when X = 0
+        return [np.ones(W.shape) for W in Ws], [np.zeros(b.shape) for b in bs]
+
+    network = Network((1, 1), ("identity",))
+    params = [Layer(np.zeros((1, 1)), np.zeros(1))]
+    report = check_example(ones, Problem(network, params, np.zeros((1, 1)), np.ones((1, 1))))
+    assert "worst error/allowed ≫1e15 (|error| 1)" in report.finding.message
+
+
+def test_in_out_diagnosis_drops_the_hint_to_pass_in_out():
+    network = Network((3, 4, 2), ("tanh", "identity"))
+    problem = Problem(network, init_params(network, seed=0), np.ones((3, 2)), np.zeros((2, 2)))
+    correct = Backprop(network.activations, network.loss, 0.0)
+
+    def in_out(Ws, bs, X, T):  # takes W^(l) as (S_{l-1}, S_l), returns ∂J/∂W^(l) as out_in
+        return correct([W.T for W in Ws], bs, X, T)
+
+    report = check_example(in_out, problem, weights="in_out")
+    assert [d.name for d in report.diagnosis] == ["transposed_weight_gradient"]
+    assert "weights='in_out'" not in report.diagnosis[0].text
+
+
+def test_replayed_report_does_not_claim_a_search():
+    network = Network((2, 2), ("tanh",))
+    problem = Problem(network, init_params(network, seed=1), np.ones((2, 3)), np.zeros((2, 3)))
+    text = str(check_example(MUTANTS["sign_flipped"].bind(("tanh",)), problem))
+    assert "Example replayed from a saved failure:" in text and "found after" not in text
 
 
 def test_check_example_judges_one_given_problem():

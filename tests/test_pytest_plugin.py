@@ -120,3 +120,19 @@ def test_fixtures_give_strategies_and_a_seeded_problem(host):
 def test_readme_example_runs_as_written(pytester):
     pytester.makepyfile(test_my_backprop=_readme_example())
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_a_failing_check_shows_the_report_not_the_oracle_source(host):
+    host.makepyfile(
+        """
+        def test_sign_flipped(check_backprop):
+            from crosscheck.mutants import MUTANTS
+
+            flipped = MUTANTS["sign_flipped"].function()
+            check_backprop(flipped, activations=["tanh", "identity"], max_examples=10, seed=0)
+        """
+    )
+    result = host.runpytest()
+    result.assert_outcomes(failed=1)
+    assert "GradientMismatch: σ = tanh, identity" in result.stdout.str()
+    assert "config = _settings(" not in result.stdout.str()

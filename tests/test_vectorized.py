@@ -309,6 +309,22 @@ def test_read_only_inputs_give_the_same_result(function):
         np.testing.assert_array_equal(got, want)
 
 
+def test_eq_1_4_writing_trace_A0_does_not_change_X():
+    network, params, X, T = _problem(np.float64)
+    before = X.copy()
+    _, trace = vectorized.backprop(network, params, X, T)
+    trace.A[0][...] = 99.0
+    np.testing.assert_array_equal(X, before)
+
+
+def test_eq_1_4_trace_A0_is_a_writable_copy_of_read_only_X():
+    network, params, X, T = _problem(np.float64)
+    X.flags.writeable = False
+    _, trace = vectorized.backprop(network, params, X, T)
+    assert trace.A[0].flags.writeable and not np.shares_memory(trace.A[0], X)
+    np.testing.assert_array_equal(trace.A[0], X)
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_bad_input_raises_validation_error(function):
     network, params, X, T = _problem(np.float64)

@@ -70,8 +70,9 @@ def backprop(
 
     Returns:
         ``(grads, trace)``: grads as from ``gradients``; ``trace`` an ``ffnn.Trace`` whose
-        fields Z, A, Delta, H are tuples of length L+1 of (S_l, N) arrays: ``Z[0]`` and
-        ``H[0]`` None, ``A[0]`` = X, ``Delta[0]`` = ∂J/∂X = (W^(1))^t H^(1). Input dtype.
+        fields Z, A, Delta, H are tuples of length L+1 of writable (S_l, N) arrays, none
+        aliasing an input: ``Z[0]`` and ``H[0]`` None, ``A[0]`` a copy of X (writing the
+        trace never changes X), ``Delta[0]`` = ∂J/∂X = (W^(1))^t H^(1). Input dtype.
         ``Delta[L]`` may be ±inf where a classification output underflows (eqs 2.21',
         2.21''); H, the other Δ and the gradients stay finite (eqs 2.8', 2.8'').
 
@@ -79,6 +80,6 @@ def backprop(
         TypeError, ValueError: from ``ffnn.validate``, before any work.
     """
     params, X, T = validate(network, params, X, T)
-    Z, A = forward(network, params, X)
+    Z, A = forward(network, params, X.copy())  # A^(0) = X, owned by the trace
     grads, Delta, H = backward(network, params, Z, A, T, input_delta=True)
     return grads, Trace(Z=Z, A=A, Delta=Delta, H=H)
