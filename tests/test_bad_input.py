@@ -37,11 +37,6 @@ CALLS = {
 }
 """Every public entry point of the contract (DESIGN §3), each form of the reference."""
 
-GUARDED_CALLS = {name: call for name, call in CALLS.items() if not name.startswith("vectorized")}
-"""The calls that refuse overflowing results (ffnn.overflow). vectorized is left out until
-it runs inside ffnn.overflow_guard and ffnn.check_finite (it warns "overflow encountered in
-matmul" instead; see docs/bad-input.md)."""
-
 
 def _arrays() -> dict[str, np.ndarray]:
     """Fresh arrays of a valid problem of NETWORK: W1, b1, W2, b2, X, T."""
@@ -194,7 +189,7 @@ def _huge_problem(scale: float) -> tuple:
     return params, np.full((2, 2), scale), np.ones((1, 2))
 
 
-@pytest.mark.parametrize("call", GUARDED_CALLS.values(), ids=GUARDED_CALLS.keys())
+@pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
 def test_section_7_finite_inputs_that_overflow_raise_value_error(call):
     # Z^(2) = W^(2) (W^(1) X + b^(1)) + b^(2) ~ 1e300 · 1e300 · 1e300: beyond float64.
     with pytest.raises(ValueError, match="overflows the float range"):

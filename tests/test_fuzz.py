@@ -34,9 +34,6 @@ CALLS = {
     "autodiff-gradients": autodiff_oracle.gradients,
     "autodiff-backprop": autodiff_oracle.backprop,
 }
-GUARDED = {name: call for name, call in CALLS.items() if not name.startswith("vectorized")}
-"""Calls that turn an overflowing result into ValueError (ffnn.overflow); vectorized does not
-yet (docs/bad-input.md), so it is fuzzed on invalid inputs and on |Z| <= 1e4 only."""
 
 DOCUMENTED = (TypeError, ValueError)
 OUTPUT = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
@@ -187,13 +184,13 @@ def test_implementation_raises_only_type_or_value_error(call_id, data):
         pass
 
 
-@pytest.mark.parametrize("call_id", GUARDED)
+@pytest.mark.parametrize("call_id", CALLS)
 @given(data=st.data())
 def test_any_finite_values_give_finite_results_or_value_error(call_id, data):
     # Finite values up to 1.8e308: the results either fit the float range or are refused.
     problem = data.draw(valid_problems(_architectures(call_id)))
     try:
-        result = GUARDED[call_id](*problem)
+        result = CALLS[call_id](*problem)
     except ValueError as error:
         assert "overflows the float range" in str(error)
         return
@@ -289,7 +286,7 @@ def test_eq_2_2_gelu_prime_is_unchanged_by_the_cap_on_z(z):
     assert get_activation("gelu").sigma_prime(np.array([z])).tolist() == [expected]
 
 
-@pytest.mark.parametrize("call", GUARDED.values(), ids=GUARDED.keys())
+@pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
 def test_fuzz_found_squared_error_of_1e200_is_value_error_eq_2_17(call):
     # was OverflowError from (a − t)**2 in the reference; silent inf in autodiff
     network = Network((1, 1), ("identity",))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ffnn import Layer, Network, Trace, validate
+from ffnn import Layer, Network, Trace, check_finite, overflow_guard, validate
 from vectorized.backward import backward, backward_into
 from vectorized.forward import forward, total_loss
 from vectorized.workspace import workspace
@@ -25,10 +25,14 @@ def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
 
     Raises:
         TypeError, ValueError: from ``ffnn.validate``, before any work.
+        ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
     """
     params, X, T = validate(network, params, X, T)
-    Z, A = forward(network, params, X, workspace(network, X.shape[1], X.dtype))
-    return float(total_loss(network, params, Z[-1], A[-1], T))
+    with overflow_guard():
+        Z, A = forward(network, params, X, workspace(network, X.shape[1], X.dtype))
+        J = float(total_loss(network, params, Z[-1], A[-1], T))
+    check_finite(network, J=J)
+    return J
 
 
 def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[Layer, ...]:
@@ -50,11 +54,15 @@ def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[
 
     Raises:
         TypeError, ValueError: from ``ffnn.validate``, before any work.
+        ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
     """
     params, X, T = validate(network, params, X, T)
     ws = workspace(network, X.shape[1], X.dtype)
-    Z, A = forward(network, params, X, ws)
-    return backward_into(network, params, Z, A, T, ws)
+    with overflow_guard():
+        Z, A = forward(network, params, X, ws)
+        grads = backward_into(network, params, Z, A, T, ws)
+    check_finite(network, grads=grads)
+    return grads
 
 
 def backprop(
@@ -78,8 +86,12 @@ def backprop(
 
     Raises:
         TypeError, ValueError: from ``ffnn.validate``, before any work.
+        ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
     """
     params, X, T = validate(network, params, X, T)
-    Z, A = forward(network, params, X.copy())  # A^(0) = X, owned by the trace
-    grads, Delta, H = backward(network, params, Z, A, T, input_delta=True)
-    return grads, Trace(Z=Z, A=A, Delta=Delta, H=H)
+    with overflow_guard():
+        Z, A = forward(network, params, X.copy())  # A^(0) = X, owned by the trace
+        grads, Delta, H = backward(network, params, Z, A, T, input_delta=True)
+    trace = Trace(Z=Z, A=A, Delta=Delta, H=H)
+    check_finite(network, grads=grads, trace=trace)
+    return grads, trace
