@@ -13,29 +13,14 @@ from functools import partial
 
 import numpy as np
 import pytest
+from entry_points import CALLS
 
 import autodiff_oracle
 import reference
-import vectorized
 from crosscheck.cli import main
 from ffnn import ACTIVATIONS, Layer, Network, init_params
 
 NETWORK = Network((3, 4, 2), ("tanh", "sigmoid"))  # W^(1) (4, 3), W^(2) (2, 4); N = 5
-
-CALLS = {
-    "reference-loss": reference.loss,
-    "reference-literal-gradients": partial(reference.gradients, form="literal"),
-    "reference-contracted-gradients": partial(reference.gradients, form="contracted"),
-    "reference-literal-backprop": partial(reference.backprop, form="literal"),
-    "reference-contracted-backprop": partial(reference.backprop, form="contracted"),
-    "vectorized-loss": vectorized.loss,
-    "vectorized-gradients": vectorized.gradients,
-    "vectorized-backprop": vectorized.backprop,
-    "autodiff-loss": autodiff_oracle.loss,
-    "autodiff-gradients": autodiff_oracle.gradients,
-    "autodiff-backprop": autodiff_oracle.backprop,
-}
-"""Every public entry point of the contract (DESIGN §3), each form of the reference."""
 
 
 def _arrays() -> dict[str, np.ndarray]:

@@ -7,33 +7,16 @@ emitted either); valid inputs with |Z| up to 1e4 give finite results (eqs 1.4, 2
 from __future__ import annotations
 
 import warnings
-from functools import partial
 
 import numpy as np
 import pytest
 import scipy.special
+from entry_points import CALLS
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import autodiff_oracle
-import reference
-import vectorized
 from ffnn import ACTIVATIONS, LOSSES, Layer, Network, get_activation, validate
-
-CALLS = {
-    "reference-loss": reference.loss,
-    "reference-literal-gradients": partial(reference.gradients, form="literal"),
-    "reference-contracted-gradients": partial(reference.gradients, form="contracted"),
-    "reference-literal-backprop": partial(reference.backprop, form="literal"),
-    "reference-contracted-backprop": partial(reference.backprop, form="contracted"),
-    "vectorized-loss": vectorized.loss,
-    "vectorized-gradients": vectorized.gradients,
-    "vectorized-backprop": vectorized.backprop,
-    "autodiff-loss": autodiff_oracle.loss,
-    "autodiff-gradients": autodiff_oracle.gradients,
-    "autodiff-backprop": autodiff_oracle.backprop,
-}
 
 DOCUMENTED = (TypeError, ValueError)
 OUTPUT = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
