@@ -8,6 +8,8 @@ run in process, from hypothesis's "default" profile, and this run's profile is r
 """
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,16 +48,23 @@ def host(pytester):
     settings.load_profile(saved)
 
 
-def test_host_without_option_keeps_hypothesis_default_and_imports_no_jax(pytester):
+def hypothesis_own_profile() -> str:
+    """The profile hypothesis loads by itself here: "ci" when it detects a CI, else "default"."""
+    probe = "from hypothesis import settings; print(settings.get_current_profile_name())"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return run.stdout.strip()
+
+
+def test_host_without_option_keeps_hypothesis_own_profile_and_imports_no_jax(pytester):
     pytester.makepyfile(
-        """
+        f"""
         import sys
         import pytest
         from hypothesis import settings
         from hypothesis.errors import InvalidArgument
 
         def test_untouched():
-            assert settings.get_current_profile_name() == "default"
+            assert settings.get_current_profile_name() == {hypothesis_own_profile()!r}
             assert "jax" not in sys.modules
             with pytest.raises(InvalidArgument):
                 settings.get_profile("crosscheck-ci")  # not even registered
