@@ -9,6 +9,7 @@ import jax
 import numpy as np
 
 from autodiff_oracle.compiled import compiled
+from autodiff_oracle.padded import Padded, pad, unpad
 from ffnn import Layer, Network, Trace, check_finite, validate
 
 
@@ -28,9 +29,9 @@ def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
         TypeError, ValueError: from ``ffnn.validate``, before any work.
         ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
     """
-    params, X, T = validate(network, params, X, T)
+    problem = pad(network, *validate(network, params, X, T))
     with jax.enable_x64(True):
-        J = float(compiled(network, X.dtype).loss(params, X, T))
+        J = float(_compiled(problem).loss(*problem[1:]))
     check_finite(network, J=J)
     return J
 
@@ -52,9 +53,9 @@ def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[
         TypeError, ValueError: from ``ffnn.validate``, before any work.
         ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
     """
-    params, X, T = validate(network, params, X, T)
+    problem = pad(network, *validate(network, params, X, T))
     with jax.enable_x64(True):
-        grads = _to_numpy(compiled(network, X.dtype).gradients(params, X, T))
+        grads = _unpad_layers(network, _compiled(problem).gradients(*problem[1:]))
     check_finite(network, grads=grads)
     return grads
 
@@ -89,16 +90,37 @@ def backprop(
         ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
     """
     params, X, T = validate(network, params, X, T)
+    problem = pad(network, params, X, T)
     with jax.enable_x64(True):
-        outputs, (Z, A) = compiled(network, X.dtype).backprop(params, X, T)
-        (grads, dX, probe_grads, Delta_L), Z, A = _to_numpy((outputs, Z, A))
-    Delta = (dX, *(g.A for g in probe_grads[:-1]), Delta_L)
-    H = (None, *(g.Z for g in probe_grads))
-    trace = Trace(Z=Z, A=A, Delta=Delta, H=H)
+        (grads, dX, probe_grads, Delta_L), (Z, A) = _compiled(problem).backprop(*problem[1:])
+        grads = _unpad_layers(network, grads)
+        L, N, S = network.L, X.shape[1], network.sizes
+
+        def real(arrays: Any) -> tuple[np.ndarray, ...]:
+            return tuple(unpad(a, S[l], N) for l, a in enumerate(arrays, start=1))
+
+        trace = Trace(
+            Z=(None, *real(Z[1 : L + 1])),
+            A=(X.copy(), *real(A[1 : L + 1])),
+            Delta=(
+                unpad(dX, S[0], N),
+                *real([g.A for g in probe_grads[: L - 1]]),
+                unpad(Delta_L, S[-1], N),
+            ),
+            H=(None, *real([g.Z for g in probe_grads[:L]])),
+        )
     check_finite(network, grads=grads, trace=trace)
     return grads, trace
 
 
-def _to_numpy(tree: Any) -> Any:
-    """Copy every JAX array leaf of `tree` into a writable NumPy array (None stays None)."""
-    return jax.tree.map(np.array, tree)
+def _compiled(problem: Padded) -> Any:
+    return compiled(problem.envelope, problem.X.dtype)
+
+
+def _unpad_layers(network: Network, padded: Any) -> tuple[Layer, ...]:
+    """The real blocks of the first L of the padded Layers, as writable NumPy arrays."""
+    S = network.sizes
+    return tuple(
+        Layer(unpad(W, S[l], S[l - 1]), unpad(b, S[l]))
+        for l, (W, b) in enumerate(padded[: network.L], start=1)
+    )

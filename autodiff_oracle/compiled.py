@@ -1,4 +1,9 @@
-"""jit-compiled loss, gradient and trace functions, cached per (network, dtype)."""
+"""jit-compiled loss, gradient and trace functions, cached per (envelope, L, dtype).
+
+The functions take a padded problem (``autodiff_oracle.padded``): σ_l, J, λ and N are
+run-time values, so one compilation serves every network of the same depth whose padded
+shapes match.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +14,26 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
-from autodiff_oracle.objective import Probe, objective
-from ffnn import Network, jax_namespace
+from autodiff_oracle.objective import Probe, output_fill, padded_objective
+from autodiff_oracle.padded import Envelope
+from ffnn import LOSSES, jax_namespace
 
-CACHE_SIZE = 256
-"""How many (network, dtype) entries ``compiled`` keeps (least recently used dropped)."""
+CACHE_SIZE = 64
+"""How many (envelope, dtype) entries ``compiled`` keeps (least recently used dropped)."""
 
 
 class Compiled(NamedTuple):
-    """The jitted functions of one (network, dtype); call them inside ``jax.enable_x64(True)``.
+    """The jitted functions of one (envelope, dtype); call them inside ``jax.enable_x64(True)``.
 
-    loss: ``(params, X, T) -> J``, a scalar.
-    gradients: ``(params, X, T) -> grads``, L Layers shaped like params (jax.grad of J).
-    backprop: ``(params, X, T) -> ((grads, ∂J/∂X, probe gradients, Δ^(L)), (Z, A))``: one
+    Each takes the padded ``(params, X, T, spec)`` of ``autodiff_oracle.padded.pad``.
+    loss: J, a scalar.
+    gradients: L padded Layers (jax.grad of J with respect to params).
+    backprop: ``((grads, ∂J/∂X, probe gradients, Δ^(L)), (Z, A))``, all padded: one
         jax.grad over (params, X, zero probes), ``probe gradients[l-1]`` is
-        Probe(Z=H^(l), A=Δ^(l)); and Δ^(L) = jax.grad of N·``network.J.J_of_A`` at A^(L),
-        divided by N (eq 2.12; finite or ±inf, never NaN, where A^(L) underflows), since a J
+        Probe(Z=H^(l), A=Δ^(l)); and Δ^(L) = jax.grad of N·``J_of_A`` at A^(L), divided
+        by N (eq 2.12; finite or ±inf, never NaN, where A^(L) underflows), since a J
         computed from the logits Z^(L) does not read A^(L).
     """
 
@@ -35,31 +43,31 @@ class Compiled(NamedTuple):
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def compiled(network: Network, dtype: np.dtype) -> Compiled:
-    """Build (once per (network, dtype)) the jitted functions that differentiate the network's J.
+def compiled(envelope: Envelope, dtype: np.dtype) -> Compiled:
+    """Build (once per (envelope, dtype)) the jitted functions that differentiate J.
 
     Args:
-        network: the architecture (hashable; the cache key with `dtype`).
+        envelope: the padded shapes (hashable; the cache key with `dtype`).
         dtype: float64 or float32, the dtype the functions will be called with.
 
     Returns:
-        A ``Compiled``; the same object for equal (network, dtype), so JAX's jit cache is
-        reused and a second call with the same shapes does not recompile.
+        A ``Compiled``; the same object for equal (envelope, dtype), so JAX's jit cache is
+        reused and a second call with the same padded shapes does not recompile.
 
     Raises:
         Nothing of its own.
     """
 
-    def J(params, X, T):
-        return objective(network, params, X, T)[0]
+    def J(params, X, T, spec):
+        return padded_objective(params, X, T, spec)[0]
 
-    def backprop(params, X, T):
-        N = X.shape[1]
+    def backprop(params, X, T, spec):
         probes = tuple(
-            Probe(jnp.zeros((S, N), dtype), jnp.zeros((S, N), dtype)) for S in network.sizes[1:]
+            Probe(jnp.zeros((S, envelope.N), dtype), jnp.zeros((S, envelope.N), dtype))
+            for S in envelope.sizes[1:]
         )
         grad = jax.grad(
-            lambda p, x, q: objective(network, p, x, T, q), argnums=(0, 1, 2), has_aux=True
+            lambda p, x, q: padded_objective(p, x, T, spec, q), argnums=(0, 1, 2), has_aux=True
         )
         (grads, dX, probe_grads), (Z, A) = grad(params, X, probes)
         # eq 2.12: Δ^(L) = ∂J/∂A^(L) of J written as a function of A^(L) (eqs 2.16, 2.16',
@@ -69,7 +77,14 @@ def compiled(network: Network, dtype: np.dtype) -> Compiled:
         # subnormals), giving 0/0 = NaN where A_kn has underflowed too. With N·J the
         # cotangent is T_kn itself (N·(1/N) is exactly 1), so Δ^(L)_kn is ±inf there, or 0
         # where the target factor is 0 (ffnn.losses); 1/N is applied last, as in Loss.Delta.
-        Delta_L = jax.grad(lambda A_L: N * network.J.J_of_A(A_L, T, jax_namespace()))(A[-1]) / N
+        xp = jax_namespace()
+
+        def N_J_of_A(A_L):
+            A_fill = output_fill(spec, Z[-1], A_L)[1]
+            branches = [lambda A, J=J: J.J_of_A(A, T, xp, spec.N) for J in LOSSES.values()]
+            return spec.N * lax.switch(spec.loss, branches, A_fill)
+
+        Delta_L = jax.grad(N_J_of_A)(A[-1]) / spec.N
         return (grads, dX, probe_grads, Delta_L), (Z, A)
 
     return Compiled(loss=jax.jit(J), gradients=jax.jit(jax.grad(J)), backprop=jax.jit(backprop))

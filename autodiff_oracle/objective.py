@@ -1,5 +1,9 @@
 """J as a function of (params, X) built only from ffnn's forward definitions (eqs 1.4, 2.16).
 
+``objective`` is J of one network at its exact shapes; ``padded_objective`` is J of any
+network of depth L inside a shape envelope, σ_l and J chosen at run time
+(``autodiff_oracle.padded``). Both run the same forward pass, ``forward``.
+
 J is ``network.J.J(Z^(L), A^(L), T)``: squared error reads A^(L); cross-entropy and binary
 cross-entropy read the logits Z^(L) (log-sum-exp, logaddexp: eqs 2.17', 2.17''), so their
 gradients stay finite where A^(L) underflows.
@@ -11,10 +15,13 @@ these; σ' and Δ formulas are never used.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from ffnn import Layer, Network, jax_namespace, weight_decay_term
+from jax import lax
+
+from autodiff_oracle.padded import Spec, far_negative
+from ffnn import ACTIVATIONS, LOSSES, Layer, Network, jax_namespace, weight_decay_term
 
 
 class Probe(NamedTuple):
@@ -26,6 +33,50 @@ class Probe(NamedTuple):
 
     Z: Any
     A: Any
+
+
+def forward(
+    params: Sequence[Layer],
+    X: Any,
+    sigma: Callable[[int, Any], Any],
+    probes: Sequence[Probe] | None = None,
+    active: Any = None,
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """Eq 1.4: Z^(l) = W^(l) A^(l-1) + b^(l), A^(l) = σ_l(Z^(l)), l = 1..L; traceable by JAX.
+
+    Args:
+        params: L Layers; W^(l) of shape (S_l, S_{l-1}), b^(l) of shape (S_l,).
+        X: (S_0, N) inputs, A^(0).
+        sigma: ``sigma(l, Z) -> A``, the forward definition of σ_l.
+        probes: None, or L Probes of zeros, ``probes[l-1]`` for layer l, with Z and A of
+            shape (S_l, N): Z^(l) = W^(l) A^(l-1) + b^(l) + P_Z and A^(l) = σ_l(Z^(l)) + P_A,
+            so that ∂J/∂P_Z = H^(l) and ∂J/∂P_A = Δ^(l) while the values are unchanged.
+        active: None, or (L,) bools: a layer l >= 2 that is not active passes Z^(l-1) and
+            A^(l-1) through unchanged (a padded layer beyond the real depth; its S_l equals
+            S_{l-1}, and a layer whose S_l differs from S_{l-1} must be active).
+
+    Returns:
+        ``(Z, A)``: tuples of length L+1 of (S_l, N) arrays, ``Z[0]`` None and ``A[0]`` = X.
+    """
+    xp = jax_namespace()
+    Z: list[Any] = [None]
+    A = [X]
+    for l, (W, b) in enumerate(params, start=1):
+        Z_l = W @ A[l - 1] + b[:, None]  # eq 1.4
+        # only a layer shaped like the one before can be a pass-through (Envelope)
+        passes = active is not None and l > 1 and Z_l.shape == Z[l - 1].shape
+        if passes:
+            Z_l = xp.where(active[l - 1], Z_l, Z[l - 1])
+        if probes is not None:
+            Z_l = Z_l + probes[l - 1].Z
+        A_l = sigma(l, Z_l)
+        if passes:
+            A_l = xp.where(active[l - 1], A_l, A[l - 1])
+        if probes is not None:
+            A_l = A_l + probes[l - 1].A
+        Z.append(Z_l)
+        A.append(A_l)
+    return tuple(Z), tuple(A)
 
 
 def objective(
@@ -44,28 +95,71 @@ def objective(
         params: L Layers; W^(l) of shape (S_l, S_{l-1}), b^(l) of shape (S_l,).
         X: (S_0, N) inputs, A^(0).
         T: (S_L, N) targets.
-        probes: None, or L Probes of zeros, ``probes[l-1]`` for layer l, with Z and A of
-            shape (S_l, N): Z^(l) = W^(l) A^(l-1) + b^(l) + P_Z and A^(l) = σ_l(Z^(l)) + P_A,
-            so that ∂J/∂P_Z = H^(l) and ∂J/∂P_A = Δ^(l) while the values are unchanged.
+        probes: as in ``forward``.
 
     Returns:
-        ``(J, (Z, A))``: J a scalar of the input dtype; Z and A tuples of length L+1 of
-        (S_l, N) arrays with ``Z[0]`` None and ``A[0]`` = X.
+        ``(J, (Z, A))``: J a scalar of the input dtype; Z and A as from ``forward``.
 
     Raises:
         Nothing of its own; inputs are checked by ``ffnn.validate`` before tracing.
     """
     xp = jax_namespace()
-    Z: list[Any] = [None]
-    A = [X]
-    for l, (W, b) in enumerate(params, start=1):
-        Z.append(W @ A[l - 1] + b[:, None])  # eq 1.4
-        if probes is not None:
-            Z[l] = Z[l] + probes[l - 1].Z
-        A.append(network.sigma(l).sigma(Z[l], xp))
-        if probes is not None:
-            A[l] = A[l] + probes[l - 1].A
+    Z, A = forward(params, X, lambda l, Z_l: network.sigma(l).sigma(Z_l, xp), probes)
     J = network.J.J(Z[-1], A[-1], T, xp)
     if network.weight_decay:
         J = J + weight_decay_term([W for W, _ in params], network.weight_decay, xp)
-    return J, (tuple(Z), tuple(A))
+    return J, (Z, A)
+
+
+def padded_objective(
+    params: Sequence[Layer],
+    X: Any,
+    T: Any,
+    spec: Spec,
+    probes: Sequence[Probe] | None = None,
+) -> tuple[Any, tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """Eqs 1.4, 2.16 on a padded problem (``autodiff_oracle.padded``): σ_l, J, λ from `spec`.
+
+    Args:
+        params: L' Layers padded to the envelope, W^(l) (S'_l, S'_{l-1}), b^(l) (S'_l,);
+            layers beyond the real depth L pass Z^(L), A^(L) through (``spec.active``).
+        X: (S'_0, N') padded inputs; T: (S'_L, N') padded targets (zero outside the problem).
+        spec: the run-time ``Spec``: activation and loss indices, λ, the true N, masks.
+        probes: as in ``forward``, of the padded shapes.
+
+    Returns:
+        ``(J, (Z, A))``: J of the real problem (padded entries add exactly 0); Z and A padded,
+        their real blocks equal to the unpadded problem's.
+
+    Raises:
+        Nothing of its own; inputs are checked by ``ffnn.validate`` before padding.
+    """
+    xp = jax_namespace()
+    big = far_negative(X.dtype)
+
+    def sigma(l, Z_l):
+        rows = spec.rows[l][:, None]
+        branches = [
+            (lambda Z, a=a: a.sigma(Z, xp))
+            if a.elementwise
+            else (lambda Z, a=a: a.sigma(xp.where(rows, Z, big), xp))  # over real rows only
+            for a in ACTIVATIONS.values()
+        ]
+        return lax.switch(spec.activations[l - 1], branches, Z_l)
+
+    Z, A = forward(params, X, sigma, probes, spec.active)
+    J = lax.switch(
+        spec.loss,
+        [lambda Z_L, A_L, J=J: J.J(Z_L, A_L, T, xp, spec.N) for J in LOSSES.values()],
+        *output_fill(spec, Z[-1], A[-1]),
+    )
+    decay = weight_decay_term([W for W, _ in params], spec.lam, xp)
+    return J + xp.where(spec.lam != 0, decay, 0.0), (Z, A)
+
+
+def output_fill(spec: Spec, Z_L: Any, A_L: Any) -> tuple[Any, Any]:
+    """Z^(L) and A^(L) as J reads them: padded entries replaced by ``far_negative`` and 0
+    (module ``autodiff_oracle.padded``: every loss term there is then exactly 0)."""
+    xp = jax_namespace()
+    mask = spec.rows[-1][:, None] & spec.columns[None, :]
+    return xp.where(mask, Z_L, far_negative(Z_L.dtype)), xp.where(mask, A_L, 0.0)

@@ -51,10 +51,12 @@ class Loss:
 
     Attributes:
         name: registry key, e.g. ``"squared_error"``.
-        J: ``J(Z, A, T, xp) -> scalar``, the value, with Z = Z^(L), A = A^(L) and T of shape
-            (S_L, N); computed stably from whichever of Z and A suits (the logits Z for the
-            classification losses). Written once against the namespace ``xp``.
-        J_of_A: ``J_of_A(A, T, xp) -> scalar``, the same J as a function of A^(L) alone:
+        J: ``J(Z, A, T, xp, N=None) -> scalar``, the value, with Z = Z^(L), A = A^(L) and T
+            of shape (S_L, N); computed stably from whichever of Z and A suits (the logits Z
+            for the classification losses). Written once against the namespace ``xp``. `N`,
+            the count that divides the sum over samples, defaults to the number of columns;
+            an evaluation on zero-padded arrays (``autodiff_oracle.padded``) passes the true N.
+        J_of_A: ``J_of_A(A, T, xp, N=None) -> scalar``, the same J as a function of A^(L) alone:
             the definition whose ∂/∂A^(L) is Δ^(L) (eq 2.12). May be −log 0 = inf where an
             output has underflowed; the autodiff oracle differentiates it for Δ^(L) only.
         Delta: ``Delta(A, T) -> ∂J/∂A``, NumPy, shape (S_L, N), dtype of A; ±inf where an
@@ -81,13 +83,17 @@ class Loss:
         return self.J(Z, A, T, xp)
 
 
-def _squared_error(Z, A, T, xp):
-    return _squared_error_of_A(A, T, xp)
+def _samples(A, N):
+    # N divides the sums: the number of columns, unless a padded evaluation gives the true N.
+    return A.shape[1] if N is None else N
 
 
-def _squared_error_of_A(A, T, xp):
-    N = A.shape[1]
-    return xp.sum((A - T) ** 2) / (2 * N)  # eq 2.17
+def _squared_error(Z, A, T, xp, N=None):
+    return _squared_error_of_A(A, T, xp, N)
+
+
+def _squared_error_of_A(A, T, xp, N=None):
+    return xp.sum((A - T) ** 2) / (2 * _samples(A, N))  # eq 2.17
 
 
 def _squared_error_delta(A, T):
@@ -105,9 +111,8 @@ def log_softmax(Z: Any, xp: SimpleNamespace = NUMPY) -> Any:
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=0, keepdims=True))
 
 
-def _cross_entropy(Z, A, T, xp):
-    N = Z.shape[1]
-    return -xp.sum(T * log_softmax(Z, xp)) / N  # eqs 2.16', 2.17'
+def _cross_entropy(Z, A, T, xp, N=None):
+    return -xp.sum(T * log_softmax(Z, xp)) / _samples(Z, N)  # eqs 2.16', 2.17'
 
 
 def _xlogy(T, A, xp):
@@ -116,9 +121,8 @@ def _xlogy(T, A, xp):
     return xp.where(positive, T * xp.log(xp.where(positive, A, 1.0)), 0.0)
 
 
-def _cross_entropy_of_A(A, T, xp):
-    N = A.shape[1]
-    return -xp.sum(_xlogy(T, A, xp)) / N  # eq 2.16'
+def _cross_entropy_of_A(A, T, xp, N=None):
+    return -xp.sum(_xlogy(T, A, xp)) / _samples(A, N)  # eq 2.16'
 
 
 def _ratio(T, A):
@@ -138,15 +142,14 @@ def _cross_entropy_H(Z, A, T):
     return (A * T.sum(axis=0) - T) / N  # eq 2.8'
 
 
-def _binary_cross_entropy(Z, A, T, xp):
-    N = Z.shape[1]
+def _binary_cross_entropy(Z, A, T, xp, N=None):
     # −log σ(z) = log(1 + e^{−z}), −log(1 − σ(z)) = −log σ(−z) = log(1 + e^{z})   (eq 2.17'')
-    return xp.sum(T * xp.logaddexp(0.0, -Z) + (1 - T) * xp.logaddexp(0.0, Z)) / N
+    terms = T * xp.logaddexp(0.0, -Z) + (1 - T) * xp.logaddexp(0.0, Z)
+    return xp.sum(terms) / _samples(Z, N)
 
 
-def _binary_cross_entropy_of_A(A, T, xp):
-    N = A.shape[1]
-    return -xp.sum(_xlogy(T, A, xp) + _xlogy(1 - T, 1 - A, xp)) / N  # eq 2.16''
+def _binary_cross_entropy_of_A(A, T, xp, N=None):
+    return -xp.sum(_xlogy(T, A, xp) + _xlogy(1 - T, 1 - A, xp)) / _samples(A, N)  # eq 2.16''
 
 
 def _binary_cross_entropy_delta(A, T):

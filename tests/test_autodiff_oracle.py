@@ -13,6 +13,7 @@ from hypothesis.extra.numpy import arrays
 import autodiff_oracle
 import vectorized
 from autodiff_oracle.compiled import compiled
+from autodiff_oracle.padded import Envelope
 from ffnn import ACTIVATIONS, Layer, Network, init_params
 
 
@@ -325,31 +326,38 @@ def compile_events():
     jax.monitoring.unregister_event_duration_listener(listener)
 
 
-def test_compiled_is_cached_per_network_and_dtype():
-    first = compiled(Network((2, 3, 1), ("tanh", "elu")), np.dtype(np.float64))
-    # An equal Network built anew is the same cache key.
-    assert compiled(Network((2, 3, 1), ("tanh", "elu")), np.dtype(np.float64)) is first
+def test_compiled_is_cached_per_envelope_and_dtype():
+    first = compiled(Envelope((8, 8, 8), 8), np.dtype(np.float64))
+    # An equal envelope built anew is the same cache key.
+    assert compiled(Envelope((8, 8, 8), 8), np.dtype(np.float64)) is first
 
 
 def test_compiled_differs_per_dtype():
-    network = Network((2, 3, 1), ("tanh", "elu"))
-    float64 = compiled(network, np.dtype(np.float64))
-    assert compiled(network, np.dtype(np.float32)) is not float64
+    envelope = Envelope((8, 8, 8), 8)
+    assert compiled(envelope, np.dtype(np.float32)) is not compiled(envelope, np.dtype(np.float64))
+
+
+def _envelope_problem(seed, sizes, activations, loss, weight_decay, N):
+    """A problem in the envelope (24, 16, 8), N' = 16, which no other test uses."""
+    network = Network(sizes, activations, loss=loss, weight_decay=weight_decay)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((sizes[0], N))
+    T = {
+        "squared_error": rng.standard_normal((sizes[-1], N)),
+        "binary_cross_entropy": rng.uniform(0.0, 1.0, (sizes[-1], N)),
+    }[loss]
+    return network, init_params(network, seed=seed), X, T
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_same_network_twice_does_not_recompile(function, compile_events):
-    # A network no other test uses, so the first call must compile.
-    def problem(seed):
-        network = Network((2, 2, 3), ("softplus", "gelu"), weight_decay=0.125)
-        rng = np.random.default_rng(seed)
-        X, T = rng.standard_normal((2, 4)), rng.standard_normal((3, 4))
-        return network, init_params(network, seed=seed), X, T
-
-    function(*problem(1))
+def test_one_compilation_serves_every_network_of_an_envelope(function, compile_events):
+    # Widths, N, every σ_l, J and λ differ; depth and padded shapes (24, 16, 8), 16 agree.
+    function(*_envelope_problem(1, (17, 9, 3), ("softplus", "gelu"), "squared_error", 0.125, 9))
     assert compile_events, "the first call was expected to compile"
     compile_events.clear()
-    function(*problem(2))
+    function(
+        *_envelope_problem(2, (23, 16, 8), ("softmax", "sigmoid"), "binary_cross_entropy", 0.0, 16)
+    )
     assert compile_events == []
 
 

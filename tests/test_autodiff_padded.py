@@ -1,0 +1,147 @@
+"""autodiff_oracle.padded: problems zero-padded into a shape envelope (one compilation serves
+every network of a depth), and padding that leaves the real entries' values unchanged."""
+
+import jax
+import numpy as np
+import pytest
+
+import autodiff_oracle
+from autodiff_oracle.objective import objective
+from autodiff_oracle.padded import GRAIN, Envelope, far_negative, pad, unpad
+from ffnn import Layer, Network, init_params
+
+
+def _problem(sizes, N, activations=None, loss="squared_error", seed=0):
+    network = Network(sizes, activations or ("tanh",) * (len(sizes) - 1), loss=loss)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((sizes[0], N))
+    T = rng.standard_normal((sizes[-1], N))
+    return network, init_params(network, seed=seed), X, T
+
+
+@pytest.mark.parametrize(
+    ("sizes", "N", "envelope"),
+    [
+        ((1, 1), 1, Envelope((8, 8, 8, 8, 8), 8)),
+        ((8, 9, 16), 8, Envelope((8, 16, 16, 16, 16), 8)),
+        ((3, 17, 2), 9, Envelope((8, 24, 8, 8, 8), 16)),
+        ((2, 3, 3, 3, 3, 3), 4, Envelope((8, 8, 8, 8, 8, 8, 8, 8, 8), 8)),
+    ],
+)
+def test_envelope_rounds_widths_N_and_depth_up_to_their_grains(sizes, N, envelope):
+    assert pad(*_problem(sizes, N)).envelope == envelope
+
+
+def test_padded_arrays_have_the_envelope_shapes():
+    padded = pad(*_problem((3, 17, 2), 9))
+    shapes = [(W.shape, b.shape) for W, b in padded.params]
+    assert shapes == [((24, 8), (24,)), ((8, 24), (8,)), ((8, 8), (8,)), ((8, 8), (8,))]
+    assert (padded.X.shape, padded.T.shape) == ((8, 16), (8, 16))
+
+
+@pytest.mark.parametrize("name", ["W", "b"])
+def test_params_keep_their_real_block_and_are_zero_elsewhere(name):
+    network, params, X, T = _problem((3, 5, 2), 4)
+    padded = pad(network, params, X, T)
+    for l, (layer, padded_layer) in enumerate(zip(params, padded.params[:2], strict=True), 1):
+        real, full = getattr(layer, name), getattr(padded_layer, name)
+        block = tuple(slice(0, n) for n in real.shape)
+        np.testing.assert_array_equal(full[block], real, err_msg=f"{name}^({l})")
+        assert np.count_nonzero(full) == np.count_nonzero(real), f"{name}^({l})"
+    # the pass-through layers l = 3, 4 beyond L = 2 are all zeros
+    assert not any(getattr(layer, name).any() for layer in padded.params[2:])
+
+
+def test_X_padded_columns_repeat_the_first_and_padded_rows_are_zero():
+    network, params, X, T = _problem((3, 2), 5)
+    padded = pad(network, params, X, T)
+    np.testing.assert_array_equal(padded.X[:3, :5], X)
+    np.testing.assert_array_equal(padded.X[:3, 5:], np.repeat(X[:, :1], GRAIN - 5, axis=1))
+    np.testing.assert_array_equal(padded.X[3:], 0.0)
+
+
+def test_T_is_zero_outside_its_real_block():
+    network, params, X, T = _problem((3, 2), 5)
+    padded = pad(network, params, X, T)
+    np.testing.assert_array_equal(padded.T[:2, :5], T)
+    assert np.count_nonzero(padded.T) == np.count_nonzero(T)
+
+
+def test_spec_masks_mark_the_real_rows_and_columns():
+    spec = pad(*_problem((3, 5, 2), 4)).spec
+    # layers 3 and 4 pass layer 2 through: their real rows are its S_2 = 2 output rows
+    assert [int(rows.sum()) for rows in spec.rows] == [3, 5, 2, 2, 2]
+    assert all(rows[: int(rows.sum())].all() for rows in spec.rows)
+    assert (int(spec.columns.sum()), bool(spec.columns[3]), bool(spec.columns[4])) == (
+        4,
+        True,
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("activations", [1, 8, 0, 0]),
+        ("loss", 1),
+        ("lam", 0.25),
+        ("N", 4.0),
+        ("active", [True, True, False, False]),
+    ],
+)
+def test_spec_carries_sigma_J_lambda_N_and_the_real_layers(field, expected):
+    network = Network((3, 5, 2), ("sigmoid", "softmax"), loss="cross_entropy", weight_decay=0.25)
+    _, params, X, _ = _problem((3, 5, 2), 4)
+    T = np.full((2, 4), 0.5)
+    np.testing.assert_array_equal(getattr(pad(network, params, X, T).spec, field), expected)
+
+
+def test_pad_does_not_change_its_inputs():
+    problem = _problem((3, 5, 2), 4)
+    before = [a.copy() for layer in problem[1] for a in layer] + [
+        problem[2].copy(),
+        problem[3].copy(),
+    ]
+    pad(*problem)
+    after = [a for layer in problem[1] for a in layer] + [problem[2], problem[3]]
+    assert all(np.array_equal(x, y) for x, y in zip(before, after, strict=True))
+
+
+def test_unpad_is_a_writable_contiguous_copy_of_the_real_block():
+    full = np.arange(24.0).reshape(3, 8)
+    block = unpad(full, 2, 5)
+    np.testing.assert_array_equal(block, full[:2, :5])
+    assert block.flags.c_contiguous and block.flags.writeable and not np.shares_memory(block, full)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_far_negative_exp_is_zero_and_its_difference_with_a_large_logit_finite(dtype):
+    m = dtype(1e7)
+    shifted = np.asarray(far_negative(dtype), dtype) - m
+    assert np.isfinite(shifted) and np.exp(shifted) == 0.0
+
+
+# Padding adds only exact zeros: on a problem whose arithmetic is exact (small integers and
+# halves, identity σ), the padded oracle equals the exact-shape jax.grad bit for bit.
+
+
+@pytest.mark.parametrize(
+    ("sizes", "N"), [((1, 1, 1), 1), ((8, 9, 2), 8), ((2, 3, 9), 4), ((3, 17, 2), 16)]
+)
+def test_eqs_1_4_2_16_padding_leaves_J_and_gradients_exact(sizes, N):
+    network = Network(sizes, ("identity",) * (len(sizes) - 1), weight_decay=0.5)
+    rng = np.random.default_rng(3)
+    params = tuple(
+        Layer(rng.integers(-2, 3, w) / 2, rng.integers(-2, 3, b) / 2)
+        for w, b in network.param_shapes()
+    )
+    X = rng.integers(-2, 3, (sizes[0], N)) / 2
+    T = rng.integers(-2, 3, (sizes[-1], N)) / 2
+    with jax.enable_x64(True):
+        J, grads = jax.value_and_grad(lambda p: objective(network, p, X, T)[0])(params)
+    assert autodiff_oracle.loss(network, params, X, T) == float(J)
+    for (W, b), (eW, eb) in zip(
+        autodiff_oracle.gradients(network, params, X, T), grads, strict=True
+    ):
+        np.testing.assert_array_equal(W, eW)
+        np.testing.assert_array_equal(b, eb)
