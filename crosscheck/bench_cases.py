@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -59,8 +60,8 @@ CASES: tuple[BenchCase, ...] = (
 DTYPES: tuple[str, ...] = ("float64", "float32")
 
 IMPLEMENTATIONS: tuple[str, ...] = ("vectorized", "autodiff", "contracted", "literal", "gemm_only")
-"""Runner names: vectorized.gradients, autodiff_oracle.gradients (jit, warm),
-reference.gradients(form=contracted|literal), and the GEMM-only floor."""
+"""Runner names: vectorized.gradients, JAX's ``jax.jit(jax.grad(J))`` (warm), reference.gradients
+(form=contracted|literal), and the GEMM-only floor."""
 
 
 def case_by_name(name: str) -> BenchCase:
@@ -139,10 +140,13 @@ def runner(case: BenchCase, implementation: str, dtype: str = "float64") -> Call
     Args:
         case: the problem (``make_problem``).
         implementation: a name in ``IMPLEMENTATIONS``: vectorized.gradients,
-            autodiff_oracle.gradients (``jax.jit`` compiles on the first call: warm it up
-            before timing), reference.gradients with form contracted or literal, or the
-            GEMM-only pass (``gemm_only``). All but the last go through the public API,
-            validation included.
+            ``jax.jit(jax.grad(J))`` with J = ``autodiff_oracle.objective.objective`` at the
+            case's exact shapes, inputs already on the device, the result waited for — the
+            plain JAX a user would write, without the oracle's validation and padding
+            (``jax.jit`` compiles on the first call: warm it up before timing);
+            reference.gradients with form contracted or literal; or the GEMM-only pass
+            (``gemm_only``). vectorized and reference go through the public API, validation
+            included.
         dtype: "float64" or "float32".
 
     Raises:
@@ -156,14 +160,30 @@ def runner(case: BenchCase, implementation: str, dtype: str = "float64") -> Call
 
         return lambda: vectorized.gradients(network, params, X, T)
     if implementation == "autodiff":
-        import autodiff_oracle
-
-        return lambda: autodiff_oracle.gradients(network, params, X, T)
+        return _jax_gradients(network, params, X, T)
     if implementation in ("contracted", "literal"):
         import reference
 
         return lambda: reference.gradients(network, params, X, T, form=implementation)
     raise ValueError(f"unknown implementation {implementation!r}; known: {IMPLEMENTATIONS}")
+
+
+def _jax_gradients(
+    network: Network, params: Any, X: np.ndarray, T: np.ndarray
+) -> Callable[[], object]:
+    import jax
+
+    from autodiff_oracle.objective import objective
+
+    with jax.enable_x64(True):
+        args = jax.device_put((params, X, T))
+        grad = jax.jit(jax.grad(lambda p, X, T: objective(network, p, X, T)[0]))
+
+    def run() -> object:
+        with jax.enable_x64(True):
+            return jax.block_until_ready(grad(*args))
+
+    return run
 
 
 def implementations(case: BenchCase) -> tuple[str, ...]:

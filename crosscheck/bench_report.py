@@ -11,7 +11,7 @@ from crosscheck.bench_cases import DTYPES, HIDDEN, LOSS, OUTPUT
 
 IMPL_LABELS = {
     "vectorized": "vectorized",
-    "autodiff": "autodiff (jit, warm)",
+    "autodiff": "JAX jit(grad) (warm)",
     "contracted": "reference (contracted)",
     "literal": "reference (literal)",
     "gemm_only": "GEMM-only",
