@@ -62,7 +62,7 @@ count as float64). Relative errors below rtol + atol (float64 ≈ 1.9e-9, float3
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -333,22 +333,92 @@ def compare_backprop(
             value outside Δ^(L); only one loss; a negative or non-finite rtol/atol; a dtype
             without constants.
     """
-    params, X, T = validate(network, params, X, T)
     _check_names(names)
-    sides = [
-        _checked_result(network, X.shape[1], result, side)
-        for side, result in (("expected", expected), ("actual", actual))
-    ]
-    (e_grads, e_trace), (a_grads, a_trace) = sides
-    pairs = _checked_layers(e_grads, a_grads)
-    losses = _checked_losses(expected_loss, actual_loss)
-    e_dtype, a_dtype = (_comparison_dtype(_arrays(g, t)) for g, t in sides)
-    fixed = None
-    if rtol is not None or atol is not None:
-        fixed = _tolerance(max(e_dtype, a_dtype, key=lambda d: np.finfo(d).eps), rtol, atol)
-        bounds = None
-    else:
-        bounds = _bounds(network, params, X, T, e_trace, e_dtype, a_dtype)
+    actual_losses = None if actual_loss is None else {names[1]: actual_loss}
+    return compare_backprop_many(
+        network,
+        params,
+        X,
+        T,
+        expected,
+        {names[1]: actual},
+        expected_loss=expected_loss,
+        actual_losses=actual_losses,
+        expected_name=names[0],
+        rtol=rtol,
+        atol=atol,
+    )[names[1]]
+
+
+def compare_backprop_many(
+    network: Network,
+    params: Sequence[Any],
+    X: Any,
+    T: Any,
+    expected: BackpropResult,
+    actuals: Mapping[str, BackpropResult],
+    *,
+    expected_loss: float | None = None,
+    actual_losses: Mapping[str, float] | None = None,
+    expected_name: str = "expected",
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> dict[str, Comparison]:
+    """``compare_backprop`` of several actual results against one expected result, with the
+    problem validated and the derived bound computed once (per actual dtype) for all.
+
+    Args:
+        network, params, X, T, expected, rtol, atol: as in ``compare_backprop``.
+        actuals: name → ``(grads, trace)`` of each side under test (the name is the actual
+            side's name in its Comparison).
+        expected_loss: J of the expected side, or None.
+        actual_losses: name → J of each actual side (same keys as `actuals`), or None; a J row
+            is added when both J are given.
+        expected_name: the expected side's name in the reports.
+
+    Returns:
+        name → Comparison, in the order of `actuals`.
+
+    Raises:
+        As ``compare_backprop``; also ValueError when `actual_losses` lacks a name of `actuals`.
+    """
+    params, X, T = validate(network, params, X, T)
+    e_grads, e_trace = _checked_result(network, X.shape[1], expected, "expected")
+    e_dtype = _comparison_dtype(_arrays(e_grads, e_trace))
+    bounds_by_dtype: dict[np.dtype, tuple[Bounds, Bounds]] = {}
+    comparisons = {}
+    for name, actual in actuals.items():
+        _check_names((expected_name, name))
+        if actual_losses is not None and name not in actual_losses:
+            raise ValueError(f"actual_losses has no J for {name!r}")
+        actual_loss = None if actual_losses is None else actual_losses[name]
+        a_grads, a_trace = _checked_result(network, X.shape[1], actual, "actual")
+        pairs = _checked_layers(e_grads, a_grads)
+        losses = _checked_losses(expected_loss, actual_loss)
+        a_dtype = _comparison_dtype(_arrays(a_grads, a_trace))
+        fixed = bounds = None
+        if rtol is not None or atol is not None:
+            fixed = _tolerance(max(e_dtype, a_dtype, key=lambda d: np.finfo(d).eps), rtol, atol)
+        else:
+            if a_dtype not in bounds_by_dtype:
+                bounds_by_dtype[a_dtype] = _bounds(network, params, X, T, e_trace, e_dtype, a_dtype)
+            bounds = bounds_by_dtype[a_dtype]
+        rows = _rows(network, e_trace, a_trace, pairs, losses, bounds, fixed)
+        rule = fixed if fixed is not None else DerivedBound(str(e_dtype), str(a_dtype))
+        comparisons[name] = Comparison(expected_name, name, rule, rows)
+    return comparisons
+
+
+def _rows(
+    network: Network,
+    e_trace: Trace,
+    a_trace: Trace,
+    pairs: list[tuple[np.ndarray, np.ndarray]],
+    losses: tuple[np.ndarray, np.ndarray] | None,
+    bounds: tuple[Bounds, Bounds] | None,
+    fixed: Tolerance | None,
+) -> tuple[ArrayReport, ...]:
+    """The rows of one comparison in derivation order, under `bounds` or else `fixed`."""
 
     def allowed(get: Any, e: np.ndarray, least_scale: float = 0.0) -> np.ndarray:
         if bounds is None:
@@ -403,8 +473,7 @@ def compare_backprop(
             allowed(lambda b: b.Delta[0], e_trace.Delta[0]),
         )
     )
-    rule = fixed if fixed is not None else DerivedBound(str(e_dtype), str(a_dtype))
-    return Comparison(names[0], names[1], rule, tuple(rows))
+    return tuple(rows)
 
 
 def assert_backprop_close(*args: Any, **kwargs: Any) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 import autodiff_oracle
 import vectorized
-from crosscheck.compare import compare_backprop
+from crosscheck.compare import compare_backprop, compare_backprop_many
 from ffnn import Layer, Network, Trace, init_params
 
 
@@ -196,3 +196,39 @@ def test_at_a_kink_the_other_branch_of_sigma_prime_is_allowed() -> None:
         trace._replace(H=(None, H1, trace.H[2]), Delta=(problem[1][0].W.T @ H1, *trace.Delta[1:])),
     )
     assert W2[0, 0] != 0 and compare_backprop(*problem, expected, other).agree
+
+
+# compare_backprop_many: several sides against one expected result, the bound computed once.
+
+
+def test_compare_many_gives_each_side_the_comparison_compare_backprop_gives():
+    problem = _problem(0, "tanh")
+    expected = vectorized.backprop(*problem)
+    actuals = {bug: _broken_backprop(*problem, bug) for bug in BUGS}
+    many = compare_backprop_many(*problem, expected, actuals, expected_name="vectorized")
+    single = {
+        bug: compare_backprop(*problem, expected, actual, names=("vectorized", bug))
+        for bug, actual in actuals.items()
+    }
+    assert many == single
+
+
+def test_compare_many_localises_each_side_to_its_own_first_equation():
+    problem = _problem(0, "tanh")
+    actuals = {bug: _broken_backprop(*problem, bug) for bug in BUGS}
+    many = compare_backprop_many(*problem, vectorized.backprop(*problem), actuals)
+    firsts = {bug: (c.first_mismatch.label, c.first_mismatch.equation) for bug, c in many.items()}
+    assert firsts == BUGS
+
+
+def test_compare_many_without_the_J_of_a_side_names_it():
+    problem = _problem(0, "tanh")
+    result = vectorized.backprop(*problem)
+    with pytest.raises(ValueError, match="actual_losses has no J for 'b'"):
+        compare_backprop_many(
+            *problem,
+            result,
+            {"a": result, "b": result},
+            expected_loss=1.0,
+            actual_losses={"a": 1.0},
+        )
