@@ -97,8 +97,9 @@ def test_eqs_1_4_to_2_38_all_implementations_agree_with_vectorized(family: str, 
         actual_losses={name: J for name, (J, _) in results.items()},
         expected_name=ANCHOR,
     )
-    for name, comparison in comparisons.items():
-        target(comparison.worst_ratio, label=f"worst error/bound, {name}, {family}")
+    # One target for all: hypothesis's hill climbing costs grow with every label it climbs.
+    target(max(c.worst_ratio for c in comparisons.values()), label=f"worst error/bound, {family}")
+    for comparison in comparisons.values():
         assert comparison.agree, comparison.first_mismatch
 
 
