@@ -1,8 +1,8 @@
-"""jit-compiled loss, gradient and trace functions, cached per (envelope, L, dtype).
+"""jit-compiled loss, gradient and trace functions, cached per (envelope, dtype).
 
-The functions take a padded problem (``autodiff_oracle.padded``): σ_l, J, λ and N are
-run-time values, so one compilation serves every network of the same depth whose padded
-shapes match.
+The functions take a padded problem (``autodiff_oracle.padded``): in a padded envelope σ_l,
+J, λ and N are run-time values, so one compilation serves every network whose padded shapes
+match; an exact envelope (a problem beyond ``SMALL``) has σ_l and J compiled in.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
-from autodiff_oracle.objective import Probe, output_fill, padded_objective
+from autodiff_oracle.objective import Probe, choose, output_fill, padded_objective
 from autodiff_oracle.padded import Envelope
 from ffnn import LOSSES, jax_namespace
 
@@ -58,8 +57,10 @@ def compiled(envelope: Envelope, dtype: np.dtype) -> Compiled:
         Nothing of its own.
     """
 
+    fixed = envelope.fixed
+
     def J(params, X, T, spec):
-        return padded_objective(params, X, T, spec)[0]
+        return padded_objective(params, X, T, spec, fixed=fixed)[0]
 
     def backprop(params, X, T, spec):
         probes = tuple(
@@ -67,7 +68,9 @@ def compiled(envelope: Envelope, dtype: np.dtype) -> Compiled:
             for S in envelope.sizes[1:]
         )
         grad = jax.grad(
-            lambda p, x, q: padded_objective(p, x, T, spec, q), argnums=(0, 1, 2), has_aux=True
+            lambda p, x, q: padded_objective(p, x, T, spec, q, fixed),
+            argnums=(0, 1, 2),
+            has_aux=True,
         )
         (grads, dX, probe_grads), (Z, A) = grad(params, X, probes)
         # eq 2.12: Δ^(L) = ∂J/∂A^(L) of J written as a function of A^(L) (eqs 2.16, 2.16',
@@ -82,7 +85,7 @@ def compiled(envelope: Envelope, dtype: np.dtype) -> Compiled:
         def N_J_of_A(A_L):
             A_fill = output_fill(spec, Z[-1], A_L)[1]
             branches = [lambda A, J=J: J.J_of_A(A, T, xp, spec.N) for J in LOSSES.values()]
-            return spec.N * lax.switch(spec.loss, branches, A_fill)
+            return spec.N * choose(fixed and fixed[1], spec.loss, branches, A_fill)
 
         Delta_L = jax.grad(N_J_of_A)(A[-1]) / spec.N
         return (grads, dX, probe_grads, Delta_L), (Z, A)

@@ -117,6 +117,7 @@ def padded_objective(
     T: Any,
     spec: Spec,
     probes: Sequence[Probe] | None = None,
+    fixed: tuple[tuple[int, ...], int] | None = None,
 ) -> tuple[Any, tuple[tuple[Any, ...], tuple[Any, ...]]]:
     """Eqs 1.4, 2.16 on a padded problem (``autodiff_oracle.padded``): σ_l, J, λ from `spec`.
 
@@ -126,6 +127,8 @@ def padded_objective(
         X: (S'_0, N') padded inputs; T: (S'_L, N') padded targets (zero outside the problem).
         spec: the run-time ``Spec``: activation and loss indices, λ, the true N, masks.
         probes: as in ``forward``, of the padded shapes.
+        fixed: None to choose σ_l and J at run time from `spec`; or an exact envelope's
+            ``Envelope.fixed`` (activation indices, loss index), compiled in.
 
     Returns:
         ``(J, (Z, A))``: J of the real problem (padded entries add exactly 0); Z and A padded,
@@ -145,16 +148,25 @@ def padded_objective(
             else (lambda Z, a=a: a.sigma(xp.where(rows, Z, big), xp))  # over real rows only
             for a in ACTIVATIONS.values()
         ]
-        return lax.switch(spec.activations[l - 1], branches, Z_l)
+        return choose(fixed and fixed[0][l - 1], spec.activations[l - 1], branches, Z_l)
 
     Z, A = forward(params, X, sigma, probes, spec.active)
-    J = lax.switch(
+    J = choose(
+        fixed and fixed[1],
         spec.loss,
         [lambda Z_L, A_L, J=J: J.J(Z_L, A_L, T, xp, spec.N) for J in LOSSES.values()],
         *output_fill(spec, Z[-1], A[-1]),
     )
     decay = weight_decay_term([W for W, _ in params], spec.lam, xp)
     return J + xp.where(spec.lam != 0, decay, 0.0), (Z, A)
+
+
+def choose(fixed: int | None, index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
+    """``branches[fixed](*operands)`` when the choice is compiled in (an int), else
+    ``lax.switch`` on the run-time `index` (a traced int32)."""
+    if fixed is not None:
+        return branches[fixed](*operands)
+    return lax.switch(index, branches, *operands)
 
 
 def output_fill(spec: Spec, Z_L: Any, A_L: Any) -> tuple[Any, Any]:

@@ -9,7 +9,8 @@ which moves values and cotangents without arithmetic). σ_1..σ_L, J, λ and N t
 run-time values (``Spec``), chosen inside the compiled function by ``lax.switch`` over
 ``ffnn``'s definitions — so every problem whose shapes round to the same envelope (every
 problem of the ``crosscheck-ci`` sizes: widths and N up to 8, L up to 4) shares one
-compilation per dtype.
+compilation per dtype. Problems beyond ``SMALL`` are not padded: their exact shapes, σ_l and
+J are compiled in, which compiles several times faster.
 
 Padding changes no real entry's value — exactly, not approximately:
 
@@ -42,6 +43,11 @@ GRAIN = 8
 DEPTH_GRAIN = 4
 """Every padded depth L' is a multiple of this (the ``crosscheck-ci`` depths all fit in 4)."""
 
+SMALL = 32
+"""Only problems whose every width and N are at most this are padded. A larger one gets an
+exact envelope — its own shapes, σ_l and J compiled in — since its compilation is then far
+cheaper (no ``lax.switch`` over every activation) and large shapes rarely repeat anyway."""
+
 ACTIVATION_INDEX = {name: i for i, name in enumerate(ACTIVATIONS)}
 """Activation name → its branch in the compiled ``lax.switch`` (``ffnn.ACTIVATIONS`` order)."""
 
@@ -50,11 +56,17 @@ LOSS_INDEX = {name: i for i, name in enumerate(LOSSES)}
 
 
 class Envelope(NamedTuple):
-    """The padded shapes: ``sizes`` (S'_0, ..., S'_L') and N', each a multiple of GRAIN; L' a
-    multiple of DEPTH_GRAIN, with S'_l = S'_L for the pass-through layers l > L."""
+    """The compiled shapes: ``sizes`` (S'_0, ..., S'_L') and N'.
+
+    Padded (``fixed`` None): each a multiple of GRAIN; L' a multiple of DEPTH_GRAIN, with
+    S'_l = S'_L for the pass-through layers l > L; σ_l and J chosen at run time.
+    Exact (a problem beyond SMALL): the problem's own shapes, and ``fixed`` =
+    (``ACTIVATION_INDEX`` of σ_1..σ_L, ``LOSS_INDEX`` of J), compiled in.
+    """
 
     sizes: tuple[int, ...]
     N: int
+    fixed: tuple[tuple[int, ...], int] | None = None
 
 
 class Spec(NamedTuple):
@@ -67,7 +79,7 @@ class Spec(NamedTuple):
     rows: L'+1 bool arrays, ``rows[l]`` of shape (S'_l,): True on the S_l real rows (the
         S_L output rows for l > L).
     columns: (N',) bool: True on the N real columns.
-    active: (L',) bool: True for the real layers 1..L.
+    active: (L',) bool: True for the real layers 1..L; None in an exact envelope.
     """
 
     activations: Any
@@ -100,7 +112,8 @@ def _up(n: int) -> int:
 
 
 def pad(network: Network, params: tuple[Layer, ...], X: np.ndarray, T: np.ndarray) -> Padded:
-    """Zero-pad a validated problem into its envelope (module docstring); inputs are not changed.
+    """Zero-pad a validated problem into its envelope (module docstring), or, beyond SMALL,
+    give it an exact envelope (the arrays as they are); inputs are not changed.
 
     Args:
         network: the architecture, sizes (S_0, ..., S_L).
@@ -115,6 +128,20 @@ def pad(network: Network, params: tuple[Layer, ...], X: np.ndarray, T: np.ndarra
     """
     dtype = X.dtype
     L, N = network.L, X.shape[1]
+    activations = [ACTIVATION_INDEX[a] for a in network.activations]
+    loss = LOSS_INDEX[network.loss]
+    if max(network.sizes) > SMALL or N > SMALL:
+        envelope = Envelope(network.sizes, N, (tuple(activations), loss))
+        spec = Spec(
+            activations=np.array(activations, np.int32),
+            loss=np.int32(loss),
+            lam=dtype.type(network.weight_decay),
+            N=dtype.type(N),
+            rows=tuple(np.ones(S, bool) for S in network.sizes),
+            columns=np.ones(N, bool),
+            active=None,
+        )
+        return Padded(envelope, tuple(params), X, T, spec)
     L_pad = -(-L // DEPTH_GRAIN) * DEPTH_GRAIN
     sizes = network.sizes + (network.sizes[-1],) * (L_pad - L)
     envelope = Envelope(tuple(_up(S) for S in sizes), _up(N))
@@ -132,10 +159,9 @@ def pad(network: Network, params: tuple[Layer, ...], X: np.ndarray, T: np.ndarra
     X_pad[: sizes[0], N:] = X[:, :1]  # padded columns repeat the first one
     T_pad = np.zeros((envelope.sizes[-1], envelope.N), dtype)
     T_pad[: sizes[-1], :N] = T
-    activations = [ACTIVATION_INDEX[a] for a in network.activations]
     spec = Spec(
         activations=np.array(activations + [ACTIVATION_INDEX["identity"]] * (L_pad - L), np.int32),
-        loss=np.int32(LOSS_INDEX[network.loss]),
+        loss=np.int32(loss),
         lam=dtype.type(network.weight_decay),
         N=dtype.type(N),
         rows=tuple(np.arange(S_pad) < S for S, S_pad in zip(sizes, envelope.sizes, strict=True)),

@@ -7,7 +7,7 @@ import pytest
 
 import autodiff_oracle
 from autodiff_oracle.objective import objective
-from autodiff_oracle.padded import GRAIN, Envelope, far_negative, pad, unpad
+from autodiff_oracle.padded import GRAIN, SMALL, Envelope, far_negative, pad, unpad
 from ffnn import Layer, Network, init_params
 
 
@@ -30,6 +30,19 @@ def _problem(sizes, N, activations=None, loss="squared_error", seed=0):
 )
 def test_envelope_rounds_widths_N_and_depth_up_to_their_grains(sizes, N, envelope):
     assert pad(*_problem(sizes, N)).envelope == envelope
+
+
+@pytest.mark.parametrize(("sizes", "N"), [((SMALL + 1, 2), 3), ((2, 3), SMALL + 1)])
+def test_beyond_SMALL_the_envelope_is_exact_with_sigma_and_J_compiled_in(sizes, N):
+    network = Network(sizes, ("softplus",), loss="squared_error")
+    _, params, X, T = _problem(sizes, N)
+    assert pad(network, params, X, T).envelope == Envelope(sizes, N, ((5,), 0))
+
+
+def test_beyond_SMALL_the_arrays_are_passed_as_they_are():
+    network, params, X, T = _problem((SMALL + 1, 2), 3)
+    padded = pad(network, params, X, T)
+    assert (padded.params, padded.X, padded.T, padded.spec.active) == (params, X, T, None)
 
 
 def test_padded_arrays_have_the_envelope_shapes():
@@ -126,7 +139,8 @@ def test_far_negative_exp_is_zero_and_its_difference_with_a_large_logit_finite(d
 
 
 @pytest.mark.parametrize(
-    ("sizes", "N"), [((1, 1, 1), 1), ((8, 9, 2), 8), ((2, 3, 9), 4), ((3, 17, 2), 16)]
+    ("sizes", "N"),
+    [((1, 1, 1), 1), ((8, 9, 2), 8), ((2, 3, 9), 4), ((3, 17, 2), 16), ((SMALL + 1, 3, 2), 4)],
 )
 def test_eqs_1_4_2_16_padding_leaves_J_and_gradients_exact(sizes, N):
     network = Network(sizes, ("identity",) * (len(sizes) - 1), weight_decay=0.5)
