@@ -81,7 +81,8 @@ def backprop(
         T: (S_L, N) targets.
 
     Returns:
-        ``(grads, trace)``: grads as from ``gradients``; ``trace`` an ``ffnn.Trace`` whose
+        ``(grads, trace)``: grads as from ``gradients`` (equal up to rounding: the two are
+        separate compilations); ``trace`` an ``ffnn.Trace`` whose
         fields Z, A, Delta, H are tuples of length L+1 of writable (S_l, N) NumPy arrays:
         ``Z[0]`` and ``H[0]`` None, ``A[0]`` = X, ``Delta[0]`` = ∂J/∂X. Input dtype.
 

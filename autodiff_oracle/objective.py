@@ -15,12 +15,13 @@ these; σ' and Δ formulas are never used.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from jax import lax
 
-from autodiff_oracle.padded import Spec, far_negative
+from autodiff_oracle.padded import Spec
 from ffnn import ACTIVATIONS, LOSSES, Layer, Network, jax_namespace, weight_decay_term
 
 
@@ -138,14 +139,13 @@ def padded_objective(
         Nothing of its own; inputs are checked by ``ffnn.validate`` before padding.
     """
     xp = jax_namespace()
-    big = far_negative(X.dtype)
 
     def sigma(l, Z_l):
         rows = spec.rows[l][:, None]
         branches = [
             (lambda Z, a=a: a.sigma(Z, xp))
             if a.elementwise
-            else (lambda Z, a=a: a.sigma(xp.where(rows, Z, big), xp))  # over real rows only
+            else (lambda Z, a=a: a.sigma(xp.where(rows, Z, -math.inf), xp))  # real rows only
             for a in ACTIVATIONS.values()
         ]
         return choose(fixed and fixed[0][l - 1], spec.activations[l - 1], branches, Z_l)
@@ -154,8 +154,12 @@ def padded_objective(
     J = choose(
         fixed and fixed[1],
         spec.loss,
-        [lambda Z_L, A_L, J=J: J.J(Z_L, A_L, T, xp, spec.N) for J in LOSSES.values()],
-        *output_fill(spec, Z[-1], A[-1]),
+        [
+            lambda Z_L, A_L, J=J: J.J(*output_fill(J.name, spec, Z_L, A_L), T, xp, spec.N)
+            for J in LOSSES.values()
+        ],
+        Z[-1],
+        A[-1],
     )
     decay = weight_decay_term([W for W, _ in params], spec.lam, xp)
     return J + xp.where(spec.lam != 0, decay, 0.0), (Z, A)
@@ -169,9 +173,19 @@ def choose(fixed: int | None, index: Any, branches: Sequence[Callable], *operand
     return lax.switch(index, branches, *operands)
 
 
-def output_fill(spec: Spec, Z_L: Any, A_L: Any) -> tuple[Any, Any]:
-    """Z^(L) and A^(L) as J reads them: padded entries replaced by ``far_negative`` and 0
-    (module ``autodiff_oracle.padded``: every loss term there is then exactly 0)."""
+def output_fill(loss: str, spec: Spec, Z_L: Any, A_L: Any) -> tuple[Any, Any]:
+    """Z^(L) and A^(L) as loss `loss` reads them in a padded problem, where T is 0: each
+    padded entry's term made exactly 0 (module ``autodiff_oracle.padded``).
+
+    squared error reads A: padded entries 0 (= T). Cross-entropy reads Z by columns: padded
+    rows −inf (out of every log-sum-exp; their T = 0 terms are 0), padded columns as they are
+    (finite, T = 0). Binary cross-entropy reads Z entry by entry: padded entries −inf, where
+    (1 − T)·log(1 + e^Z) = 0.
+    """
     xp = jax_namespace()
-    mask = spec.rows[-1][:, None] & spec.columns[None, :]
-    return xp.where(mask, Z_L, far_negative(Z_L.dtype)), xp.where(mask, A_L, 0.0)
+    rows, columns = spec.rows[-1][:, None], spec.columns[None, :]
+    if loss == "squared_error":
+        return Z_L, xp.where(rows & columns, A_L, 0.0)
+    if loss == "cross_entropy":
+        return xp.where(rows, Z_L, -math.inf), A_L
+    return xp.where(rows & columns, Z_L, -math.inf), A_L

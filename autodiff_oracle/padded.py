@@ -18,15 +18,16 @@ Padding changes no real entry's value — exactly, not approximately:
   A is σ(0), finite; a real Z_in only gains terms 0·A_jn = 0, and adding an exact zero is
   exact: the computed sum is a sum of the real terms, in some order, which is all that the
   rounding bound of ``crosscheck.tolerance`` assumes (it holds for any order).
-- a softmax layer reads its padded rows as ``far_negative`` (exp gives exactly 0), so each real
-  column's sum, and so A_kn, is unchanged.
+- a softmax layer reads its padded rows as −inf (exp gives exactly 0 beside any finite
+  logit, however negative), so each real column's sum, and so A_kn, is unchanged.
 - padded columns of X repeat its first column, so they are finite exactly when it is;
   columns never mix in the forward pass, and they are masked out of J, so their H is 0 and
   they add nothing to ∂J/∂W^(l) = Σ_n H_in A_jn.
-- J reads every padded output entry as A = T = 0 and Z = ``far_negative``, which makes each term 0
-  exactly: (0 − 0)² in squared error; 0·log A in cross-entropy (eq 2.16'); and
-  0·log(1 + e^{−Z}) + 1·log(1 + e^{Z}) = 0 in binary cross-entropy (eq 2.17''). The sum
-  is divided by the true N (``Loss.J``'s ``N``).
+- T is 0 on every padded entry, and J reads the padded output entries so that each term is
+  exactly 0 (``objective.output_fill``): A = 0 in squared error; Z = −inf on padded rows in
+  cross-entropy (out of the log-sum-exp; ffnn makes a term with T_kn = 0 exactly 0); Z = −inf
+  in binary cross-entropy, where (1 − 0)·log(1 + e^{−inf}) = 0. The sum is divided by the
+  true N (``Loss.J``'s ``N``).
 """
 
 from __future__ import annotations
@@ -101,10 +102,11 @@ class Padded(NamedTuple):
     spec: Spec
 
 
-def far_negative(dtype: Any) -> float:
-    """−max/4 of `dtype`: beside any finite logit m, exp(far_negative − m) is exactly 0 and the
-    difference stays finite (the padded rows of a softmax, the padded entries J reads)."""
-    return -float(np.finfo(dtype).max) / 4
+def _in_dtype(value: float, dtype: np.dtype) -> Any:
+    """`value` as a scalar of `dtype`; inf beyond its range (the result's overflow check then
+    reports it, ``ffnn.overflow``), without NumPy's cast warning."""
+    with np.errstate(over="ignore"):
+        return dtype.type(value)
 
 
 def _up(n: int) -> int:
@@ -135,7 +137,7 @@ def pad(network: Network, params: tuple[Layer, ...], X: np.ndarray, T: np.ndarra
         spec = Spec(
             activations=np.array(activations, np.int32),
             loss=np.int32(loss),
-            lam=dtype.type(network.weight_decay),
+            lam=_in_dtype(network.weight_decay, dtype),
             N=dtype.type(N),
             rows=tuple(np.ones(S, bool) for S in network.sizes),
             columns=np.ones(N, bool),
@@ -162,7 +164,7 @@ def pad(network: Network, params: tuple[Layer, ...], X: np.ndarray, T: np.ndarra
     spec = Spec(
         activations=np.array(activations + [ACTIVATION_INDEX["identity"]] * (L_pad - L), np.int32),
         loss=np.int32(loss),
-        lam=dtype.type(network.weight_decay),
+        lam=_in_dtype(network.weight_decay, dtype),
         N=dtype.type(N),
         rows=tuple(np.arange(S_pad) < S for S, S_pad in zip(sizes, envelope.sizes, strict=True)),
         columns=np.arange(envelope.N) < N,

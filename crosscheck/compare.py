@@ -380,9 +380,19 @@ def compare_backprop_many(
         name → Comparison, in the order of `actuals`.
 
     Raises:
-        As ``compare_backprop``; also ValueError when `actual_losses` lacks a name of `actuals`.
+        As ``compare_backprop``; also TypeError when `actuals` or `actual_losses` is not a
+        mapping, and ValueError when their names differ.
     """
     params, X, T = validate(network, params, X, T)
+    for argument, mapping in (("actuals", actuals), ("actual_losses", actual_losses)):
+        if mapping is not None and not isinstance(mapping, Mapping):
+            raise TypeError(
+                f"{argument} must be a mapping name → result, got {type(mapping).__name__}"
+            )
+    if actual_losses is not None and set(actual_losses) - set(actuals):
+        raise ValueError(
+            f"actual_losses names sides not in actuals: {sorted(set(actual_losses) - set(actuals))}"
+        )
     e_grads, e_trace = _checked_result(network, X.shape[1], expected, "expected")
     e_dtype = _comparison_dtype(_arrays(e_grads, e_trace))
     bounds_by_dtype: dict[np.dtype, tuple[Bounds, Bounds]] = {}
@@ -652,6 +662,7 @@ def _reports(rows: Sequence[_Row]) -> tuple[ArrayReport, ...]:
         error = np.where(compared, np.abs(a - e), 0.0)
         error[np.isnan(error)] = np.inf  # a NaN actual is infinitely wrong
         ratio = np.where(error == 0, 0.0, error / allowed)
+        ratio[np.isnan(ratio)] = np.inf  # no bound (NaN) allows no error
         relative = np.where(error == 0, 0.0, error / np.abs(e))
     mismatched = compared & (error != 0) & ~(error <= allowed)
     n_mismatched = np.add.reduceat(mismatched, starts)

@@ -255,15 +255,21 @@ def trace_bounds(
             S_l = network.sizes[l]
             E_Delta[l - 1] = W.T @ E_H[l] + gamma(S_l, u) * (W.T @ H) + tiny * S_l
     return Bounds(
-        Z=tuple(E_Z),
-        A=tuple(E_A),
-        Delta=tuple(E_Delta),
-        H=tuple(E_H),
-        W=tuple(E_W),
-        b=tuple(E_b),
-        J=float(E_J),
+        Z=_unbounded(E_Z),
+        A=_unbounded(E_A),
+        Delta=_unbounded(E_Delta),
+        H=_unbounded(E_H),
+        W=_unbounded(E_W),
+        b=_unbounded(E_b),
+        J=float(_unbounded([E_J])[0]),
         at_kink=tuple(at_kink),
     )
+
+
+def _unbounded(bounds: Sequence[Any]) -> tuple[Any, ...]:
+    """`bounds` with NaN made inf: a NaN comes from inf·0 or inf − inf once magnitudes
+    overflow the float range, where the analysis bounds nothing."""
+    return tuple(None if E is None else np.where(np.isnan(E), np.inf, E) for E in bounds)
 
 
 def _float64_trace(trace: Trace) -> Trace:
@@ -271,6 +277,11 @@ def _float64_trace(trace: Trace) -> Trace:
         return tuple(None if a is None else np.asarray(a, dtype=np.float64) for a in arrays)
 
     return Trace(*(cast(field) for field in trace))
+
+
+def _times(A: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """A ⊙ bound, with 0 where A = 0 even where the bound is inf (no NaN)."""
+    return np.where(A == 0, 0.0, A * np.where(A == 0, 0.0, bound))
 
 
 def _forward(
@@ -301,9 +312,10 @@ def _forward(
         else:  # softmax: A_k = exp(Z_k − m)/Σ_k' exp(Z_k' − m), per column
             at_kink[l] = np.zeros(Z.shape, dtype=bool)
             m = np.max(np.abs(Z), axis=0, keepdims=True)
-            argument = E_Z[l] + SIGMA_ULPS * u * (np.abs(Z) + m)
+            with np.errstate(over="ignore"):  # |Z| + m beyond the float range: no bound
+                argument = E_Z[l] + SIGMA_ULPS * u * (np.abs(Z) + m)
             S = network.sizes[l]
-            E_A[l] = A * (argument + (A * argument).sum(axis=0, keepdims=True))
+            E_A[l] = _times(A, argument + _times(A, argument).sum(axis=0, keepdims=True))
             E_A[l] += gamma(S + 3, u) * A + tiny * (S + 3)
     return E_Z, E_A, slopes, sp_errors, at_kink
 

@@ -22,7 +22,8 @@ Where an output underflows (A_kn = 0, or 1 − A_kn = 0 in float), Δ^(L) is ±i
 ∂J/∂A^(L) of the definition at the rounded A — while J, H^(L) and every gradient stay
 finite: they come from Z^(L) (eqs 2.17', 2.17'', 2.8', 2.8''). A term whose target factor
 is 0 (T_kn = 0 in cross-entropy; T_kn = 0 or 1 in binary cross-entropy) is identically 0 in
-A, so its contribution to Δ^(L) is 0, even at A_kn = 0 (no NaN).
+A, so its contribution to Δ^(L) is 0, even at A_kn = 0 (no NaN), and its contribution to J
+is 0 even at an infinite logit.
 
 Weight decay (an extension, DESIGN §4) adds (λ/2) Σ_l ‖W^(l)‖_F² to any loss; biases are
 not decayed and the term is not divided by N. Its gradient adds λ·W^(l) to ∂J/∂W^(l).
@@ -112,7 +113,9 @@ def log_softmax(Z: Any, xp: SimpleNamespace = NUMPY) -> Any:
 
 
 def _cross_entropy(Z, A, T, xp, N=None):
-    return -xp.sum(T * log_softmax(Z, xp)) / _samples(Z, N)  # eqs 2.16', 2.17'
+    # a term with T_kn = 0 is 0 even at a logit of −inf (a padded row, autodiff_oracle.padded)
+    terms = xp.where(T != 0, T * log_softmax(Z, xp), 0.0)
+    return -xp.sum(terms) / _samples(Z, N)  # eqs 2.16', 2.17'
 
 
 def _xlogy(T, A, xp):
@@ -143,8 +146,11 @@ def _cross_entropy_H(Z, A, T):
 
 
 def _binary_cross_entropy(Z, A, T, xp, N=None):
-    # −log σ(z) = log(1 + e^{−z}), −log(1 − σ(z)) = −log σ(−z) = log(1 + e^{z})   (eq 2.17'')
-    terms = T * xp.logaddexp(0.0, -Z) + (1 - T) * xp.logaddexp(0.0, Z)
+    # −log σ(z) = log(1 + e^{−z}), −log(1 − σ(z)) = −log σ(−z) = log(1 + e^{z})   (eq 2.17'');
+    # a term whose target factor is 0 is 0 even at an infinite logit (autodiff_oracle.padded)
+    terms = xp.where(T != 0, T * xp.logaddexp(0.0, -Z), 0.0) + xp.where(
+        T != 1, (1 - T) * xp.logaddexp(0.0, Z), 0.0
+    )
     return xp.sum(terms) / _samples(Z, N)
 
 

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 import autodiff_oracle
+import vectorized
 from autodiff_oracle.objective import objective
-from autodiff_oracle.padded import GRAIN, SMALL, Envelope, far_negative, pad, unpad
+from autodiff_oracle.padded import GRAIN, SMALL, Envelope, pad, unpad
+from crosscheck.compare import compare_backprop
 from ffnn import Layer, Network, init_params
 
 
@@ -127,11 +129,47 @@ def test_unpad_is_a_writable_contiguous_copy_of_the_real_block():
     assert block.flags.c_contiguous and block.flags.writeable and not np.shares_memory(block, full)
 
 
+# Padded rows must drop out of a softmax whatever the real logits: a fill value finite but
+# "far negative" (−max/4) once won the softmax when every real logit of a column was below it.
+
+
+def _far_negative_softmax(loss, dtype):
+    if loss == "cross_entropy":  # softmax output, every logit −1e308 (or −3e38 in float32)
+        network = Network((1, 3), ("softmax",), loss="cross_entropy")
+        b = np.full(3, np.finfo(dtype).min / 1.8)
+        params = (Layer(np.zeros((3, 1), dtype), b.astype(dtype)),)
+        T = np.zeros((3, 2), dtype)
+        T[0] = 1.0
+    else:  # hidden softmax, logits −1e308, −1e308, −9e307
+        network = Network((1, 3, 1), ("softmax", "identity"))
+        b = np.array([1.0, 1.0, 0.9]) * np.finfo(dtype).min / 1.8
+        params = (
+            Layer(np.zeros((3, 1), dtype), b.astype(dtype)),
+            Layer(np.array([[1.0, 2.0, 3.0]], dtype), np.zeros(1, dtype)),
+        )
+        T = np.zeros((1, 2), dtype)
+    return network, params, np.ones((1, 2), dtype), T
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_far_negative_exp_is_zero_and_its_difference_with_a_large_logit_finite(dtype):
-    m = dtype(1e7)
-    shifted = np.asarray(far_negative(dtype), dtype) - m
-    assert np.isfinite(shifted) and np.exp(shifted) == 0.0
+@pytest.mark.parametrize("loss", ["cross_entropy", "squared_error"])
+def test_eqs_2_2_prime_2_16_prime_padded_rows_leave_a_far_negative_softmax_exact(loss, dtype):
+    problem = _far_negative_softmax(loss, dtype)
+    expected_loss, expected = vectorized.loss(*problem), vectorized.backprop(*problem)
+    comparison = compare_backprop(
+        *problem,
+        expected,
+        autodiff_oracle.backprop(*problem),
+        expected_loss=expected_loss,
+        actual_loss=autodiff_oracle.loss(*problem),
+    )
+    assert comparison.agree, comparison.first_mismatch
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_eq_2_2_prime_far_negative_hidden_softmax_output_is_one_hot(dtype):
+    _, trace = autodiff_oracle.backprop(*_far_negative_softmax("squared_error", dtype))
+    np.testing.assert_array_equal(trace.A[1], [[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
 
 
 # Padding adds only exact zeros: on a problem whose arithmetic is exact (small integers and
@@ -159,3 +197,12 @@ def test_eqs_1_4_2_16_padding_leaves_J_and_gradients_exact(sizes, N):
     ):
         np.testing.assert_array_equal(W, eW)
         np.testing.assert_array_equal(b, eb)
+
+
+@pytest.mark.parametrize("function", [autodiff_oracle.loss, autodiff_oracle.gradients])
+def test_float32_weight_decay_beyond_float32_is_an_overflow_error_without_warning(function):
+    network = Network((1, 1), ("identity",), weight_decay=1e39)
+    params = (Layer(np.ones((1, 1), np.float32), np.zeros(1, np.float32)),)
+    X = T = np.ones((1, 2), np.float32)
+    with pytest.raises(ValueError, match="overflow"):
+        function(network, params, X, T)

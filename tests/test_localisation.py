@@ -232,3 +232,46 @@ def test_compare_many_without_the_J_of_a_side_names_it():
             expected_loss=1.0,
             actual_losses={"a": 1.0},
         )
+
+
+def test_compare_many_refuses_a_sequence_of_sides():
+    problem = _problem(0, "tanh")
+    result = vectorized.backprop(*problem)
+    with pytest.raises(TypeError, match="actuals must be a mapping"):
+        compare_backprop_many(*problem, result, [("a", result)])
+
+
+def test_compare_many_refuses_a_J_for_a_side_it_does_not_compare():
+    problem = _problem(0, "tanh")
+    result = vectorized.backprop(*problem)
+    with pytest.raises(ValueError, match=r"actual_losses names sides not in actuals: \['b'\]"):
+        compare_backprop_many(
+            *problem, result, {"a": result}, expected_loss=1.0, actual_losses={"a": 1.0, "b": 1.0}
+        )
+
+
+def _far_negative_hidden_softmax() -> tuple[Network, Any, np.ndarray, np.ndarray]:
+    # logits −1e308, −1e308, −9e307: |Z| + max|Z| overflows in the softmax bound (eq 2.2')
+    network = Network((1, 3, 1), ("softmax", "identity"))
+    params = (
+        Layer(np.zeros((3, 1)), np.array([-1e308, -1e308, -9e307])),
+        Layer(np.array([[1.0, 2.0, 3.0]]), np.zeros(1)),
+    )
+    return network, params, np.ones((1, 2)), np.zeros((1, 2))
+
+
+def test_eq_2_2_prime_softmax_bound_has_no_nan_where_logits_overflow_it():
+    problem = _far_negative_hidden_softmax()
+    result = vectorized.backprop(*problem)
+    rows = compare_backprop(*problem, result, result).rows
+    assert not any(np.isnan(row.allowed) or np.isnan(row.worst_ratio) for row in rows)
+
+
+def test_eq_2_2_prime_an_output_that_underflowed_to_0_may_not_change():
+    problem = _far_negative_hidden_softmax()
+    grads, trace = vectorized.backprop(*problem)
+    A = list(trace.A)
+    A[1] = A[1] + np.array([[1e-3], [0.0], [0.0]])
+    comparison = compare_backprop(*problem, (grads, trace), (grads, trace._replace(A=tuple(A))))
+    assert (comparison.agree, comparison.first_mismatch.label) == (False, "A^(1)")
+    assert comparison.first_mismatch.worst_ratio > 1e3
