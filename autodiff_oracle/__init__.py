@@ -4,11 +4,11 @@
 ``ffnn.weight_decay_term`` on the JAX namespace — never σ' nor a Δ formula — so it is an
 oracle independent of the hand-derived backward pass. Δ^(l) and H^(l) are the gradients
 with respect to zero probes added to A^(l) and Z^(l). Each problem is zero-padded into a
-shape envelope (widths and N to multiples of 8, depth to a multiple of 4) with σ_l, J, λ and N
+shape envelope (widths and N to multiples of 8, depth up to 4) with σ_l, J, λ and N
 as run-time values, so that one jit compilation per (envelope, dtype) serves every network
 that fits it (``autodiff_oracle.padded``, ``autodiff_oracle.compiled``); padding changes no
-real entry's value. Problems wider or longer than 32 keep their exact shapes, σ_l and J
-compiled in. Results are NumPy arrays of the real shapes.
+real entry's value. Problems wider or longer than 32, or deeper than 4, keep their exact
+shapes, σ_l and J compiled in. Results are NumPy arrays of the real shapes.
 
 Subnormals: XLA on CPU flushes subnormal numbers to zero, in inputs and results. Where
 A^(L)_kn underflows to a subnormal in NumPy (e.g. σ(−711)), the oracle has A^(L)_kn = 0 and

@@ -3,8 +3,8 @@
 ``jax.jit`` compiles once per set of array shapes. A property test draws a new architecture
 for nearly every example, and compiling (a few tenths of a second) would cost far more than
 the pass itself (under a millisecond at these sizes). So every problem is zero-padded into an
-``Envelope``: each width S_l and N rounded up to a multiple of ``GRAIN``, the depth L to a
-multiple of ``DEPTH_GRAIN`` by layers that pass Z^(L), A^(L) through unchanged (``jnp.where``,
+``Envelope``: each width S_l and N rounded up to a multiple of ``GRAIN``, the depth L up to
+``DEPTH_GRAIN`` by layers that pass Z^(L), A^(L) through unchanged (``jnp.where``,
 which moves values and cotangents without arithmetic). σ_1..σ_L, J, λ and N travel as
 run-time values (``Spec``), chosen inside the compiled function by ``lax.switch`` over
 ``ffnn``'s definitions — so every problem whose shapes round to the same envelope (every
@@ -42,12 +42,14 @@ GRAIN = 8
 """Every padded width and N is a multiple of this (the ``crosscheck-ci`` sizes all fit in 8)."""
 
 DEPTH_GRAIN = 4
-"""Every padded depth L' is a multiple of this (the ``crosscheck-ci`` depths all fit in 4)."""
+"""The padded depth L' (the ``crosscheck-ci`` depths all fit in 4)."""
 
 SMALL = 32
-"""Only problems whose every width and N are at most this are padded. A larger one gets an
-exact envelope — its own shapes, σ_l and J compiled in — since its compilation is then far
-cheaper (no ``lax.switch`` over every activation) and large shapes rarely repeat anyway."""
+"""Only problems whose every width and N are at most this, and whose depth is at most
+DEPTH_GRAIN, are padded. Any other gets an exact envelope — its own shapes, σ_l and J
+compiled in — since its compilation is then far cheaper (no ``lax.switch`` over every
+activation: a padded depth of 8 compiles for ~15 s, an exact one in well under 1 s) and
+large or deep shapes rarely repeat anyway."""
 
 ACTIVATION_INDEX = {name: i for i, name in enumerate(ACTIVATIONS)}
 """Activation name → its branch in the compiled ``lax.switch`` (``ffnn.ACTIVATIONS`` order)."""
@@ -59,9 +61,9 @@ LOSS_INDEX = {name: i for i, name in enumerate(LOSSES)}
 class Envelope(NamedTuple):
     """The compiled shapes: ``sizes`` (S'_0, ..., S'_L') and N'.
 
-    Padded (``fixed`` None): each a multiple of GRAIN; L' a multiple of DEPTH_GRAIN, with
+    Padded (``fixed`` None): each a multiple of GRAIN; L' = DEPTH_GRAIN, with
     S'_l = S'_L for the pass-through layers l > L; σ_l and J chosen at run time.
-    Exact (a problem beyond SMALL): the problem's own shapes, and ``fixed`` =
+    Exact (a problem beyond SMALL or DEPTH_GRAIN): the problem's own shapes, and ``fixed`` =
     (``ACTIVATION_INDEX`` of σ_1..σ_L, ``LOSS_INDEX`` of J), compiled in.
     """
 
@@ -132,7 +134,7 @@ def pad(network: Network, params: tuple[Layer, ...], X: np.ndarray, T: np.ndarra
     L, N = network.L, X.shape[1]
     activations = [ACTIVATION_INDEX[a] for a in network.activations]
     loss = LOSS_INDEX[network.loss]
-    if max(network.sizes) > SMALL or N > SMALL:
+    if max(network.sizes) > SMALL or N > SMALL or L > DEPTH_GRAIN:
         envelope = Envelope(network.sizes, N, (tuple(activations), loss))
         spec = Spec(
             activations=np.array(activations, np.int32),
@@ -144,7 +146,7 @@ def pad(network: Network, params: tuple[Layer, ...], X: np.ndarray, T: np.ndarra
             active=None,
         )
         return Padded(envelope, tuple(params), X, T, spec)
-    L_pad = -(-L // DEPTH_GRAIN) * DEPTH_GRAIN
+    L_pad = DEPTH_GRAIN
     sizes = network.sizes + (network.sizes[-1],) * (L_pad - L)
     envelope = Envelope(tuple(_up(S) for S in sizes), _up(N))
     padded_params = []

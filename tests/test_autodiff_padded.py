@@ -27,10 +27,10 @@ def _problem(sizes, N, activations=None, loss="squared_error", seed=0):
         ((1, 1), 1, Envelope((8, 8, 8, 8, 8), 8)),
         ((8, 9, 16), 8, Envelope((8, 16, 16, 16, 16), 8)),
         ((3, 17, 2), 9, Envelope((8, 24, 8, 8, 8), 16)),
-        ((2, 3, 3, 3, 3, 3), 4, Envelope((8, 8, 8, 8, 8, 8, 8, 8, 8), 8)),
+        ((2, 3, 3, 3, 3, 3), 4, Envelope((2, 3, 3, 3, 3, 3), 4, ((2,) * 5, 0))),
     ],
 )
-def test_envelope_rounds_widths_N_and_depth_up_to_their_grains(sizes, N, envelope):
+def test_envelope_rounds_widths_N_and_depth_up_or_keeps_a_deep_problem_exact(sizes, N, envelope):
     assert pad(*_problem(sizes, N)).envelope == envelope
 
 
