@@ -1,13 +1,14 @@
 """Cross-entropy (eqs 2.16'–2.21', 2.8') and binary cross-entropy (eqs 2.16''–2.21'', 2.8''):
 hand-worked values in every implementation, saturation, pairing and target domains."""
 
+import importlib
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
 
-import autodiff_oracle
 import reference
 import vectorized
 from crosscheck.compare import assert_gradients_close
@@ -16,6 +17,12 @@ from ffnn import Layer, Network, get_loss, validate
 LN2 = float(np.log(2.0))
 
 Backprop = Callable[..., tuple[Any, Any]]
+
+
+def _autodiff() -> ModuleType:
+    """autodiff_oracle, imported on first use: `-m "not jax"` runs never import JAX."""
+    return importlib.import_module("autodiff_oracle")
+
 
 IMPLEMENTATIONS: dict[str, tuple[Callable[..., float], Backprop]] = {
     "reference_literal": (
@@ -27,11 +34,21 @@ IMPLEMENTATIONS: dict[str, tuple[Callable[..., float], Backprop]] = {
         lambda *p: reference.backprop(*p, form="contracted"),
     ),
     "vectorized": (vectorized.loss, vectorized.backprop),
-    "autodiff": (autodiff_oracle.loss, autodiff_oracle.backprop),
+    "autodiff": (
+        lambda *p: _autodiff().loss(*p),
+        lambda *p: _autodiff().backprop(*p),
+    ),
 }
 """name → (loss, backprop); each takes (network, params, X, T)."""
 
-NAMES = list(IMPLEMENTATIONS)
+
+def _params(names: list[str]) -> list[Any]:
+    """The names as pytest params, "autodiff" marked `jax`."""
+    return [pytest.param(n, marks=pytest.mark.jax) if n == "autodiff" else n for n in names]
+
+
+NAMES = _params(list(IMPLEMENTATIONS))
+NAMES_BUT_VECTORIZED = _params(["reference_literal", "reference_contracted", "autodiff"])
 
 
 def _zero_params(network: Network) -> tuple[Layer, ...]:
@@ -222,7 +239,7 @@ SATURATED_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name", ["reference_literal", "reference_contracted", "autodiff"])
+@pytest.mark.parametrize("name", NAMES_BUT_VECTORIZED)
 @pytest.mark.parametrize(("loss", "output", "scale"), SATURATED_CASES)
 def test_eq_2_8_prime_saturated_gradients_finite_and_agree(loss, output, scale, name):
     problem = _deep_saturated(loss, output, scale)
@@ -246,7 +263,7 @@ def test_eq_2_21_prime_saturated_delta_L_has_underflowed_outputs(loss, output, n
     assert np.isfinite(trace.H[-1]).all()
 
 
-@pytest.mark.parametrize("name", ["reference_literal", "reference_contracted", "autodiff"])
+@pytest.mark.parametrize("name", NAMES_BUT_VECTORIZED)
 @pytest.mark.parametrize(("loss", "output", "scale"), SATURATED_CASES)
 def test_eq_2_21_prime_saturated_delta_L_infinities_coincide(loss, output, scale, name):
     problem = _deep_saturated(loss, output, scale)
