@@ -60,7 +60,8 @@ lets the report count them. An exact Z = 0 at a ReLU is at a kink (E_Z >= the un
 term > 0).
 
 Underflow. Products below the smallest normal lose relative accuracy, and XLA may flush
-them to zero: every bound gets ``tiny`` (the smallest normal) × the number of terms.
+them to zero: every bound gets ``tiny`` (the smallest normal) × the number of terms, and
+σ's evaluation tiny × (1 + |Z|), since an intermediate flushed to 0 may then be scaled by z.
 
 Non-finite Δ^(L) (an underflowed softmax/sigmoid output under cross-entropy, eqs 2.21',
 2.21''): its bound is inf there; ``crosscheck.compare`` compares such entries only where
@@ -307,7 +308,11 @@ def _forward(
         sigma, Z, A = network.sigma(l), trace.Z[l], trace.A[l]
         if sigma.elementwise:
             slopes[l], sp_errors[l], at_kink[l] = _sigma_prime_bounds(sigma, Z, E_Z[l], u, tiny)
-            evaluation = SIGMA_ULPS * u * (np.abs(A) + np.abs(Z) * slopes[l]) + tiny
+            # an intermediate below tiny (flushed by XLA) may then be multiplied by z
+            # (GELU's z·erfc(−z/√2)/2 at z = −13 in float32): the underflow term scales with |Z|
+            evaluation = SIGMA_ULPS * u * (np.abs(A) + np.abs(Z) * slopes[l]) + tiny * (
+                1 + np.abs(Z)
+            )
             E_A[l] = slopes[l] * E_Z[l] + evaluation
         else:  # softmax: A_k = exp(Z_k − m)/Σ_k' exp(Z_k' − m), per column
             at_kink[l] = np.zeros(Z.shape, dtype=bool)

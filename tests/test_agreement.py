@@ -174,3 +174,18 @@ def test_float32_inputs_give_float32_results(name: str) -> None:
     )
     arrays = [a for layer in grads for a in layer] + [a for f in trace for a in f if a is not None]
     assert {a.dtype for a in arrays} == {np.dtype(np.float32)}
+
+
+def test_eq_1_4_float32_gelu_output_near_the_underflow_threshold_agrees() -> None:
+    # Found by the thorough profile: Z = −13.09, GELU = z·erfc(−z/√2)/2 = −2.8e-38, a normal
+    # float32 whose erfc intermediate (4e-39) is subnormal: XLA flushes it and returns −0.
+    network = Network((3, 1), ("gelu",))
+    params = (Layer(np.full((1, 3), -1.484375, np.float32), np.zeros(1, np.float32)),)
+    X, T = np.full((3, 1), 2.9375, np.float32), np.zeros((1, 1), np.float32)
+    problem = (network, params, X, T)
+    assert_backprop_close(
+        *problem,
+        vectorized.backprop(*problem),
+        autodiff_oracle.backprop(*problem),
+        names=("vectorized (float32)", "autodiff (float32)"),
+    )
