@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reference
+from crosscheck.witness import flatten, unflatten
 from ffnn import ACTIVATIONS, Layer, Network, init_params
 
 FORMS = ("literal", "contracted")
@@ -327,20 +328,6 @@ SMOOTH_NETWORKS = [
     Network((3, 2, 2), ("gelu", "identity")),
     Network((1, 2, 1, 2), ("sigmoid", "tanh", "identity"), weight_decay=0.5),
 ]
-
-
-def flatten(layers) -> np.ndarray:
-    return np.concatenate([np.concatenate([layer.W.ravel(), layer.b]) for layer in layers])
-
-
-def unflatten(network: Network, v: np.ndarray) -> tuple[Layer, ...]:
-    layers, start = [], 0
-    for (rows, cols), (width,) in network.param_shapes():
-        W = v[start : start + rows * cols].reshape(rows, cols)
-        b = v[start + rows * cols : start + rows * cols + width]
-        layers.append(Layer(W, b))
-        start += rows * cols + width
-    return tuple(layers)
 
 
 @pytest.mark.parametrize("form", FORMS)
