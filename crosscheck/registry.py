@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -276,29 +277,39 @@ class Product(Expr):
 
 
 @dataclass(frozen=True)
-class Hadamard(Expr):
-    """The Hadamard (elementwise) product a ⊙ b of two matrices of one shape."""
+class _Elementwise(Expr):
+    """An elementwise operation a ∘ b of two matrices (or entries) of one shape."""
 
     left: Expr
     right: Expr
+    symbol: ClassVar[str]
+    apply: ClassVar[Callable[[np.ndarray, np.ndarray], np.ndarray]]
 
     def shape(self) -> Shape:
         a, b = self.left.shape(), self.right.shape()
         if a != b:
             raise ShapeError(
-                f"{self}: ⊙ needs equal shapes, but ({self.left}) is {_shape_text(a)} and"
-                f" ({self.right}) is {_shape_text(b)}"
+                f"{self}: {self.symbol} needs equal shapes, but ({self.left}) is"
+                f" {_shape_text(a)} and ({self.right}) is {_shape_text(b)}"
             )
         return a
 
     def value(self, bindings: Bindings) -> np.ndarray:
         a, b = self.left.value(bindings), self.right.value(bindings)
         if a.shape != b.shape:
-            raise ShapeError(f"{self}: ⊙ of arrays of shapes {a.shape} and {b.shape}")
-        return a * b
+            raise ShapeError(f"{self}: {self.symbol} of arrays of shapes {a.shape} and {b.shape}")
+        return type(self).apply(a, b)
 
     def __str__(self) -> str:
-        return f"{_grouped(self.left)} ⊙ {_grouped(self.right)}"
+        return f"{_grouped(self.left)} {self.symbol} {_grouped(self.right)}"
+
+
+@dataclass(frozen=True)
+class Hadamard(_Elementwise):
+    """The Hadamard (elementwise) product a ⊙ b of two matrices of one shape."""
+
+    symbol = "⊙"
+    apply = np.multiply
 
 
 @dataclass(frozen=True)
@@ -352,29 +363,11 @@ class Scaled(Expr):
 
 
 @dataclass(frozen=True)
-class Divide(Expr):
+class Divide(_Elementwise):
     """The elementwise quotient a ⊘ b of two matrices (or entries) of one shape."""
 
-    left: Expr
-    right: Expr
-
-    def shape(self) -> Shape:
-        a, b = self.left.shape(), self.right.shape()
-        if a != b:
-            raise ShapeError(
-                f"{self}: ⊘ needs equal shapes, but ({self.left}) is {_shape_text(a)} and"
-                f" ({self.right}) is {_shape_text(b)}"
-            )
-        return a
-
-    def value(self, bindings: Bindings) -> np.ndarray:
-        a, b = self.left.value(bindings), self.right.value(bindings)
-        if a.shape != b.shape:
-            raise ShapeError(f"{self}: ⊘ of arrays of shapes {a.shape} and {b.shape}")
-        return a / b
-
-    def __str__(self) -> str:
-        return f"{_grouped(self.left)} ⊘ {_grouped(self.right)}"
+    symbol = "⊘"
+    apply = np.divide
 
 
 @dataclass(frozen=True)
