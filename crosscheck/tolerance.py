@@ -61,7 +61,8 @@ term > 0).
 
 Underflow. Products below the smallest normal lose relative accuracy, and XLA may flush
 them to zero: every bound gets ``tiny`` (the smallest normal) × the number of terms, and
-σ's evaluation tiny × (1 + |Z|), since an intermediate flushed to 0 may then be scaled by z.
+the evaluations of σ and σ' tiny × (4 + |Z|), since an intermediate flushed to 0 may then be
+scaled by 4 (sech² = 4e/(1 + e)²) or by z (GELU).
 
 Non-finite Δ^(L) (an underflowed softmax/sigmoid output under cross-entropy, eqs 2.21',
 2.21''): its bound is inf there; ``crosscheck.compare`` compares such entries only where
@@ -308,11 +309,7 @@ def _forward(
         sigma, Z, A = network.sigma(l), trace.Z[l], trace.A[l]
         if sigma.elementwise:
             slopes[l], sp_errors[l], at_kink[l] = _sigma_prime_bounds(sigma, Z, E_Z[l], u, tiny)
-            # an intermediate below tiny (flushed by XLA) may then be multiplied by z
-            # (GELU's z·erfc(−z/√2)/2 at z = −13 in float32): the underflow term scales with |Z|
-            evaluation = SIGMA_ULPS * u * (np.abs(A) + np.abs(Z) * slopes[l]) + tiny * (
-                1 + np.abs(Z)
-            )
+            evaluation = SIGMA_ULPS * u * (np.abs(A) + np.abs(Z) * slopes[l]) + _flushed(Z, tiny)
             E_A[l] = slopes[l] * E_Z[l] + evaluation
         else:  # softmax: A_k = exp(Z_k − m)/Σ_k' exp(Z_k' − m), per column
             at_kink[l] = np.zeros(Z.shape, dtype=bool)
@@ -323,6 +320,14 @@ def _forward(
             E_A[l] = _times(A, argument + _times(A, argument).sum(axis=0, keepdims=True))
             E_A[l] += gamma(S + 3, u) * A + tiny * (S + 3)
     return E_Z, E_A, slopes, sp_errors, at_kink
+
+
+def _flushed(Z: np.ndarray, tiny: float) -> np.ndarray:
+    """Underflow term of evaluating σ or σ' at Z: an intermediate below tiny, which XLA flushes
+    to 0, may then be scaled by up to 4 + |z| — 4 in sech²(z) = 4e/(1 + e)², e = e^{−2|z|}
+    (tanh' at z = 43.7 in float32: e = 1.1e-38 flushed, 4.3e-38 lost), |z| in GELU's
+    z·erfc(−z/√2)/2 (z = −13.09 in float32) and its derivative's z·φ(z)."""
+    return tiny * (4 + np.abs(Z))
 
 
 def _sigma_prime_bounds(
@@ -337,7 +342,7 @@ def _sigma_prime_bounds(
     sigma_prime = np.abs(sigma.sigma_prime(Z))
     second = SECOND_DERIVATIVE_BOUNDS[sigma.name](Z, E_Z)
     slope = sigma_prime + second * E_Z
-    error = second * E_Z + SIGMA_ULPS * u * (sigma_prime + np.abs(Z) * second) + tiny
+    error = second * E_Z + SIGMA_ULPS * u * (sigma_prime + np.abs(Z) * second) + _flushed(Z, tiny)
     at_kink = np.zeros(Z.shape, dtype=bool)
     for k in sigma.kinks:
         near = np.abs(Z - k) <= E_Z

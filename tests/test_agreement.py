@@ -189,3 +189,18 @@ def test_eq_1_4_float32_gelu_output_near_the_underflow_threshold_agrees() -> Non
         autodiff_oracle.backprop(*problem),
         names=("vectorized (float32)", "autodiff (float32)"),
     )
+
+
+def test_eq_2_13_float32_tanh_prime_with_a_flushed_intermediate_agrees() -> None:
+    # Found by the ci profile: sech²(43.75) = 4e/(1 + e)² with e = e^{−87.5} = 1e-38, a
+    # subnormal intermediate that XLA flushes: autodiff's H^(1) is 0, vectorized's 3.2e-36.
+    network = Network((1, 1), ("tanh",))
+    params = (Layer(np.full((1, 1), 43.75, np.float32), np.zeros(1, np.float32)),)
+    X, T = np.ones((1, 1), np.float32), np.full((1, 1), -80.0, np.float32)
+    problem = (network, params, X, T)
+    assert_backprop_close(
+        *problem,
+        vectorized.backprop(*problem),
+        autodiff_oracle.backprop(*problem),
+        names=("vectorized (float32)", "autodiff (float32)"),
+    )
