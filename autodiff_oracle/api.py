@@ -81,8 +81,9 @@ def backprop(
         T: (S_L, N) targets.
 
     Returns:
-        ``(grads, trace)``: grads as from ``gradients`` (equal up to rounding: the two are
-        separate compilations); ``trace`` an ``ffnn.Trace`` whose
+        ``(grads, trace)``: grads as from ``gradients`` (the same values for a padded
+        problem, one compilation; equal up to rounding for an exact envelope, where the two
+        are separate compilations); ``trace`` an ``ffnn.Trace`` whose
         fields Z, A, Delta, H are tuples of length L+1 of writable (S_l, N) NumPy arrays:
         ``Z[0]`` and ``H[0]`` None, ``A[0]`` = X, ``Delta[0]`` = ∂J/∂X. Input dtype.
 
@@ -93,7 +94,7 @@ def backprop(
     params, X, T = validate(network, params, X, T)
     problem = pad(network, params, X, T)
     with jax.enable_x64(True):
-        (grads, dX, probe_grads, Delta_L), (Z, A) = _compiled(problem).backprop(*problem[1:])
+        _, (grads, dX, probe_grads, Delta_L), (Z, A) = _compiled(problem).backprop(*problem[1:])
         grads = _unpad_layers(network, grads)
         L, N, S = network.L, X.shape[1], network.sizes
 

@@ -3,6 +3,11 @@
 The functions take a padded problem (``autodiff_oracle.padded``): in a padded envelope σ_l,
 J, λ and N are run-time values, so one compilation serves every network whose padded shapes
 match; an exact envelope (a problem beyond ``SMALL``) has σ_l and J compiled in.
+
+A padded envelope compiles once, not three times: loss and gradients read their parts of
+backprop's results (its arrays are tiny, the extra work microseconds), and it compiles with
+``FAST_COMPILE``. An exact envelope's arrays can be large, so it compiles a forward-only loss,
+a gradient without probes and the trace function separately, with XLA's default optimisation.
 """
 
 from __future__ import annotations
@@ -19,6 +24,13 @@ from autodiff_oracle.objective import Probe, choose, padded_objective
 from autodiff_oracle.padded import Envelope
 from ffnn import LOSSES, jax_namespace
 
+FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
+"""XLA options for padded envelopes: without LLVM's optimisation passes compiling takes about
+half as long (0.65 s against 1.2 s for the float64 envelope of the ``crosscheck-ci`` sizes on
+the benchmark machine), while its (8, 8)-sized arrays run in microseconds either way. The
+arithmetic is the same IEEE operations: optimisation passes do not change XLA's semantics
+(no fast-math on CPU), and ``crosscheck.tolerance`` bounds any summation order."""
+
 CACHE_SIZE = 64
 """How many (envelope, dtype) entries ``compiled`` keeps (least recently used dropped)."""
 
@@ -29,8 +41,8 @@ class Compiled(NamedTuple):
     Each takes the padded ``(params, X, T, spec)`` of ``autodiff_oracle.padded.pad``.
     loss: J, a scalar.
     gradients: L padded Layers (jax.grad of J with respect to params).
-    backprop: ``((grads, ∂J/∂X, probe gradients, Δ^(L)), (Z, A))``, all padded: one
-        jax.grad over (params, X, zero probes), ``probe gradients[l-1]`` is
+    backprop: ``(J, (grads, ∂J/∂X, probe gradients, Δ^(L)), (Z, A))``, all padded: one
+        jax.value_and_grad over (params, X, zero probes), ``probe gradients[l-1]`` is
         Probe(Z=H^(l), A=Δ^(l)); and Δ^(L) = jax.grad of N·``J_of_A`` at A^(L), divided
         by N (eq 2.12; finite or ±inf, never NaN, where A^(L) underflows), since a J
         computed from the logits Z^(L) does not read A^(L).
@@ -67,12 +79,12 @@ def compiled(envelope: Envelope, dtype: np.dtype) -> Compiled:
             Probe(jnp.zeros((S, envelope.N), dtype), jnp.zeros((S, envelope.N), dtype))
             for S in envelope.sizes[1:]
         )
-        grad = jax.grad(
+        value_and_grad = jax.value_and_grad(
             lambda p, x, q: padded_objective(p, x, T, spec, q, fixed),
             argnums=(0, 1, 2),
             has_aux=True,
         )
-        (grads, dX, probe_grads), (Z, A) = grad(params, X, probes)
+        (J_value, (Z, A)), (grads, dX, probe_grads) = value_and_grad(params, X, probes)
         # eq 2.12: Δ^(L) = ∂J/∂A^(L) of J written as a function of A^(L) (eqs 2.16, 2.16',
         # 2.16''), by linearity (1/N)·∂(N·J)/∂A^(L): differentiating J itself would carry
         # its 1/N into the cotangent T_kn/N before the division by A_kn in ∂(T log A)/∂A,
@@ -90,6 +102,13 @@ def compiled(envelope: Envelope, dtype: np.dtype) -> Compiled:
             return spec.N * choose(fixed and fixed[1], spec.loss, branches, A_fill)
 
         Delta_L = jax.grad(N_J_of_A)(A[-1]) / spec.N
-        return (grads, dX, probe_grads, Delta_L), (Z, A)
+        return J_value, (grads, dX, probe_grads, Delta_L), (Z, A)
 
+    if fixed is None:  # padded: one compilation serves all three
+        trace = jax.jit(backprop, compiler_options=FAST_COMPILE)
+        return Compiled(
+            loss=lambda *problem: trace(*problem)[0],
+            gradients=lambda *problem: trace(*problem)[1][0],
+            backprop=trace,
+        )
     return Compiled(loss=jax.jit(J), gradients=jax.jit(jax.grad(J)), backprop=jax.jit(backprop))
