@@ -213,6 +213,23 @@ def test_gradients_equal_backprop_grads(problem):
     np.testing.assert_array_equal(got.b, grads[l - 1].b)
 
 
+@pytest.mark.parametrize("output", EVERY)
+@pytest.mark.parametrize("hidden", EVERY)
+def test_eqs_2_32_2_34_gradients_in_the_forward_buffers_equal_backprop_bit_for_bit(hidden, output):
+    # `gradients` overwrites Z^(l) with H^(l) and reuses A^(l)'s buffer for σ' and Δ^(l);
+    # every pair of a hidden σ (two layers of it) and σ_L takes its own path there.
+    network = Network((3, 4, 4, 2), (hidden, hidden, output), weight_decay=0.25)
+    rng = np.random.default_rng(5)
+    X, T = rng.uniform(-2.0, 2.0, (3, 6)), rng.uniform(-1.0, 1.0, (2, 6))
+    params = init_params(network, seed=5)
+    got = vectorized.gradients(network, params, X, T)
+    want, _ = vectorized.backprop(network, params, X, T)
+    np.testing.assert_array_equal(
+        np.concatenate([np.concatenate([W.ravel(), b]) for W, b in got]),
+        np.concatenate([np.concatenate([W.ravel(), b]) for W, b in want]),
+    )
+
+
 @given(problems())
 def test_eq_2_16_loss_of_trace_output(problem):
     network, params, X, T, _ = problem

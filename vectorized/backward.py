@@ -2,19 +2,19 @@
 extensions 2.8', 2.8'' (fused classification outputs) and 2.13'' (softmax).
 
 Two loops over the same per-layer steps: ``backward`` keeps every Δ^(l) and H^(l) in fresh
-arrays (``backprop``'s trace); ``backward_into`` keeps none of them and runs in a
-preallocated ``Workspace`` (``gradients``, the fast path).
+arrays (``backprop``'s trace); ``backward_into`` keeps none of them and runs in the forward
+pass's own buffers (``gradients``, the fast path).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ffnn import Layer, Network
+from ffnn import Activation, Layer, Network
 from vectorized.jacobians import CLOSED_FORMS
-from vectorized.kernels import hadamard_sigma_prime, needs_buffer, output_delta
+from vectorized.kernels import hadamard_sigma_prime, needs_buffer, output_delta, sigma_prime
 from vectorized.workspace import Workspace
 
 
@@ -85,13 +85,14 @@ def backward_into(
 ) -> tuple[Layer, ...]:
     """The equations of ``backward`` without the trace: ∂J/∂W^(l), ∂J/∂b^(l) only.
 
-    Δ^(l) goes to ``workspace.delta``, one layer at a time, and H^(l) over Z^(l) in
-    place (each is dead once H^(l) exists), with A^(l)'s buffer (dead once ∂J/∂W^(l+1)
-    exists) as the scratch of σ'_l; Δ^(0) is not computed.
+    Runs in the forward pass's buffers and no others (but an (S_L, N) scratch for a tanh
+    output, ``Workspace``): H^(l) overwrites Z^(l); A^(l-1)'s buffer, dead once
+    ∂J/∂W^(l) = H^(l) (A^(l-1))ᵗ exists, is first the scratch of σ'_{l-1}(Z^(l-1)) (computed
+    over Z^(l-1)) and then holds Δ^(l-1) = (W^(l))ᵗ H^(l). Δ^(0) is not computed.
 
     Args:
         network, params, T: as for ``backward``.
-        Z, A: ``forward``'s results written into `workspace`; Z[l] is overwritten.
+        Z, A: ``forward``'s results written into `workspace`; both are overwritten.
         workspace: the buffers of (network, N, dtype) that Z and A live in.
 
     Returns:
@@ -101,17 +102,63 @@ def backward_into(
         NotImplementedError: as for ``backward``.
     """
     L = network.L
+    H = _output_H_into(network, Z[L], A[L], T, workspace.scratch)
     grads: list[Layer] = []  # filled from layer L down to 1
-    Delta = None
-    if network.J.H is None:  # a fused output H^(L) (eqs 2.8', 2.8'') needs no Δ^(L)
-        Delta = output_delta(network.J, A[L], T, out=workspace.delta(network.sizes[L]))
     for l in range(L, 0, -1):
         W = params[l - 1].W
-        H = _H(network, l, Z[l], A[l], Delta, T, Z[l], workspace.A[l])
         grads.append(_layer_gradients(network, W, H, A[l - 1]))
-        if l > 1:  # eq 2.32; the delta of eq 2.25 collapses the sum over n'
-            Delta = np.matmul(W.T, H, out=workspace.delta(network.sizes[l - 1]))
+        if l > 1:
+            H = _hidden_H_into(network, l - 1, W, H, Z[l - 1], A[l - 1], workspace.A[l - 1])
     return tuple(reversed(grads))
+
+
+def _output_H_into(
+    network: Network, Z: np.ndarray, A: np.ndarray, T: np.ndarray, scratch: np.ndarray | None
+) -> np.ndarray:
+    """H^(L) (eqs 2.8', 2.8'', or 2.21 then 2.13 / 2.13''), over Z^(L) where σ_L allows."""
+    if network.J.H is not None:
+        return network.J.H(Z, A, T)  # eqs 2.8', 2.8'': (A − T)/N, never through Δ^(L)
+    sigma = network.sigma(network.L)
+    if sigma.name == "identity":  # A^(L) is Z^(L): H^(L) = Δ^(L) goes over it
+        return output_delta(network.J, A, T, out=Z)
+    if sigma.name == "tanh":  # Δ^(L) over A^(L) (its own buffer), then σ' over Z^(L)
+        Delta = output_delta(network.J, A, T, out=A)
+        return np.multiply(Delta, sigma_prime(sigma, Z, Z, scratch), out=Z)
+    Delta = output_delta(network.J, A, T, out=None)
+    if not sigma.elementwise:
+        return _closed_form(sigma)(A, Delta)  # eq 2.13''
+    return np.multiply(Delta, sigma.sigma_prime(Z), out=Z)  # eq 2.13
+
+
+def _hidden_H_into(
+    network: Network,
+    l: int,
+    W_next: np.ndarray,
+    H_next: np.ndarray,
+    Z: np.ndarray,
+    A: np.ndarray,
+    buffer: np.ndarray | None,
+) -> np.ndarray:
+    """H^(l) = Δ^(l) ⊙ σ'_l(Z^(l)) (eq 2.34; 2.13'' for softmax), Δ^(l) = (W^(l+1))ᵗ H^(l+1)
+    (eq 2.32), over Z^(l) once A^(l) is dead; `buffer` is A^(l)'s workspace buffer (tanh)."""
+    sigma = network.sigma(l)
+    # eq 2.32: the delta of eq 2.25 collapses the sum over n'
+    if sigma.name == "identity":  # A^(l) is Z^(l) and σ' = 1: H^(l) = Δ^(l) goes over it
+        return np.matmul(W_next.T, H_next, out=Z)
+    if sigma.name == "tanh":  # σ' over Z^(l), A^(l)'s buffer as scratch; then Δ^(l) there
+        sigma_prime(sigma, Z, Z, buffer)
+        return np.multiply(np.matmul(W_next.T, H_next, out=buffer), Z, out=Z)
+    Delta = W_next.T @ H_next
+    if not sigma.elementwise:
+        return _closed_form(sigma)(A, Delta)  # eq 2.13''
+    return np.multiply(Delta, sigma.sigma_prime(Z), out=Z)  # eq 2.34
+
+
+def _closed_form(sigma: Activation) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The closed form of eq 2.13' for a non-elementwise σ (``vectorized.jacobians``)."""
+    if sigma.name not in CLOSED_FORMS:
+        raise NotImplementedError(f"no closed form of eq 2.13' for activation {sigma.name!r}")
+    return CLOSED_FORMS[sigma.name]
 
 
 def _layer_gradients(network: Network, W: np.ndarray, H: np.ndarray, A_prev: np.ndarray) -> Layer:
@@ -144,6 +191,4 @@ def _H(
     sigma = network.sigma(l)
     if sigma.elementwise:
         return hadamard_sigma_prime(sigma, Z, Delta, out, scratch)  # eqs 2.13, 2.34
-    if sigma.name not in CLOSED_FORMS:
-        raise NotImplementedError(f"no closed form of eq 2.13' for activation {sigma.name!r}")
-    return CLOSED_FORMS[sigma.name](A, Delta)  # eq 2.13''
+    return _closed_form(sigma)(A, Delta)  # eq 2.13''

@@ -4,9 +4,10 @@ A straightforward pass spends a large share of its time outside the matrix produ
 (S_l, N) temporaries (page faults) and several passes over memory per elementwise step.
 These kernels write into a buffer chosen by the caller (``out``) and fuse what they can:
 
-- σ = tanh: A = tanh(Z) in place; H = Δ ⊙ sech²(Z) (eq 2.13) with ffnn's stable form
+- σ = tanh: A = tanh(Z) in place; σ' = sech²(Z) (eq 2.13) with ffnn's stable form
   sech²(z) = 4e/(1 + e)², e = exp(−2|z|), evaluated operation for operation as ffnn does
-  (bit-identical to ``Delta * sigma.sigma_prime(Z)``) but in two buffers, in place.
+  (so H = Δ ⊙ σ' is bit-identical to ``Delta * sigma.sigma_prime(Z)``) but in two buffers,
+  in place.
 - σ = identity: A = Z (no copy) and H = Δ (σ' = 1).
 - J = squared error: Δ^(L) = (A^(L) − T)/N (eq 2.21) in two in-place passes.
 Any other σ or J falls back to its definition in ``ffnn`` (a fresh array).
@@ -47,6 +48,33 @@ def needs_buffer(sigma: Activation) -> bool:
     return sigma.name == "tanh"
 
 
+def sigma_prime(
+    sigma: Activation, Z: np.ndarray, out: np.ndarray, scratch: np.ndarray
+) -> np.ndarray:
+    """Eq 2.13's σ'_l(Z^(l)) for an elementwise σ_l other than identity, into `out` for tanh.
+
+    Args:
+        sigma: the elementwise activation σ_l.
+        Z: (S_l, N) pre-activations Z^(l).
+        out: (S_l, N) buffer of Z's dtype for σ'(Z) (tanh); may be Z itself (then Z is
+            destroyed).
+        scratch: (S_l, N) buffer of Z's dtype, overwritten (tanh); shares memory with
+            neither Z nor out.
+
+    Returns:
+        `out` holding sech²(Z) for tanh; ``sigma.sigma_prime(Z)`` (fresh) for any other σ.
+
+    Raises:
+        Nothing beyond NumPy's own errors.
+    """
+    if sigma.name != "tanh":
+        return sigma.sigma_prime(Z)
+    # sech²(Z) = 4e/(1 + e)², e = exp(−2|Z|), as ffnn computes it
+    e = np.exp(np.multiply(np.abs(Z, out=out), -2.0, out=out), out=out)
+    denominator = np.square(np.add(e, 1.0, out=scratch), out=scratch)
+    return np.divide(np.multiply(e, 4.0, out=out), denominator, out=out)
+
+
 def hadamard_sigma_prime(
     sigma: Activation, Z: np.ndarray, Delta: np.ndarray, out: np.ndarray, scratch: np.ndarray
 ) -> np.ndarray:
@@ -69,14 +97,9 @@ def hadamard_sigma_prime(
     """
     if sigma.name == "identity":
         np.copyto(out, Delta)  # σ' = 1
-    elif sigma.name == "tanh":  # sech²(Z) = 4e/(1 + e)², e = exp(−2|Z|), as ffnn computes it
-        e = np.exp(np.multiply(np.abs(Z, out=out), -2.0, out=out), out=out)
-        denominator = np.square(np.add(e, 1.0, out=scratch), out=scratch)
-        np.divide(np.multiply(e, 4.0, out=out), denominator, out=out)
-        np.multiply(Delta, out, out=out)
-    else:
-        np.multiply(Delta, sigma.sigma_prime(Z), out=out)  # σ'(Z) is read before out is written
-    return out
+        return out
+    # σ'(Z) is complete before out (which may be Z) receives the product
+    return np.multiply(Delta, sigma_prime(sigma, Z, out, scratch), out=out)
 
 
 def output_delta(loss: Loss, A_L: np.ndarray, T: np.ndarray, out: np.ndarray | None) -> np.ndarray:

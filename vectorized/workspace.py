@@ -30,17 +30,14 @@ class Workspace(NamedTuple):
         ``Z[0]`` is None.
     A: length L+1; ``A[l]`` (S_l, N) for A^(l) where σ_l has an in-place kernel (tanh),
         else None (identity gives A = Z; other σ return fresh arrays); ``A[0]`` is None.
-    scratch: flat, max_l S_l·N entries (l = 1..L): one layer's Δ^(l) at a time.
+        The backward pass reuses ``A[l]`` for σ'_l's scratch and Δ^(l).
+    scratch: (S_L, N) for σ'_L's scratch where σ_L is tanh (Δ^(L) then occupies A^(L)'s
+        buffer), else None.
     """
 
     Z: tuple[np.ndarray | None, ...]
     A: tuple[np.ndarray | None, ...]
-    scratch: np.ndarray
-
-    def delta(self, S: int) -> np.ndarray:
-        """A (S, N) view of the scratch buffer for one Δ^(l), S = S_l."""
-        N = self.Z[1].shape[1]
-        return self.scratch[: S * N].reshape(S, N)
+    scratch: np.ndarray | None
 
 
 def workspace(network: Network, N: int, dtype: np.dtype) -> Workspace:
@@ -73,7 +70,7 @@ def workspace(network: Network, N: int, dtype: np.dtype) -> Workspace:
                 for l in range(1, network.L + 1)
             ),
         ),
-        scratch=np.empty(max(S[1:]) * N, dtype),
+        scratch=np.empty((S[-1], N), dtype) if needs_buffer(network.sigma(network.L)) else None,
     )
     cache[key] = ws
     while len(cache) > CACHE_SIZE:
