@@ -26,6 +26,7 @@ loudly. A size cap keeps the literal reference fast: N is lowered so that
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -96,31 +97,33 @@ def networks(
     losses = _checked_names("losses", losses, LOSSES)
     if not isinstance(weight_decay, bool):
         raise TypeError(f"weight_decay must be a bool, got {weight_decay!r}")
+    decays = _weight_decays if weight_decay else st.just(0.0)
     return _networks(
-        min_layers, max_layers, min_width, max_width, activations, losses, weight_decay
+        st.integers(min_layers, max_layers),
+        st.integers(min_width, max_width),
+        st.sampled_from(activations),
+        st.sampled_from(losses),
+        decays,
     )
 
 
 @st.composite
 def _networks(
     draw: st.DrawFn,
-    min_layers: int,
-    max_layers: int,
-    min_width: int,
-    max_width: int,
-    activations: tuple[str, ...],
-    losses: tuple[str, ...],
-    weight_decay: bool,
+    depths: SearchStrategy[int],
+    widths: SearchStrategy[int],
+    activations: SearchStrategy[str],
+    losses: SearchStrategy[str],
+    decays: SearchStrategy[float],
 ) -> Network:
-    L = draw(st.integers(min_layers, max_layers))
-    sizes = tuple(draw(st.integers(min_width, max_width)) for _ in range(L + 1))
-    loss = draw(st.sampled_from(losses))
-    sigmas = [draw(st.sampled_from(activations)) for _ in range(L)]
+    L = draw(depths)
+    sizes = tuple(draw(widths) for _ in range(L + 1))
+    loss = draw(losses)
+    sigmas = [draw(activations) for _ in range(L)]
     required = LOSSES[loss].output_activation  # e.g. cross_entropy needs σ_L = softmax
     if required is not None:
         sigmas[-1] = required
-    lam = draw(_weight_decays) if weight_decay else 0.0
-    return Network(sizes, tuple(sigmas), loss=loss, weight_decay=lam)
+    return Network(sizes, tuple(sigmas), loss=loss, weight_decay=draw(decays))
 
 
 _default_networks = networks
@@ -190,32 +193,48 @@ def _problems(
     products_per_sample = sum(S[l] * S[l - 1] for l in range(1, network.L + 1))
     N_max = max(min_samples, min(max_samples, max_products // products_per_sample))
     N = draw(st.integers(min_samples, N_max))
-    bounded = _elements(dtype, -max_magnitude, max_magnitude)
-    low, high = (r * max_magnitude for r in LARGE_WEIGHT_RANGE)
-    large = _elements(dtype, low, high).flatmap(lambda w: st.sampled_from((w, -w)))
+    bound = (-max_magnitude, max_magnitude)
+    large = tuple(r * max_magnitude for r in LARGE_WEIGHT_RANGE)
     params = []
     for (rows, cols), (width,) in network.param_shapes():
-        W = draw(hnp.arrays(dtype, (rows, cols), elements=bounded))
-        overrides = st.tuples(st.integers(0, W.size - 1), large)
-        for index, value in draw(st.lists(overrides, max_size=MAX_LARGE_WEIGHTS)):
-            W.flat[index] = value
-        b = draw(hnp.arrays(dtype, (width,), elements=bounded))
+        W = draw(_arrays(dtype, (rows, cols), bound))
+        for index, magnitude, negative in draw(_large_weights(dtype, W.size, large)):
+            W.flat[index] = -magnitude if negative else magnitude
+        b = draw(_arrays(dtype, (width,), bound))
         params.append(Layer(_read_only(W), _read_only(b)))
-    X = draw(hnp.arrays(dtype, (S[0], N), elements=bounded))
-    T = draw(_targets(network.J.check_targets, dtype, (S[-1], N), bounded))
+    X = draw(_arrays(dtype, (S[0], N), bound))
+    T = draw(_targets(network.J.check_targets, dtype, (S[-1], N), bound))
     return Problem(network, tuple(params), _read_only(X), _read_only(T))
 
 
+@functools.cache
+def _large_weights(
+    dtype: np.dtype, size: int, bound: tuple[float, float]
+) -> SearchStrategy[list[tuple[int, float, bool]]]:
+    """Up to MAX_LARGE_WEIGHTS (flat index, |w| in `bound`, negative?) for a W of `size`."""
+    override = st.tuples(st.integers(0, size - 1), _elements(dtype, *bound), st.booleans())
+    return st.lists(override, max_size=MAX_LARGE_WEIGHTS)
+
+
+@functools.cache
+def _arrays(
+    dtype: np.dtype, shape: tuple[int, ...], bound: tuple[float, float]
+) -> SearchStrategy[np.ndarray]:
+    """Arrays of `dtype` and `shape`, elements in [low, high] = `bound` (built once per key)."""
+    return hnp.arrays(dtype, shape, elements=_elements(dtype, *bound))
+
+
+@functools.cache
 def _targets(
     domain: Callable[[np.ndarray], None],
     dtype: np.dtype,
     shape: tuple[int, int],
-    bounded: SearchStrategy[float],
+    bound: tuple[float, float],
 ) -> SearchStrategy[np.ndarray]:
     """T of `shape` (S_L, N) in the domain of the loss whose target check is `domain`."""
     if domain is targets.any_targets:
-        return hnp.arrays(dtype, shape, elements=bounded)
-    unit = hnp.arrays(dtype, shape, elements=_elements(dtype, 0.0, 1.0))
+        return _arrays(dtype, shape, bound)
+    unit = _arrays(dtype, shape, (0.0, 1.0))
     if domain is targets.unit_interval:
         return unit
     if domain is targets.probability_columns:
