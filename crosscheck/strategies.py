@@ -9,8 +9,9 @@ What they reach, and shrink towards (shown by ``tests/test_strategies.py``):
 - L = 1 and S_l = 1 (depth and widths shrink to their minimum; σ shrinks to the first
   name given, ``identity`` by default; λ to 0; N to min_samples);
 - N == S_l for some l, square W^(l) (S_l == S_{l-1}): N (1..8) and widths (1..6) overlap;
-- exact zeros in W, X, b, T (elements shrink to 0, and hypothesis's arrays often repeat one
-  fill value), hence Z^(l) exactly 0 at a ReLU kink;
+- exact zeros in W, X, b, T (elements shrink to 0; all but a few elements of each array,
+  drawn one by one, repeat one background value, which shrinks to 0 on its own), hence
+  Z^(l) exactly 0 at a ReLU kink;
 - saturated units: up to ``MAX_LARGE_WEIGHTS`` entries of each W^(l) may be replaced by
   large weights, |w| in [5, 12]·max_magnitude, so |Z| reaches far past 20 where σ' of
   sigmoid, tanh, ELU underflows relative to 1; shrinking removes them where not needed.
@@ -192,19 +193,56 @@ def _problems(
     S = network.sizes
     products_per_sample = sum(S[l] * S[l - 1] for l in range(1, network.L + 1))
     N_max = max(min_samples, min(max_samples, max_products // products_per_sample))
-    N = draw(st.integers(min_samples, N_max))
-    bound = (-max_magnitude, max_magnitude)
+    N = draw(_integers(min_samples, N_max))
+    shapes = [shape for pair in network.param_shapes() for shape in pair] + [(S[0], N), (S[-1], N)]
+    arrays = _draw_arrays(draw, dtype, shapes, max_magnitude)  # W^(1), b^(1), ..., X, T
     large = tuple(r * max_magnitude for r in LARGE_WEIGHT_RANGE)
     params = []
-    for (rows, cols), (width,) in network.param_shapes():
-        W = draw(_arrays(dtype, (rows, cols), bound))
+    for W, b in zip(arrays[0:-2:2], arrays[1:-2:2], strict=True):
         for index, magnitude, negative in draw(_large_weights(dtype, W.size, large)):
             W.flat[index] = -magnitude if negative else magnitude
-        b = draw(_arrays(dtype, (width,), bound))
         params.append(Layer(_read_only(W), _read_only(b)))
-    X = draw(_arrays(dtype, (S[0], N), bound))
-    T = draw(_targets(network.J.check_targets, dtype, (S[-1], N), bound))
-    return Problem(network, tuple(params), _read_only(X), _read_only(T))
+    T = _targets(network.J.check_targets, arrays[-1], max_magnitude)
+    return Problem(network, tuple(params), _read_only(arrays[-2]), _read_only(T))
+
+
+def _draw_arrays(
+    draw: st.DrawFn, dtype: np.dtype, shapes: list[tuple[int, ...]], max_magnitude: float
+) -> list[np.ndarray]:
+    """Arrays of `shapes`, elements in [-max_magnitude, max_magnitude], in two draws: a few
+    elements drawn explicitly, scattered over all the arrays (one hypothesis sparse array of
+    their total size, NaN where none was drawn), then one background value per array for
+    the rest, so each array shrinks to its own constant, and that to 0, on its own."""
+    bound = (-max_magnitude, max_magnitude)
+    sizes = [math.prod(shape) for shape in shapes]
+    scattered = draw(_scattered(dtype, sum(sizes), bound))
+    backgrounds = draw(_backgrounds(dtype, len(shapes), bound))
+    arrays, start = [], 0
+    for shape, size, background in zip(shapes, sizes, backgrounds, strict=True):
+        piece = scattered[start : start + size].reshape(shape)
+        arrays.append(np.where(np.isnan(piece), dtype.type(background), piece))
+        start += size
+    return arrays
+
+
+_integers = functools.cache(st.integers)
+"""``st.integers(low, high)``, built once per pair."""
+
+
+@functools.cache
+def _scattered(
+    dtype: np.dtype, size: int, bound: tuple[float, float]
+) -> SearchStrategy[np.ndarray]:
+    """(size,) arrays: elements in `bound` where hypothesis draws one, NaN elsewhere."""
+    return hnp.arrays(dtype, (size,), elements=_elements(dtype, *bound), fill=st.just(np.nan))
+
+
+@functools.cache
+def _backgrounds(
+    dtype: np.dtype, count: int, bound: tuple[float, float]
+) -> SearchStrategy[tuple[float, ...]]:
+    """`count` floats in `bound`, one background value per array."""
+    return st.tuples(*[_elements(dtype, *bound)] * count)
 
 
 @functools.cache
@@ -216,29 +254,20 @@ def _large_weights(
     return st.lists(override, max_size=MAX_LARGE_WEIGHTS)
 
 
-@functools.cache
-def _arrays(
-    dtype: np.dtype, shape: tuple[int, ...], bound: tuple[float, float]
-) -> SearchStrategy[np.ndarray]:
-    """Arrays of `dtype` and `shape`, elements in [low, high] = `bound` (built once per key)."""
-    return hnp.arrays(dtype, shape, elements=_elements(dtype, *bound))
-
-
-@functools.cache
 def _targets(
-    domain: Callable[[np.ndarray], None],
-    dtype: np.dtype,
-    shape: tuple[int, int],
-    bound: tuple[float, float],
-) -> SearchStrategy[np.ndarray]:
-    """T of `shape` (S_L, N) in the domain of the loss whose target check is `domain`."""
+    domain: Callable[[np.ndarray], None], T: np.ndarray, max_magnitude: float
+) -> np.ndarray:
+    """T (S_L, N), drawn in [-max_magnitude, max_magnitude], moved into the domain of the
+    loss whose target check is `domain`: unchanged (any targets), |T|/max_magnitude in
+    [0, 1] (subnormals flushed to 0), or those scaled to probability columns."""
     if domain is targets.any_targets:
-        return _arrays(dtype, shape, bound)
-    unit = _arrays(dtype, shape, (0.0, 1.0))
+        return T
+    unit = np.abs(T) / T.dtype.type(max_magnitude)
+    unit[unit < np.finfo(T.dtype).tiny] = 0.0
     if domain is targets.unit_interval:
         return unit
     if domain is targets.probability_columns:
-        return unit.map(_probability_columns)
+        return _probability_columns(unit)
     raise ValueError(f"no target strategy for the loss domain {domain.__name__}")
 
 
