@@ -9,8 +9,9 @@ What they reach, and shrink towards (shown by ``tests/test_strategies.py``):
 - L = 1 and S_l = 1 (depth and widths shrink to their minimum; σ shrinks to the first
   name given, ``identity`` by default; λ to 0; N to min_samples);
 - N == S_l for some l, square W^(l) (S_l == S_{l-1}): N (1..8) and widths (1..6) overlap;
-- exact zeros in W, X, b, T (elements shrink to 0, and hypothesis's arrays often repeat one
-  fill value), hence Z^(l) exactly 0 at a ReLU kink;
+- exact zeros in W, X, b, T (elements shrink to 0; all but a few elements of each array,
+  drawn one by one, repeat one background value, which shrinks to 0 on its own), hence
+  Z^(l) exactly 0 at a ReLU kink;
 - saturated units: up to ``MAX_LARGE_WEIGHTS`` entries of each W^(l) may be replaced by
   large weights, |w| in [5, 12]·max_magnitude, so |Z| reaches far past 20 where σ' of
   sigmoid, tanh, ELU underflows relative to 1; shrinking removes them where not needed.
@@ -26,6 +27,7 @@ loudly. A size cap keeps the literal reference fast: N is lowered so that
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -96,31 +98,33 @@ def networks(
     losses = _checked_names("losses", losses, LOSSES)
     if not isinstance(weight_decay, bool):
         raise TypeError(f"weight_decay must be a bool, got {weight_decay!r}")
+    decays = _weight_decays if weight_decay else st.just(0.0)
     return _networks(
-        min_layers, max_layers, min_width, max_width, activations, losses, weight_decay
+        st.integers(min_layers, max_layers),
+        st.integers(min_width, max_width),
+        st.sampled_from(activations),
+        st.sampled_from(losses),
+        decays,
     )
 
 
 @st.composite
 def _networks(
     draw: st.DrawFn,
-    min_layers: int,
-    max_layers: int,
-    min_width: int,
-    max_width: int,
-    activations: tuple[str, ...],
-    losses: tuple[str, ...],
-    weight_decay: bool,
+    depths: SearchStrategy[int],
+    widths: SearchStrategy[int],
+    activations: SearchStrategy[str],
+    losses: SearchStrategy[str],
+    decays: SearchStrategy[float],
 ) -> Network:
-    L = draw(st.integers(min_layers, max_layers))
-    sizes = tuple(draw(st.integers(min_width, max_width)) for _ in range(L + 1))
-    loss = draw(st.sampled_from(losses))
-    sigmas = [draw(st.sampled_from(activations)) for _ in range(L)]
+    L = draw(depths)
+    sizes = tuple(draw(widths) for _ in range(L + 1))
+    loss = draw(losses)
+    sigmas = [draw(activations) for _ in range(L)]
     required = LOSSES[loss].output_activation  # e.g. cross_entropy needs σ_L = softmax
     if required is not None:
         sigmas[-1] = required
-    lam = draw(_weight_decays) if weight_decay else 0.0
-    return Network(sizes, tuple(sigmas), loss=loss, weight_decay=lam)
+    return Network(sizes, tuple(sigmas), loss=loss, weight_decay=draw(decays))
 
 
 _default_networks = networks
@@ -189,37 +193,81 @@ def _problems(
     S = network.sizes
     products_per_sample = sum(S[l] * S[l - 1] for l in range(1, network.L + 1))
     N_max = max(min_samples, min(max_samples, max_products // products_per_sample))
-    N = draw(st.integers(min_samples, N_max))
-    bounded = _elements(dtype, -max_magnitude, max_magnitude)
-    low, high = (r * max_magnitude for r in LARGE_WEIGHT_RANGE)
-    large = _elements(dtype, low, high).flatmap(lambda w: st.sampled_from((w, -w)))
+    N = draw(_integers(min_samples, N_max))
+    shapes = [shape for pair in network.param_shapes() for shape in pair] + [(S[0], N), (S[-1], N)]
+    arrays = _draw_arrays(draw, dtype, shapes, max_magnitude)  # W^(1), b^(1), ..., X, T
+    large = tuple(r * max_magnitude for r in LARGE_WEIGHT_RANGE)
     params = []
-    for (rows, cols), (width,) in network.param_shapes():
-        W = draw(hnp.arrays(dtype, (rows, cols), elements=bounded))
-        overrides = st.tuples(st.integers(0, W.size - 1), large)
-        for index, value in draw(st.lists(overrides, max_size=MAX_LARGE_WEIGHTS)):
-            W.flat[index] = value
-        b = draw(hnp.arrays(dtype, (width,), elements=bounded))
+    for W, b in zip(arrays[0:-2:2], arrays[1:-2:2], strict=True):
+        for index, magnitude, negative in draw(_large_weights(dtype, W.size, large)):
+            W.flat[index] = -magnitude if negative else magnitude
         params.append(Layer(_read_only(W), _read_only(b)))
-    X = draw(hnp.arrays(dtype, (S[0], N), elements=bounded))
-    T = draw(_targets(network.J.check_targets, dtype, (S[-1], N), bounded))
-    return Problem(network, tuple(params), _read_only(X), _read_only(T))
+    T = _targets(network.J.check_targets, arrays[-1], max_magnitude)
+    return Problem(network, tuple(params), _read_only(arrays[-2]), _read_only(T))
+
+
+def _draw_arrays(
+    draw: st.DrawFn, dtype: np.dtype, shapes: list[tuple[int, ...]], max_magnitude: float
+) -> list[np.ndarray]:
+    """Arrays of `shapes`, elements in [-max_magnitude, max_magnitude], in two draws: a few
+    elements drawn explicitly, scattered over all the arrays (one hypothesis sparse array of
+    their total size, NaN where none was drawn), then one background value per array for
+    the rest, so each array shrinks to its own constant, and that to 0, on its own."""
+    bound = (-max_magnitude, max_magnitude)
+    sizes = [math.prod(shape) for shape in shapes]
+    scattered = draw(_scattered(dtype, sum(sizes), bound))
+    backgrounds = draw(_backgrounds(dtype, len(shapes), bound))
+    arrays, start = [], 0
+    for shape, size, background in zip(shapes, sizes, backgrounds, strict=True):
+        piece = scattered[start : start + size].reshape(shape)
+        arrays.append(np.where(np.isnan(piece), dtype.type(background), piece))
+        start += size
+    return arrays
+
+
+_integers = functools.cache(st.integers)
+"""``st.integers(low, high)``, built once per pair."""
+
+
+@functools.cache
+def _scattered(
+    dtype: np.dtype, size: int, bound: tuple[float, float]
+) -> SearchStrategy[np.ndarray]:
+    """(size,) arrays: elements in `bound` where hypothesis draws one, NaN elsewhere."""
+    return hnp.arrays(dtype, (size,), elements=_elements(dtype, *bound), fill=st.just(np.nan))
+
+
+@functools.cache
+def _backgrounds(
+    dtype: np.dtype, count: int, bound: tuple[float, float]
+) -> SearchStrategy[tuple[float, ...]]:
+    """`count` floats in `bound`, one background value per array."""
+    return st.tuples(*[_elements(dtype, *bound)] * count)
+
+
+@functools.cache
+def _large_weights(
+    dtype: np.dtype, size: int, bound: tuple[float, float]
+) -> SearchStrategy[list[tuple[int, float, bool]]]:
+    """Up to MAX_LARGE_WEIGHTS (flat index, |w| in `bound`, negative?) for a W of `size`."""
+    override = st.tuples(st.integers(0, size - 1), _elements(dtype, *bound), st.booleans())
+    return st.lists(override, max_size=MAX_LARGE_WEIGHTS)
 
 
 def _targets(
-    domain: Callable[[np.ndarray], None],
-    dtype: np.dtype,
-    shape: tuple[int, int],
-    bounded: SearchStrategy[float],
-) -> SearchStrategy[np.ndarray]:
-    """T of `shape` (S_L, N) in the domain of the loss whose target check is `domain`."""
+    domain: Callable[[np.ndarray], None], T: np.ndarray, max_magnitude: float
+) -> np.ndarray:
+    """T (S_L, N), drawn in [-max_magnitude, max_magnitude], moved into the domain of the
+    loss whose target check is `domain`: unchanged (any targets), |T|/max_magnitude in
+    [0, 1] (subnormals flushed to 0), or those scaled to probability columns."""
     if domain is targets.any_targets:
-        return hnp.arrays(dtype, shape, elements=bounded)
-    unit = hnp.arrays(dtype, shape, elements=_elements(dtype, 0.0, 1.0))
+        return T
+    unit = np.abs(T) / T.dtype.type(max_magnitude)
+    unit[unit < np.finfo(T.dtype).tiny] = 0.0
     if domain is targets.unit_interval:
         return unit
     if domain is targets.probability_columns:
-        return unit.map(_probability_columns)
+        return _probability_columns(unit)
     raise ValueError(f"no target strategy for the loss domain {domain.__name__}")
 
 
