@@ -393,97 +393,78 @@ def compare_backprop_many(
         raise ValueError(
             f"actual_losses names sides not in actuals: {sorted(set(actual_losses) - set(actuals))}"
         )
-    e_grads, e_trace = _checked_result(network, X.shape[1], expected, "expected")
+    N = X.shape[1]
+    e_grads, e_trace = _checked_result(network, N, expected, "expected")
     e_dtype = _comparison_dtype(_arrays(e_grads, e_trace))
-    bounds_by_dtype: dict[np.dtype, tuple[Bounds, Bounds]] = {}
-    comparisons = {}
+    sides = {}
     for name, actual in actuals.items():
         _check_names((expected_name, name))
         if actual_losses is not None and name not in actual_losses:
             raise ValueError(f"actual_losses has no J for {name!r}")
         actual_loss = None if actual_losses is None else actual_losses[name]
-        a_grads, a_trace = _checked_result(network, X.shape[1], actual, "actual")
+        a_grads, a_trace = _checked_result(network, N, actual, "actual")
         pairs = _checked_layers(e_grads, a_grads)
         losses = _checked_losses(expected_loss, actual_loss)
-        a_dtype = _comparison_dtype(_arrays(a_grads, a_trace))
-        fixed = bounds = None
-        if rtol is not None or atol is not None:
-            fixed = _tolerance(max(e_dtype, a_dtype, key=lambda d: np.finfo(d).eps), rtol, atol)
-        else:
-            if a_dtype not in bounds_by_dtype:
-                bounds_by_dtype[a_dtype] = _bounds(network, params, X, T, e_trace, e_dtype, a_dtype)
-            bounds = bounds_by_dtype[a_dtype]
-        rows = _rows(network, e_trace, a_trace, pairs, losses, bounds, fixed)
-        rule = fixed if fixed is not None else DerivedBound(str(e_dtype), str(a_dtype))
-        comparisons[name] = Comparison(expected_name, name, rule, rows)
-    return comparisons
-
-
-def _rows(
-    network: Network,
-    e_trace: Trace,
-    a_trace: Trace,
-    pairs: list[tuple[np.ndarray, np.ndarray]],
-    losses: tuple[np.ndarray, np.ndarray] | None,
-    bounds: tuple[Bounds, Bounds] | None,
-    fixed: Tolerance | None,
-) -> tuple[ArrayReport, ...]:
-    """The rows of one comparison in derivation order, under `bounds` or else `fixed`."""
-
-    def allowed(get: Any, e: np.ndarray, least_scale: float = 0.0) -> np.ndarray:
-        if bounds is None:
-            return _allowed_error(e, fixed, least_scale=least_scale)
-        return get(bounds[0]) + get(bounds[1])
-
-    labels = equation_labels(network)
-    L = network.L
-    rows = []
-    for l in range(1, L + 1):
-        kinks = 0 if bounds is None else int(np.count_nonzero(bounds[0].at_kink[l]))
-        for q in ("Z", "A"):
-            e, a = getattr(e_trace, q)[l], getattr(a_trace, q)[l]
-            limit = allowed(lambda b, q=q, l=l: getattr(b, q)[l], e)
-            rows.append(_Row(q, l, labels[q, l], e, a, limit, n_at_kink=kinks * (q == "Z")))
-    if losses is not None:
-        e, a = losses
-        limit = allowed(lambda b: b.J, e, J_LEAST_SCALE)
-        rows.append(_Row("J", None, labels["J", None], e, a, limit))
-    for l in range(L, 0, -1):
-        kinks = 0 if bounds is None else int(np.count_nonzero(bounds[0].at_kink[l]))
-        (eW, aW), (eb, ab) = pairs[2 * (l - 1)], pairs[2 * (l - 1) + 1]
-        rows += [
-            _Row(
-                "Delta",
-                l,
-                labels["Delta", l],
-                e_trace.Delta[l],
-                a_trace.Delta[l],
-                allowed(lambda b, l=l: b.Delta[l], e_trace.Delta[l]),
-                skip_non_finite=l == L,
-            ),
-            _Row(
-                "H",
-                l,
-                labels["H", l],
-                e_trace.H[l],
-                a_trace.H[l],
-                allowed(lambda b, l=l: b.H[l], e_trace.H[l]),
-                n_at_kink=kinks,
-            ),
-            _Row("W", l, labels["W", l], eW, aW, allowed(lambda b, l=l: b.W[l - 1], eW)),
-            _Row("b", l, labels["b", l], eb, ab, allowed(lambda b, l=l: b.b[l - 1], eb)),
-        ]
-    rows.append(
-        _Row(
-            "Delta",
-            0,
-            labels["Delta", 0],
-            e_trace.Delta[0],
-            a_trace.Delta[0],
-            allowed(lambda b: b.Delta[0], e_trace.Delta[0]),
-        )
+        a_J = None if losses is None else losses[1]
+        a_flat = _flat(_in_derivation_order(a_trace, [a for _, a in pairs], a_J))
+        sides[name] = (pairs, losses, a_flat, _comparison_dtype(_arrays(a_grads, a_trace)))
+    if not sides:
+        return {}
+    # Every side holds the same expected arrays, and a J row for all sides or for none.
+    pairs, losses, _, _ = next(iter(sides.values()))
+    e_arrays = _in_derivation_order(
+        e_trace, [e for e, _ in pairs], None if losses is None else losses[0]
     )
-    return _reports(rows)
+    keys = _row_keys(network.L, with_J=losses is not None)
+    e = _flat(e_arrays)
+    labels = equation_labels(network)
+    bounds: dict[np.dtype, tuple[Bounds, np.ndarray]] = {}  # dtype → Bounds and them flat
+
+    def bounds_of(dtype: np.dtype) -> tuple[Bounds, np.ndarray]:
+        if dtype not in bounds:
+            dtype_bounds = trace_bounds(network, params, X, T, e_trace, dtype)
+            layers = [E for pair in zip(dtype_bounds.W, dtype_bounds.b, strict=True) for E in pair]
+            J = None if losses is None else dtype_bounds.J
+            flat = _flat(_in_derivation_order(Trace(*dtype_bounds[:4]), layers, J))
+            bounds[dtype] = dtype_bounds, flat
+        return bounds[dtype]
+
+    by_dtype: dict[np.dtype, list[str]] = {}  # the sides that share a rule and a bound
+    for name, (_, _, _, a_dtype) in sides.items():
+        by_dtype.setdefault(a_dtype, []).append(name)
+    comparisons = {}
+    for a_dtype, names in by_dtype.items():
+        if rtol is not None or atol is not None:
+            rule: Tolerance | DerivedBound = _tolerance(
+                max(e_dtype, a_dtype, key=lambda d: np.finfo(d).eps), rtol, atol
+            )
+            allowed = _flat(
+                [
+                    _allowed_error(array, rule, least_scale=J_LEAST_SCALE if q == "J" else 0.0)
+                    for (q, _), array in zip(keys, e_arrays, strict=True)
+                ]
+            )
+            kinks = [0] * (network.L + 1)
+        else:
+            rule = DerivedBound(str(e_dtype), str(a_dtype))
+            (e_bounds, e_allowed), (_, a_allowed) = bounds_of(e_dtype), bounds_of(a_dtype)
+            allowed = e_allowed + a_allowed
+            kinks = [0] + [int(np.count_nonzero(m)) for m in e_bounds.at_kink[1:]]
+        specs = [
+            _RowSpec(
+                q,
+                l,
+                labels[q, l],
+                np.shape(array),
+                skip_non_finite=q == "Delta" and l == network.L,
+                n_at_kink=kinks[l] if q in ("Z", "H") else 0,
+            )
+            for (q, l), array in zip(keys, e_arrays, strict=True)
+        ]
+        rows = _reports(specs, e, np.stack([sides[name][2] for name in names]), allowed)
+        for name, side_rows in zip(names, rows, strict=True):
+            comparisons[name] = Comparison(expected_name, name, rule, side_rows)
+    return {name: comparisons[name] for name in actuals}
 
 
 def assert_backprop_close(*args: Any, **kwargs: Any) -> None:
@@ -561,21 +542,27 @@ def compare_gradients(
     else:
         rule = _tolerance(_comparison_dtype(arrays), rtol, atol)
         limits = [_allowed_error(e, rule) for e, _ in pairs]
-    rows = []
+    specs, e, a, limit = [], [], [], []
     if losses is not None:
-        J_limit = (
+        specs.append(_RowSpec("J", None, "2.16", ()))
+        e.append(losses[0])
+        a.append(losses[1])
+        limit.append(
             _allowed_error(losses[0], rule, least_scale=J_LEAST_SCALE)
             if allowed is None
-            else np.asarray(allowed_loss)
+            else np.broadcast_to(allowed_loss, ())
         )
-        rows.append(_Row("J", None, "2.16", *losses, J_limit))
     L = len(pairs) // 2
     for l in range(L, 0, -1):  # backward order: the layer the backward pass reaches first
         for k, quantity in enumerate("Wb"):
-            e, a = pairs[2 * (l - 1) + k]
+            e_array, a_array = pairs[2 * (l - 1) + k]
             equation = {"W": ("2.33", "2.14"), "b": ("2.37", "2.15")}[quantity][l == L]
-            rows.append(_Row(quantity, l, equation, e, a, limits[2 * (l - 1) + k]))
-    return Comparison(names[0], names[1], rule, _reports(rows))
+            specs.append(_RowSpec(quantity, l, equation, e_array.shape))
+            e.append(e_array)
+            a.append(a_array)
+            limit.append(limits[2 * (l - 1) + k])
+    (rows,) = _reports(specs, _flat(e), _flat(a)[None], _flat(limit))
+    return Comparison(names[0], names[1], rule, rows)
 
 
 def assert_gradients_close(expected: Sequence[Any], actual: Sequence[Any], **kwargs: Any) -> None:
@@ -612,52 +599,56 @@ def _allowed_error(
     return atol + tolerance.rtol * magnitude
 
 
-def _bounds(
-    network: Network,
-    params: Sequence[Layer],
-    X: np.ndarray,
-    T: np.ndarray,
-    trace: Trace,
-    e_dtype: np.dtype,
-    a_dtype: np.dtype,
-) -> tuple[Bounds, Bounds]:
-    """Both sides' bounds, from the expected trace's magnitudes (computed once per dtype)."""
-    e_bounds = trace_bounds(network, params, X, T, trace, e_dtype)
-    if a_dtype == e_dtype:
-        return e_bounds, e_bounds
-    return e_bounds, trace_bounds(network, params, X, T, trace, a_dtype)
+def _in_derivation_order(trace: Trace, layers: Sequence[Any], J: Any) -> list[Any]:
+    """The entries of a trace, its gradients `layers` ([∂W^(1), ∂b^(1), ∂W^(2), ...]) and J
+    in the order of ``compare_backprop``'s rows: Z^(1), A^(1), ..., Z^(L), A^(L), J (unless
+    None), then per l = L..1: Δ^(l), H^(l), ∂W^(l), ∂b^(l); last Δ^(0)."""
+    L = len(layers) // 2
+    order = [field[l] for l in range(1, L + 1) for field in (trace.Z, trace.A)]
+    if J is not None:
+        order.append(J)
+    for l in range(L, 0, -1):
+        order += [trace.Delta[l], trace.H[l], layers[2 * l - 2], layers[2 * l - 1]]
+    order.append(trace.Delta[0])
+    return order
 
 
-class _Row(NamedTuple):
-    """One row to compare: what ``_reports`` turns into an ArrayReport."""
+def _row_keys(L: int, *, with_J: bool) -> list[tuple[str, int | None]]:
+    """(quantity, layer) of each row of ``compare_backprop``, in derivation order."""
+    keys = Trace(*(tuple((q, l) for l in range(L + 1)) for q in ("Z", "A", "Delta", "H")))
+    layers = [(q, l) for l in range(1, L + 1) for q in "Wb"]
+    return _in_derivation_order(keys, layers, ("J", None) if with_J else None)
+
+
+def _flat(arrays: Sequence[Any]) -> np.ndarray:
+    """The entries of `arrays` (arrays or scalars), each raveled, in one float64 vector."""
+    return np.concatenate(arrays, axis=None, dtype=np.float64)
+
+
+class _RowSpec(NamedTuple):
+    """What an ArrayReport states besides the comparison's numbers."""
 
     quantity: str
     layer: int | None
     equation: str
-    expected: Any
-    actual: Any
-    allowed: Any
+    shape: tuple[int, ...]
     skip_non_finite: bool = False
     n_at_kink: int = 0
 
 
-def _reports(rows: Sequence[_Row]) -> tuple[ArrayReport, ...]:
-    """The ArrayReports of `rows`: every row's entries raveled into one vector, so that the
-    elementwise work is done once for all (a comparison has 6L + 2 small arrays)."""
-    shapes = [np.shape(row.expected) for row in rows]
-    sizes = [math.prod(shape) for shape in shapes]
+def _reports(
+    specs: Sequence[_RowSpec], e: np.ndarray, a: np.ndarray, allowed: np.ndarray
+) -> list[tuple[ArrayReport, ...]]:
+    """The ArrayReports of k actual sides against one expected side.
+
+    The rows' entries are raveled into one vector (e, (n,)), each side's into a row of `a`
+    ((k, n)), with `allowed` ((n,) or (k, n)) alike, so the elementwise work is done once for
+    all rows and sides (a comparison has 6L + 2 small arrays).
+    """
+    sizes = [math.prod(spec.shape) for spec in specs]
     starts = np.cumsum([0, *sizes[:-1]])
-    e = np.concatenate([np.asarray(r.expected, np.float64).ravel() for r in rows])
-    a = np.concatenate([np.asarray(r.actual, np.float64).ravel() for r in rows])
-    allowed = np.concatenate(
-        [
-            np.broadcast_to(np.asarray(r.allowed, np.float64), sh).ravel()
-            for r, sh in zip(rows, shapes, strict=True)
-        ]
-    )
-    compared = ~np.repeat([r.skip_non_finite for r in rows], sizes) | (
-        np.isfinite(e) & np.isfinite(a)
-    )
+    skip = np.repeat([spec.skip_non_finite for spec in specs], sizes)
+    compared = ~skip | (np.isfinite(e) & np.isfinite(a))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         error = np.where(compared, np.abs(a - e), 0.0)
         error[np.isnan(error)] = np.inf  # a NaN actual is infinitely wrong
@@ -665,33 +656,67 @@ def _reports(rows: Sequence[_Row]) -> tuple[ArrayReport, ...]:
         ratio[np.isnan(ratio)] = np.inf  # no bound (NaN) allows no error
         relative = np.where(error == 0, 0.0, error / np.abs(e))
     mismatched = compared & (error != 0) & ~(error <= allowed)
-    n_mismatched = np.add.reduceat(mismatched, starts)
-    n_skipped = np.add.reduceat(~compared, starts)
-    max_error = np.maximum.reduceat(error, starts)
-    max_relative = np.maximum.reduceat(relative, starts)
-    reports = []
-    for i, (row, shape, start, size) in enumerate(zip(rows, shapes, starts, sizes, strict=True)):
-        k = start + int(np.argmax(ratio[start : start + size]))
-        reports.append(
+    worst_ratio = np.maximum.reduceat(ratio, starts, axis=1)
+    # the worst entry of each row: its first at the row's largest ratio, as np.argmax picks
+    at_worst = ratio == np.repeat(worst_ratio, sizes, axis=1)
+    worst = np.minimum.reduceat(np.where(at_worst, np.arange(e.size), e.size), starts, axis=1)
+    sides = np.arange(len(a))[:, None]
+    columns = (
+        np.add.reduceat(mismatched, starts, axis=1),
+        np.maximum.reduceat(error, starts, axis=1),
+        np.maximum.reduceat(relative, starts, axis=1),
+        worst,
+        e[worst],
+        a[sides, worst],
+        worst_ratio,
+        np.broadcast_to(allowed, a.shape)[sides, worst],
+        np.add.reduceat(~compared, starts, axis=1),
+    )
+    return [
+        tuple(
+            # ArrayReport's fields in order, positionally (the fastest way to build one)
             ArrayReport(
-                quantity=row.quantity,
-                layer=row.layer,
-                equation=row.equation,
-                shape=tuple(shape),
-                n_mismatched=int(n_mismatched[i]),
-                max_abs_error=float(max_error[i]),
-                max_rel_error=float(max_relative[i]),
-                worst_index=tuple(int(j) for j in np.unravel_index(k - start, shape)),
-                expected_value=float(e[k]),
-                actual_value=float(a[k]),
-                worst_ratio=float(ratio[k]),
-                passed=bool(n_mismatched[i] == 0),
-                allowed=float(allowed[k]),
-                n_skipped=int(n_skipped[i]),
-                n_at_kink=row.n_at_kink,
+                spec.quantity,
+                spec.layer,
+                spec.equation,
+                spec.shape,
+                n_mismatched,
+                max_abs_error,
+                max_rel_error,
+                _unravel(k - start, spec.shape),
+                expected_value,
+                actual_value,
+                ratio_k,
+                n_mismatched == 0,
+                allowed_k,
+                n_skipped,
+                spec.n_at_kink,
             )
+            for (
+                spec,
+                start,
+                n_mismatched,
+                max_abs_error,
+                max_rel_error,
+                k,
+                expected_value,
+                actual_value,
+                ratio_k,
+                allowed_k,
+                n_skipped,
+            ) in zip(specs, starts.tolist(), *(column.tolist() for column in side), strict=True)
         )
-    return tuple(reports)
+        for side in zip(*columns, strict=True)
+    ]
+
+
+def _unravel(offset: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``np.unravel_index(offset, shape)`` in plain ints."""
+    index = []
+    for extent in reversed(shape):
+        offset, i = divmod(offset, extent)
+        index.append(i)
+    return tuple(reversed(index))
 
 
 def _check_names(names: Any) -> None:
