@@ -396,7 +396,7 @@ def compare_backprop_many(
     N = X.shape[1]
     e_grads, e_trace = _checked_result(network, N, expected, "expected")
     e_dtype = _comparison_dtype(_arrays(e_grads, e_trace))
-    sides = {}
+    sides: dict[str, _Side] = {}
     for name, actual in actuals.items():
         _check_names((expected_name, name))
         if actual_losses is not None and name not in actual_losses:
@@ -406,8 +406,8 @@ def compare_backprop_many(
         pairs = _checked_layers(e_grads, a_grads)
         losses = _checked_losses(expected_loss, actual_loss)
         a_J = None if losses is None else losses[1]
-        a_flat = _flat(_in_derivation_order(a_trace, [a for _, a in pairs], a_J))
-        sides[name] = (pairs, losses, a_flat, _comparison_dtype(_arrays(a_grads, a_trace)))
+        a_arrays = _in_derivation_order(a_trace, [a for _, a in pairs], a_J)
+        sides[name] = _Side(pairs, losses, a_arrays, _comparison_dtype(_arrays(a_grads, a_trace)))
     if not sides:
         return {}
     # Every side holds the same expected arrays, and a J row for all sides or for none.
@@ -430,8 +430,8 @@ def compare_backprop_many(
         return bounds[dtype]
 
     by_dtype: dict[np.dtype, list[str]] = {}  # the sides that share a rule and a bound
-    for name, (_, _, _, a_dtype) in sides.items():
-        by_dtype.setdefault(a_dtype, []).append(name)
+    for name, side in sides.items():
+        by_dtype.setdefault(side.dtype, []).append(name)
     comparisons = {}
     for a_dtype, names in by_dtype.items():
         if rtol is not None or atol is not None:
@@ -461,7 +461,8 @@ def compare_backprop_many(
             )
             for (q, l), array in zip(keys, e_arrays, strict=True)
         ]
-        rows = _reports(specs, e, np.stack([sides[name][2] for name in names]), allowed)
+        a = _flat([array for name in names for array in sides[name].arrays])
+        rows = _reports(specs, e, a.reshape(len(names), e.size), allowed)
         for name, side_rows in zip(names, rows, strict=True):
             comparisons[name] = Comparison(expected_name, name, rule, side_rows)
     return {name: comparisons[name] for name in actuals}
@@ -625,6 +626,15 @@ def _flat(arrays: Sequence[Any]) -> np.ndarray:
     return np.concatenate(arrays, axis=None, dtype=np.float64)
 
 
+class _Side(NamedTuple):
+    """One checked actual side of ``compare_backprop_many``."""
+
+    pairs: list[tuple[np.ndarray, np.ndarray]]  # (expected, actual) ∂W^(1), ∂b^(1), ∂W^(2), ...
+    losses: tuple[np.ndarray, np.ndarray] | None  # (expected J, actual J)
+    arrays: list[Any]  # the actual side's, in derivation order
+    dtype: np.dtype  # the least precise among them
+
+
 class _RowSpec(NamedTuple):
     """What an ArrayReport states besides the comparison's numbers."""
 
@@ -641,9 +651,9 @@ def _reports(
 ) -> list[tuple[ArrayReport, ...]]:
     """The ArrayReports of k actual sides against one expected side.
 
-    The rows' entries are raveled into one vector (e, (n,)), each side's into a row of `a`
-    ((k, n)), with `allowed` ((n,) or (k, n)) alike, so the elementwise work is done once for
-    all rows and sides (a comparison has 6L + 2 small arrays).
+    The rows' entries are raveled into one vector (`e` and `allowed`, (n,)), each side's
+    into a row of `a` ((k, n)), so the elementwise work is done once for all rows and sides
+    (a comparison has 6L + 2 small arrays).
     """
     sizes = [math.prod(spec.shape) for spec in specs]
     starts = np.cumsum([0, *sizes[:-1]])
@@ -660,16 +670,15 @@ def _reports(
     # the worst entry of each row: its first at the row's largest ratio, as np.argmax picks
     at_worst = ratio == np.repeat(worst_ratio, sizes, axis=1)
     worst = np.minimum.reduceat(np.where(at_worst, np.arange(e.size), e.size), starts, axis=1)
-    sides = np.arange(len(a))[:, None]
     columns = (
         np.add.reduceat(mismatched, starts, axis=1),
         np.maximum.reduceat(error, starts, axis=1),
         np.maximum.reduceat(relative, starts, axis=1),
-        worst,
+        worst - starts,
         e[worst],
-        a[sides, worst],
+        a[np.arange(len(a))[:, None], worst],
         worst_ratio,
-        np.broadcast_to(allowed, a.shape)[sides, worst],
+        allowed[worst],
         np.add.reduceat(~compared, starts, axis=1),
     )
     return [
@@ -683,7 +692,7 @@ def _reports(
                 n_mismatched,
                 max_abs_error,
                 max_rel_error,
-                _unravel(k - start, spec.shape),
+                _unravel(offset, spec.shape),
                 expected_value,
                 actual_value,
                 ratio_k,
@@ -694,17 +703,16 @@ def _reports(
             )
             for (
                 spec,
-                start,
                 n_mismatched,
                 max_abs_error,
                 max_rel_error,
-                k,
+                offset,
                 expected_value,
                 actual_value,
                 ratio_k,
                 allowed_k,
                 n_skipped,
-            ) in zip(specs, starts.tolist(), *(column.tolist() for column in side), strict=True)
+            ) in zip(specs, *(column.tolist() for column in side), strict=True)
         )
         for side in zip(*columns, strict=True)
     ]
@@ -712,6 +720,8 @@ def _reports(
 
 def _unravel(offset: int, shape: tuple[int, ...]) -> tuple[int, ...]:
     """``np.unravel_index(offset, shape)`` in plain ints."""
+    if len(shape) == 2:  # W^(l) and the trace's arrays, in one step
+        return divmod(offset, shape[1])
     index = []
     for extent in reversed(shape):
         offset, i = divmod(offset, extent)
@@ -731,14 +741,12 @@ def _checked_result(network: Network, N: int, result: Any, side: str) -> tuple[A
     grads, trace = result
     if not isinstance(trace, tuple) or len(trace) != 4:
         raise TypeError(f"{side} trace must be an ffnn.Trace (Z, A, Delta, H)")
-    trace = Trace(*trace)
     L = network.L
-    arrays: dict[str, list[Any]] = {}
-    for q, low in (("Z", 1), ("A", 0), ("Delta", 0), ("H", 1)):
-        field = getattr(trace, q)
+    fields = []
+    for q, low, field in zip(("Z", "A", "Delta", "H"), (1, 0, 0, 1), trace, strict=True):
         if not isinstance(field, Sequence) or len(field) != L + 1:
             raise ValueError(f"{side} trace.{q} must hold L + 1 = {L + 1} layers")
-        arrays[q] = [None] * low
+        arrays = [None] * low
         for l in range(low, L + 1):
             name = f"{side} {QUANTITY_SYMBOLS[q]}^({l})"
             array = _real_array(field[l], name)
@@ -748,10 +756,11 @@ def _checked_result(network: Network, N: int, result: Any, side: str) -> tuple[A
                     f"{name} has shape {array.shape}; the problem needs {expected_shape}"
                 )
             finite_required = side == "expected" and not (q == "Delta" and l == L)
-            if finite_required and not np.isfinite(array).all():
+            if finite_required and not _all_finite(array):
                 raise ValueError(f"{name} contains a non-finite value")
-            arrays[q].append(array)
-    return grads, Trace(*(tuple(arrays[q]) for q in ("Z", "A", "Delta", "H")))
+            arrays.append(array)
+        fields.append(tuple(arrays))
+    return grads, Trace(*fields)
 
 
 def _arrays(grads: Sequence[Any], trace: Trace) -> list[np.ndarray]:
@@ -788,7 +797,7 @@ def _checked_layers(
                 )
             if e.size == 0:
                 raise ValueError(f"{name} is empty (shape {e.shape}); nothing to compare")
-            if not np.isfinite(e).all():
+            if not _all_finite(e):
                 raise ValueError(f"expected {name} contains a non-finite value")
             pairs.append((e, a))
     return pairs
@@ -809,6 +818,11 @@ def _checked_losses(expected_loss: Any, actual_loss: Any) -> tuple[np.ndarray, n
     return e, a
 
 
+def _all_finite(array: np.ndarray) -> bool:
+    """``np.isfinite(array).all()`` without the method's Python overhead."""
+    return np.count_nonzero(np.isfinite(array)) == array.size
+
+
 def _real_array(value: Any, name: str) -> np.ndarray:
     try:
         array = np.asarray(value)
@@ -821,7 +835,7 @@ def _real_array(value: Any, name: str) -> np.ndarray:
 
 def _comparison_dtype(arrays: Sequence[np.ndarray]) -> np.dtype:
     """The least precise float dtype among `arrays`; float64 if none is floating."""
-    floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
+    floats = dict.fromkeys(a.dtype for a in arrays if a.dtype.kind == "f")  # distinct, in order
     return max(floats, key=lambda d: np.finfo(d).eps, default=np.dtype(np.float64))
 
 

@@ -135,9 +135,13 @@ def gamma(n: int | np.ndarray, u: float) -> Any:
     Raises:
         ValueError: n·u >= 1 (no bound exists: the sum is too long for the dtype).
     """
-    nu = np.asarray(n, dtype=np.float64) * u
-    if np.any(nu >= 1):
-        raise ValueError(f"n·u = {np.max(nu):g} >= 1: the sums are too long for this dtype")
+    if isinstance(n, np.ndarray):
+        nu = n.astype(np.float64) * u
+        largest = float(nu.max(initial=0.0))
+    else:  # a scalar in plain floats: the bounds take a dozen per trace
+        nu = largest = float(n) * u
+    if largest >= 1:
+        raise ValueError(f"n·u = {largest:g} >= 1: the sums are too long for this dtype")
     return nu / (1 - nu)
 
 
@@ -269,8 +273,9 @@ def trace_bounds(
 
 def _unbounded(bounds: Sequence[Any]) -> tuple[Any, ...]:
     """`bounds` with NaN made inf: a NaN comes from inf·0 or inf − inf once magnitudes
-    overflow the float range, where the analysis bounds nothing."""
-    return tuple(None if E is None else np.where(np.isnan(E), np.inf, E) for E in bounds)
+    overflow the float range, where the analysis bounds nothing. (fmin(E, inf) is E except
+    at NaN, where fmin takes the other argument.)"""
+    return tuple(None if E is None else np.fmin(E, np.inf) for E in bounds)
 
 
 def _float64_trace(trace: Trace) -> Trace:
