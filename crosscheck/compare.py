@@ -63,7 +63,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -395,6 +396,7 @@ def compare_backprop_many(
         )
     N = X.shape[1]
     e_grads, e_trace = _checked_result(network, N, expected, "expected")
+    e_layers = _checked_expected_layers(e_grads)
     e_dtype = _comparison_dtype(_arrays(e_grads, e_trace))
     sides: dict[str, _Side] = {}
     for name, actual in actuals.items():
@@ -403,18 +405,15 @@ def compare_backprop_many(
             raise ValueError(f"actual_losses has no J for {name!r}")
         actual_loss = None if actual_losses is None else actual_losses[name]
         a_grads, a_trace = _checked_result(network, N, actual, "actual")
-        pairs = _checked_layers(e_grads, a_grads)
+        a_layers = _checked_actual_layers(e_layers, a_grads)
         losses = _checked_losses(expected_loss, actual_loss)
         a_J = None if losses is None else losses[1]
-        a_arrays = _in_derivation_order(a_trace, [a for _, a in pairs], a_J)
-        sides[name] = _Side(pairs, losses, a_arrays, _comparison_dtype(_arrays(a_grads, a_trace)))
+        a_arrays = _in_derivation_order(a_trace, a_layers, a_J)
+        sides[name] = _Side(losses, a_arrays, _comparison_dtype(_arrays(a_grads, a_trace)))
     if not sides:
         return {}
-    # Every side holds the same expected arrays, and a J row for all sides or for none.
-    pairs, losses, _, _ = next(iter(sides.values()))
-    e_arrays = _in_derivation_order(
-        e_trace, [e for e, _ in pairs], None if losses is None else losses[0]
-    )
+    losses = next(iter(sides.values())).losses  # a J row for every side or for none
+    e_arrays = _in_derivation_order(e_trace, e_layers, None if losses is None else losses[0])
     keys = _row_keys(network.L, with_J=losses is not None)
     e = _flat(e_arrays)
     labels = equation_labels(network)
@@ -446,18 +445,18 @@ def compare_backprop_many(
             )
             kinks = [0] * (network.L + 1)
         else:
-            rule = DerivedBound(str(e_dtype), str(a_dtype))
+            rule = DerivedBound(_dtype_name(e_dtype), _dtype_name(a_dtype))
             (e_bounds, e_allowed), (_, a_allowed) = bounds_of(e_dtype), bounds_of(a_dtype)
             allowed = e_allowed + a_allowed
             kinks = [0] + [int(np.count_nonzero(m)) for m in e_bounds.at_kink[1:]]
         specs = [
-            _RowSpec(
+            _RowSpec(  # positionally: keywords cost a third more, on dozens of rows
                 q,
                 l,
                 labels[q, l],
                 np.shape(array),
-                skip_non_finite=q == "Delta" and l == network.L,
-                n_at_kink=kinks[l] if q in ("Z", "H") else 0,
+                q == "Delta" and l == network.L,  # skip_non_finite
+                kinks[l] if q in ("Z", "H") else 0,  # n_at_kink
             )
             for (q, l), array in zip(keys, e_arrays, strict=True)
         ]
@@ -629,7 +628,6 @@ def _flat(arrays: Sequence[Any]) -> np.ndarray:
 class _Side(NamedTuple):
     """One checked actual side of ``compare_backprop_many``."""
 
-    pairs: list[tuple[np.ndarray, np.ndarray]]  # (expected, actual) ∂W^(1), ∂b^(1), ∂W^(2), ...
     losses: tuple[np.ndarray, np.ndarray] | None  # (expected J, actual J)
     arrays: list[Any]  # the actual side's, in derivation order
     dtype: np.dtype  # the least precise among them
@@ -683,8 +681,7 @@ def _reports(
     )
     return [
         tuple(
-            # ArrayReport's fields in order, positionally (the fastest way to build one)
-            ArrayReport(
+            _array_report(
                 spec.quantity,
                 spec.layer,
                 spec.equation,
@@ -718,6 +715,18 @@ def _reports(
     ]
 
 
+_REPORT_FIELDS = tuple(field.name for field in fields(ArrayReport))
+
+
+def _array_report(*values: Any) -> ArrayReport:
+    """``ArrayReport(*values)`` (its fields in order) without the frozen dataclass's
+    ``object.__setattr__`` per field, which doubles the cost of the dozens of reports a
+    comparison builds; ArrayReport has no ``__post_init__`` to skip."""
+    report = object.__new__(ArrayReport)
+    report.__dict__.update(zip(_REPORT_FIELDS, values, strict=True))
+    return report
+
+
 def _unravel(offset: int, shape: tuple[int, ...]) -> tuple[int, ...]:
     """``np.unravel_index(offset, shape)`` in plain ints."""
     if len(shape) == 2:  # W^(l) and the trace's arrays, in one step
@@ -742,7 +751,7 @@ def _checked_result(network: Network, N: int, result: Any, side: str) -> tuple[A
     if not isinstance(trace, tuple) or len(trace) != 4:
         raise TypeError(f"{side} trace must be an ffnn.Trace (Z, A, Delta, H)")
     L = network.L
-    fields = []
+    checked = []
     for q, low, field in zip(("Z", "A", "Delta", "H"), (1, 0, 0, 1), trace, strict=True):
         if not isinstance(field, Sequence) or len(field) != L + 1:
             raise ValueError(f"{side} trace.{q} must hold L + 1 = {L + 1} layers")
@@ -759,8 +768,8 @@ def _checked_result(network: Network, N: int, result: Any, side: str) -> tuple[A
             if finite_required and not _all_finite(array):
                 raise ValueError(f"{name} contains a non-finite value")
             arrays.append(array)
-        fields.append(tuple(arrays))
-    return grads, Trace(*fields)
+        checked.append(tuple(arrays))
+    return grads, Trace(*checked)
 
 
 def _arrays(grads: Sequence[Any], trace: Trace) -> list[np.ndarray]:
@@ -772,35 +781,55 @@ def _checked_layers(
     expected: Sequence[Any], actual: Sequence[Any]
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Flatten to [(e, a) for W^(1), b^(1), W^(2), ...] after checking structure and shapes."""
-    for side, layers in (("expected", expected), ("actual", actual)):
-        if isinstance(layers, np.ndarray) or not isinstance(layers, Sequence):
-            raise TypeError(f"{side} must be a sequence of (W, b) pairs, got {type(layers)}")
-    if len(expected) != len(actual):
+    e_layers = _checked_expected_layers(expected)
+    return list(zip(e_layers, _checked_actual_layers(e_layers, actual), strict=True))
+
+
+def _checked_expected_layers(expected: Any) -> list[np.ndarray]:
+    """The expected side's [∂W^(1), ∂b^(1), ∂W^(2), ...], each real, non-empty and finite."""
+    e_layers = _layer_arrays(expected, "expected")
+    for k, e in enumerate(e_layers):
+        name = _layer_name(k)
+        if e.size == 0:
+            raise ValueError(f"{name} is empty (shape {e.shape}); nothing to compare")
+        if not _all_finite(e):
+            raise ValueError(f"expected {name} contains a non-finite value")
+    return e_layers
+
+
+def _checked_actual_layers(e_layers: list[np.ndarray], actual: Any) -> list[np.ndarray]:
+    """The actual side's [∂W^(1), ∂b^(1), ...], each real and shaped as the expected one."""
+    a_layers = _layer_arrays(actual, "actual")
+    if len(e_layers) != len(a_layers):
         raise ValueError(
-            f"expected has {len(expected)} layers but actual has {len(actual)}; the same L is"
-            " needed"
+            f"expected has {len(e_layers) // 2} layers but actual has {len(a_layers) // 2};"
+            " the same L is needed"
         )
-    if len(expected) == 0:
+    if not e_layers:
         raise ValueError("no layers to compare: expected and actual are empty")
-    pairs = []
-    for l, (e_pair, a_pair) in enumerate(zip(expected, actual, strict=True), start=1):
-        for side, pair in (("expected", e_pair), ("actual", a_pair)):
-            if isinstance(pair, np.ndarray) or not isinstance(pair, Sequence) or len(pair) != 2:
-                raise TypeError(f"{side}[{l - 1}] (layer {l}) must be a (W, b) pair")
-        for k, quantity in enumerate("Wb"):
-            name = f"∂J/∂{quantity}^({l})"
-            e = _real_array(e_pair[k], f"expected {name}")
-            a = _real_array(a_pair[k], f"actual {name}")
-            if e.shape != a.shape:
-                raise ValueError(
-                    f"{name}: actual has shape {a.shape} but expected has shape {e.shape}"
-                )
-            if e.size == 0:
-                raise ValueError(f"{name} is empty (shape {e.shape}); nothing to compare")
-            if not _all_finite(e):
-                raise ValueError(f"expected {name} contains a non-finite value")
-            pairs.append((e, a))
-    return pairs
+    for k, (e, a) in enumerate(zip(e_layers, a_layers, strict=True)):
+        if e.shape != a.shape:
+            raise ValueError(
+                f"{_layer_name(k)}: actual has shape {a.shape} but expected has shape {e.shape}"
+            )
+    return a_layers
+
+
+def _layer_arrays(layers: Any, side: str) -> list[np.ndarray]:
+    """[∂W^(1), ∂b^(1), ∂W^(2), ...] of `side`'s sequence of (W, b) pairs, each real."""
+    if isinstance(layers, np.ndarray) or not isinstance(layers, Sequence):
+        raise TypeError(f"{side} must be a sequence of (W, b) pairs, got {type(layers)}")
+    arrays = []
+    for l, pair in enumerate(layers, start=1):
+        if isinstance(pair, np.ndarray) or not isinstance(pair, Sequence) or len(pair) != 2:
+            raise TypeError(f"{side}[{l - 1}] (layer {l}) must be a (W, b) pair")
+        arrays += [_real_array(pair[k], f"{side} {_layer_name(2 * l - 2 + k)}") for k in (0, 1)]
+    return arrays
+
+
+def _layer_name(k: int) -> str:
+    """The name of entry k of [∂W^(1), ∂b^(1), ∂W^(2), ...]."""
+    return f"∂J/∂{'Wb'[k % 2]}^({k // 2 + 1})"
 
 
 def _checked_losses(expected_loss: Any, actual_loss: Any) -> tuple[np.ndarray, np.ndarray] | None:
@@ -831,6 +860,12 @@ def _real_array(value: Any, name: str) -> np.ndarray:
     if array.dtype.kind not in "fiu":
         raise TypeError(f"{name} has dtype {array.dtype}; a real (float) array is needed")
     return array
+
+
+@cache
+def _dtype_name(dtype: np.dtype) -> str:
+    """``str(dtype)``, remembered: NumPy builds it anew each time, in microseconds."""
+    return str(dtype)
 
 
 def _comparison_dtype(arrays: Sequence[np.ndarray]) -> np.dtype:

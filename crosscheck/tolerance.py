@@ -187,7 +187,7 @@ def _gelu_second(Z: np.ndarray) -> np.ndarray:
 
 
 def _zero(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
-    return np.zeros_like(Z)
+    return np.zeros(Z.shape)
 
 
 SECOND_DERIVATIVE_BOUNDS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -302,7 +302,7 @@ def _forward(
     bound |σ'| and the error bound of σ'(Z) (None for softmax), and the kink mask."""
     L = network.L
     E_Z: list[Any] = [None] * (L + 1)
-    E_A: list[Any] = [np.zeros_like(trace.A[0])] + [None] * L
+    E_A: list[Any] = [np.zeros(trace.A[0].shape)] + [None] * L
     slopes: list[Any] = [None] * (L + 1)
     sp_errors: list[Any] = [None] * (L + 1)
     at_kink: list[Any] = [None] * (L + 1)
@@ -312,12 +312,13 @@ def _forward(
         E_Z[l] = W @ E_A[l - 1] + gamma(n, u) * (W @ A_prev + b[:, None]) + tiny * n
         sigma, Z, A = network.sigma(l), trace.Z[l], trace.A[l]
         if sigma.elementwise:
-            slopes[l], sp_errors[l], at_kink[l] = _sigma_prime_bounds(sigma, Z, E_Z[l], u, tiny)
+            abs_Z = np.abs(Z)
+            slopes[l], sp_errors[l], at_kink[l] = _sigma_prime_bounds(
+                sigma, Z, abs_Z, E_Z[l], u, tiny
+            )
             # an intermediate below tiny (flushed by XLA) may then be multiplied by z
             # (GELU's z·erfc(−z/√2)/2 at z = −13 in float32): the underflow term scales with |Z|
-            evaluation = SIGMA_ULPS * u * (np.abs(A) + np.abs(Z) * slopes[l]) + tiny * (
-                1 + np.abs(Z)
-            )
+            evaluation = SIGMA_ULPS * u * (np.abs(A) + abs_Z * slopes[l]) + tiny * (1 + abs_Z)
             E_A[l] = slopes[l] * E_Z[l] + evaluation
         else:  # softmax: A_k = exp(Z_k − m)/Σ_k' exp(Z_k' − m), per column
             at_kink[l] = np.zeros(Z.shape, dtype=bool)
@@ -331,9 +332,9 @@ def _forward(
 
 
 def _sigma_prime_bounds(
-    sigma: Activation, Z: np.ndarray, E_Z: np.ndarray, u: float, tiny: float
+    sigma: Activation, Z: np.ndarray, abs_Z: np.ndarray, E_Z: np.ndarray, u: float, tiny: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(|σ'| bound over [Z ± E_Z], error bound of computed σ'(Z), at-kink mask)."""
+    """(|σ'| bound over [Z ± E_Z], error bound of computed σ'(Z), at-kink mask); abs_Z = |Z|."""
     if sigma.name not in SECOND_DERIVATIVE_BOUNDS:
         raise ValueError(
             f"no bound on σ'' for activation {sigma.name!r}; add it to"
@@ -341,8 +342,9 @@ def _sigma_prime_bounds(
         )
     sigma_prime = np.abs(sigma.sigma_prime(Z))
     second = SECOND_DERIVATIVE_BOUNDS[sigma.name](Z, E_Z)
-    slope = sigma_prime + second * E_Z
-    error = second * E_Z + SIGMA_ULPS * u * (sigma_prime + np.abs(Z) * second) + tiny
+    spread = second * E_Z
+    slope = sigma_prime + spread
+    error = spread + SIGMA_ULPS * u * (sigma_prime + abs_Z * second) + tiny
     at_kink = np.zeros(Z.shape, dtype=bool)
     for k in sigma.kinks:
         near = np.abs(Z - k) <= E_Z
@@ -370,20 +372,20 @@ def _loss_bound(
     S_L, N = A.shape
     n = S_L * N + 4 + SIGMA_ULPS
     if network.loss == "squared_error":  # Σ (A − T)²/(2N)
-        propagated = np.sum(np.abs(A - T) * E_A) / N
-        magnitude = np.sum((A - T) ** 2) / (2 * N)
+        propagated = (np.abs(A - T) * E_A).sum() / N
+        magnitude = ((A - T) ** 2).sum() / (2 * N)
     elif network.loss == "cross_entropy":  # −Σ T (Z − m − log Σ exp(Z − m))/N
         m = np.max(np.abs(Z), axis=0, keepdims=True)
         spread = E_Z + (A * E_Z).sum(axis=0, keepdims=True)
-        propagated = np.sum(np.abs(T) * spread) / N
-        magnitude = np.sum(np.abs(T) * (np.abs(Z) + m + np.log(S_L) + 1)) / N
+        propagated = (np.abs(T) * spread).sum() / N
+        magnitude = (np.abs(T) * (np.abs(Z) + m + np.log(S_L) + 1)).sum() / N
     else:  # binary cross-entropy: Σ [T softplus(−Z) + (1 − T) softplus(Z)]/N
         sensitivity = np.abs(T) * (1 - A) + np.abs(1 - T) * A
-        propagated = np.sum(sensitivity * E_Z) / N
-        magnitude = np.sum((np.abs(T) + np.abs(1 - T)) * (np.abs(Z) + np.log(2))) / N
+        propagated = (sensitivity * E_Z).sum() / N
+        magnitude = ((np.abs(T) + np.abs(1 - T)) * (np.abs(Z) + np.log(2))).sum() / N
     bound = propagated + gamma(n, u) * magnitude + tiny * n
     if network.weight_decay:
-        squares = sum(float(np.sum(np.asarray(W, dtype=np.float64) ** 2)) for W, _ in params)
+        squares = sum(float((np.asarray(W, dtype=np.float64) ** 2).sum()) for W, _ in params)
         n_W = sum(np.size(W) for W, _ in params) + 2
         decay = 0.5 * network.weight_decay * squares
         bound += gamma(n_W, u) * decay + u * (magnitude + decay) + 4 * tiny * (1 + squares)
