@@ -397,7 +397,7 @@ def compare_backprop_many(
     N = X.shape[1]
     e_grads, e_trace = _checked_result(network, N, expected, "expected")
     e_layers = _checked_expected_layers(e_grads)
-    e_dtype = _comparison_dtype(_arrays(e_grads, e_trace))
+    e_dtype = _comparison_dtype(_arrays(e_layers, e_trace))
     sides: dict[str, _Side] = {}
     for name, actual in actuals.items():
         _check_names((expected_name, name))
@@ -409,7 +409,7 @@ def compare_backprop_many(
         losses = _checked_losses(expected_loss, actual_loss)
         a_J = None if losses is None else losses[1]
         a_arrays = _in_derivation_order(a_trace, a_layers, a_J)
-        sides[name] = _Side(losses, a_arrays, _comparison_dtype(_arrays(a_grads, a_trace)))
+        sides[name] = _Side(losses, a_arrays, _comparison_dtype(_arrays(a_layers, a_trace)))
     if not sides:
         return {}
     losses = next(iter(sides.values())).losses  # a J row for every side or for none
@@ -753,27 +753,32 @@ def _checked_result(network: Network, N: int, result: Any, side: str) -> tuple[A
     L = network.L
     checked = []
     for q, low, field in zip(("Z", "A", "Delta", "H"), (1, 0, 0, 1), trace, strict=True):
-        if not isinstance(field, Sequence) or len(field) != L + 1:
+        if not _is_sequence(field) or len(field) != L + 1:
             raise ValueError(f"{side} trace.{q} must hold L + 1 = {L + 1} layers")
         arrays = [None] * low
         for l in range(low, L + 1):
-            name = f"{side} {QUANTITY_SYMBOLS[q]}^({l})"
-            array = _real_array(field[l], name)
+            array = field[l]
+            if not _is_real_array(array):
+                array = _real_array(array, _trace_name(side, q, l))
             expected_shape = (network.sizes[l], N)
             if array.shape != expected_shape:
                 raise ValueError(
-                    f"{name} has shape {array.shape}; the problem needs {expected_shape}"
+                    f"{_trace_name(side, q, l)} has shape {array.shape}; the problem needs"
+                    f" {expected_shape}"
                 )
             finite_required = side == "expected" and not (q == "Delta" and l == L)
             if finite_required and not _all_finite(array):
-                raise ValueError(f"{name} contains a non-finite value")
+                raise ValueError(f"{_trace_name(side, q, l)} contains a non-finite value")
             arrays.append(array)
         checked.append(tuple(arrays))
     return grads, Trace(*checked)
 
 
-def _arrays(grads: Sequence[Any], trace: Trace) -> list[np.ndarray]:
-    layers = [np.asarray(a) for pair in grads for a in pair]
+def _trace_name(side: str, q: str, l: int) -> str:
+    return f"{side} {QUANTITY_SYMBOLS[q]}^({l})"
+
+
+def _arrays(layers: list[np.ndarray], trace: Trace) -> list[np.ndarray]:
     return layers + [a for field in trace for a in field if a is not None]
 
 
@@ -817,13 +822,16 @@ def _checked_actual_layers(e_layers: list[np.ndarray], actual: Any) -> list[np.n
 
 def _layer_arrays(layers: Any, side: str) -> list[np.ndarray]:
     """[∂W^(1), ∂b^(1), ∂W^(2), ...] of `side`'s sequence of (W, b) pairs, each real."""
-    if isinstance(layers, np.ndarray) or not isinstance(layers, Sequence):
+    if isinstance(layers, np.ndarray) or not _is_sequence(layers):
         raise TypeError(f"{side} must be a sequence of (W, b) pairs, got {type(layers)}")
     arrays = []
     for l, pair in enumerate(layers, start=1):
-        if isinstance(pair, np.ndarray) or not isinstance(pair, Sequence) or len(pair) != 2:
+        if isinstance(pair, np.ndarray) or not _is_sequence(pair) or len(pair) != 2:
             raise TypeError(f"{side}[{l - 1}] (layer {l}) must be a (W, b) pair")
-        arrays += [_real_array(pair[k], f"{side} {_layer_name(2 * l - 2 + k)}") for k in (0, 1)]
+        for k, array in enumerate(pair):
+            if not _is_real_array(array):
+                array = _real_array(array, f"{side} {_layer_name(2 * l - 2 + k)}")
+            arrays.append(array)
     return arrays
 
 
@@ -852,6 +860,17 @@ def _all_finite(array: np.ndarray) -> bool:
     return np.count_nonzero(np.isfinite(array)) == array.size
 
 
+def _is_sequence(value: Any) -> bool:
+    """isinstance(value, Sequence), with tuples and lists answered without the ABC's check."""
+    return isinstance(value, tuple | list) or isinstance(value, Sequence)
+
+
+def _is_real_array(value: Any) -> bool:
+    """True if ``_real_array(value, name)`` would return `value` itself: the check then needs
+    no name (whose formatting costs more than the check, on dozens of arrays)."""
+    return type(value) is np.ndarray and value.dtype.kind in "fiu"
+
+
 def _real_array(value: Any, name: str) -> np.ndarray:
     try:
         array = np.asarray(value)
@@ -870,7 +889,7 @@ def _dtype_name(dtype: np.dtype) -> str:
 
 def _comparison_dtype(arrays: Sequence[np.ndarray]) -> np.dtype:
     """The least precise float dtype among `arrays`; float64 if none is floating."""
-    floats = dict.fromkeys(a.dtype for a in arrays if a.dtype.kind == "f")  # distinct, in order
+    floats = [d for d in dict.fromkeys(a.dtype for a in arrays) if d.kind == "f"]  # distinct
     return max(floats, key=lambda d: np.finfo(d).eps, default=np.dtype(np.float64))
 
 
