@@ -660,56 +660,62 @@ def _reports(
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         error = np.where(compared, np.abs(a - e), 0.0)
         error[np.isnan(error)] = np.inf  # a NaN actual is infinitely wrong
-        ratio = np.where(error == 0, 0.0, error / allowed)
+        exact = error == 0
+        ratio = np.where(exact, 0.0, error / allowed)
         ratio[np.isnan(ratio)] = np.inf  # no bound (NaN) allows no error
-        relative = np.where(error == 0, 0.0, error / np.abs(e))
-    mismatched = compared & (error != 0) & ~(error <= allowed)
+        relative = np.where(exact, 0.0, error / np.abs(e))
+    mismatched = compared & ~exact & ~(error <= allowed)
     worst_ratio = np.maximum.reduceat(ratio, starts, axis=1)
     # the worst entry of each row: its first at the row's largest ratio, as np.argmax picks
     at_worst = ratio == np.repeat(worst_ratio, sizes, axis=1)
     worst = np.minimum.reduceat(np.where(at_worst, np.arange(e.size), e.size), starts, axis=1)
-    columns = (
-        np.add.reduceat(mismatched, starts, axis=1),
-        np.maximum.reduceat(error, starts, axis=1),
-        np.maximum.reduceat(relative, starts, axis=1),
-        worst - starts,
-        e[worst],
-        a[np.arange(len(a))[:, None], worst],
-        worst_ratio,
-        allowed[worst],
-        np.add.reduceat(~compared, starts, axis=1),
-    )
+    columns = [
+        column.tolist()  # (k, R) → per side, per row
+        for column in (
+            np.add.reduceat(mismatched, starts, axis=1),
+            np.maximum.reduceat(error, starts, axis=1),
+            np.maximum.reduceat(relative, starts, axis=1),
+            worst - starts,
+            e[worst],
+            a[np.arange(len(a))[:, None], worst],
+            worst_ratio,
+            allowed[worst],
+            np.add.reduceat(~compared, starts, axis=1),
+        )
+    ]
     return [
         tuple(
-            _array_report(
-                spec.quantity,
-                spec.layer,
-                spec.equation,
-                spec.shape,
-                n_mismatched,
-                max_abs_error,
-                max_rel_error,
-                _unravel(offset, spec.shape),
-                expected_value,
-                actual_value,
-                ratio_k,
-                n_mismatched == 0,
-                allowed_k,
-                n_skipped,
-                spec.n_at_kink,
-            )
-            for (
-                spec,
-                n_mismatched,
-                max_abs_error,
-                max_rel_error,
-                offset,
-                expected_value,
-                actual_value,
-                ratio_k,
-                allowed_k,
-                n_skipped,
-            ) in zip(specs, *(column.tolist() for column in side), strict=True)
+            [
+                _array_report(
+                    spec.quantity,
+                    spec.layer,
+                    spec.equation,
+                    spec.shape,
+                    n_mismatched,
+                    max_abs_error,
+                    max_rel_error,
+                    _unravel(offset, spec.shape),
+                    expected_value,
+                    actual_value,
+                    ratio_k,
+                    n_mismatched == 0,
+                    allowed_k,
+                    n_skipped,
+                    spec.n_at_kink,
+                )
+                for (
+                    spec,
+                    n_mismatched,
+                    max_abs_error,
+                    max_rel_error,
+                    offset,
+                    expected_value,
+                    actual_value,
+                    ratio_k,
+                    allowed_k,
+                    n_skipped,
+                ) in zip(specs, *side, strict=True)
+            ]
         )
         for side in zip(*columns, strict=True)
     ]

@@ -414,8 +414,7 @@ def _over(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """|numerator|/denominator, 0 where the numerator is 0 (the term vanishes identically),
     inf where only the denominator is."""
     numerator = np.abs(np.asarray(numerator, dtype=np.float64))
-    out = np.zeros(np.broadcast(numerator, denominator).shape)
-    return np.divide(numerator, denominator, out=out, where=numerator != 0)
+    return np.where(numerator != 0, numerator / denominator, 0.0)
 
 
 def _H_bound(
