@@ -454,7 +454,7 @@ def compare_backprop_many(
                 q,
                 l,
                 labels[q, l],
-                np.shape(array),
+                array.shape,
                 q == "Delta" and l == network.L,  # skip_non_finite
                 kinks[l] if q in ("Z", "H") else 0,  # n_at_kink
             )
@@ -729,7 +729,7 @@ def _array_report(*values: Any) -> ArrayReport:
     ``object.__setattr__`` per field, which doubles the cost of the dozens of reports a
     comparison builds; ArrayReport has no ``__post_init__`` to skip."""
     report = object.__new__(ArrayReport)
-    report.__dict__.update(zip(_REPORT_FIELDS, values, strict=True))
+    report.__dict__.update(zip(_REPORT_FIELDS, values, strict=False))  # one value per field
     return report
 
 
@@ -800,11 +800,10 @@ def _checked_expected_layers(expected: Any) -> list[np.ndarray]:
     """The expected side's [∂W^(1), ∂b^(1), ∂W^(2), ...], each real, non-empty and finite."""
     e_layers = _layer_arrays(expected, "expected")
     for k, e in enumerate(e_layers):
-        name = _layer_name(k)
         if e.size == 0:
-            raise ValueError(f"{name} is empty (shape {e.shape}); nothing to compare")
+            raise ValueError(f"{_layer_name(k)} is empty (shape {e.shape}); nothing to compare")
         if not _all_finite(e):
-            raise ValueError(f"expected {name} contains a non-finite value")
+            raise ValueError(f"expected {_layer_name(k)} contains a non-finite value")
     return e_layers
 
 

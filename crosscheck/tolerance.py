@@ -70,6 +70,7 @@ both sides are finite. The fused H^(L) (eqs 2.8', 2.8'') never uses Δ^(L).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -266,23 +267,26 @@ def trace_bounds(
         H=_unbounded(E_H),
         W=_unbounded(E_W),
         b=_unbounded(E_b),
-        J=float(_unbounded([E_J])[0]),
+        J=math.inf if math.isnan(E_J) else E_J,
         at_kink=tuple(at_kink),
     )
 
 
-def _unbounded(bounds: Sequence[Any]) -> tuple[Any, ...]:
-    """`bounds` with NaN made inf: a NaN comes from inf·0 or inf − inf once magnitudes
-    overflow the float range, where the analysis bounds nothing. (fmin(E, inf) is E except
-    at NaN, where fmin takes the other argument.)"""
-    return tuple(None if E is None else np.fmin(E, np.inf) for E in bounds)
+def _unbounded(bounds: list[Any]) -> tuple[Any, ...]:
+    """`bounds` (arrays of this module's own, or None) with NaN made inf in place: a NaN
+    comes from inf·0 or inf − inf once magnitudes overflow the float range, where the
+    analysis bounds nothing. (fmin(E, inf) is E except at NaN, where fmin takes inf.)"""
+    for E in bounds:
+        if E is not None:
+            np.fmin(E, np.inf, out=E)
+    return tuple(bounds)
 
 
 def _float64_trace(trace: Trace) -> Trace:
     def cast(arrays: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(None if a is None else np.asarray(a, dtype=np.float64) for a in arrays)
+        return tuple([None if a is None else np.asarray(a, dtype=np.float64) for a in arrays])
 
-    return Trace(*(cast(field) for field in trace))
+    return Trace(*[cast(field) for field in trace])
 
 
 def _times(A: np.ndarray, bound: np.ndarray) -> np.ndarray:
