@@ -64,6 +64,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -393,97 +395,77 @@ def compare_backprop_many(
         raise ValueError(
             f"actual_losses names sides not in actuals: {sorted(set(actual_losses) - set(actuals))}"
         )
-    e_grads, e_trace = _checked_result(network, X.shape[1], expected, "expected")
-    e_dtype = _comparison_dtype(_arrays(e_grads, e_trace))
-    bounds_by_dtype: dict[np.dtype, tuple[Bounds, Bounds]] = {}
-    comparisons = {}
+    N = X.shape[1]
+    e_grads, e_trace = _checked_result(network, N, expected, "expected")
+    e_layers = _checked_expected_layers(e_grads)
+    e_dtype = _comparison_dtype(_arrays(e_layers, e_trace))
+    sides: dict[str, _Side] = {}
     for name, actual in actuals.items():
         _check_names((expected_name, name))
         if actual_losses is not None and name not in actual_losses:
             raise ValueError(f"actual_losses has no J for {name!r}")
         actual_loss = None if actual_losses is None else actual_losses[name]
-        a_grads, a_trace = _checked_result(network, X.shape[1], actual, "actual")
-        pairs = _checked_layers(e_grads, a_grads)
+        a_grads, a_trace = _checked_result(network, N, actual, "actual")
+        a_layers = _checked_actual_layers(e_layers, a_grads)
         losses = _checked_losses(expected_loss, actual_loss)
-        a_dtype = _comparison_dtype(_arrays(a_grads, a_trace))
-        fixed = bounds = None
-        if rtol is not None or atol is not None:
-            fixed = _tolerance(max(e_dtype, a_dtype, key=lambda d: np.finfo(d).eps), rtol, atol)
-        else:
-            if a_dtype not in bounds_by_dtype:
-                bounds_by_dtype[a_dtype] = _bounds(network, params, X, T, e_trace, e_dtype, a_dtype)
-            bounds = bounds_by_dtype[a_dtype]
-        rows = _rows(network, e_trace, a_trace, pairs, losses, bounds, fixed)
-        rule = fixed if fixed is not None else DerivedBound(str(e_dtype), str(a_dtype))
-        comparisons[name] = Comparison(expected_name, name, rule, rows)
-    return comparisons
-
-
-def _rows(
-    network: Network,
-    e_trace: Trace,
-    a_trace: Trace,
-    pairs: list[tuple[np.ndarray, np.ndarray]],
-    losses: tuple[np.ndarray, np.ndarray] | None,
-    bounds: tuple[Bounds, Bounds] | None,
-    fixed: Tolerance | None,
-) -> tuple[ArrayReport, ...]:
-    """The rows of one comparison in derivation order, under `bounds` or else `fixed`."""
-
-    def allowed(get: Any, e: np.ndarray, least_scale: float = 0.0) -> np.ndarray:
-        if bounds is None:
-            return _allowed_error(e, fixed, least_scale=least_scale)
-        return get(bounds[0]) + get(bounds[1])
-
+        a_J = None if losses is None else losses[1]
+        a_arrays = _in_derivation_order(a_trace, a_layers, a_J)
+        sides[name] = _Side(losses, a_arrays, _comparison_dtype(_arrays(a_layers, a_trace)))
+    if not sides:
+        return {}
+    losses = next(iter(sides.values())).losses  # a J row for every side or for none
+    e_arrays = _in_derivation_order(e_trace, e_layers, None if losses is None else losses[0])
+    keys = _row_keys(network.L, with_J=losses is not None)
+    e = _flat(e_arrays)
     labels = equation_labels(network)
-    L = network.L
-    rows = []
-    for l in range(1, L + 1):
-        kinks = 0 if bounds is None else int(np.count_nonzero(bounds[0].at_kink[l]))
-        for q in ("Z", "A"):
-            e, a = getattr(e_trace, q)[l], getattr(a_trace, q)[l]
-            limit = allowed(lambda b, q=q, l=l: getattr(b, q)[l], e)
-            rows.append(_Row(q, l, labels[q, l], e, a, limit, n_at_kink=kinks * (q == "Z")))
-    if losses is not None:
-        e, a = losses
-        limit = allowed(lambda b: b.J, e, J_LEAST_SCALE)
-        rows.append(_Row("J", None, labels["J", None], e, a, limit))
-    for l in range(L, 0, -1):
-        kinks = 0 if bounds is None else int(np.count_nonzero(bounds[0].at_kink[l]))
-        (eW, aW), (eb, ab) = pairs[2 * (l - 1)], pairs[2 * (l - 1) + 1]
-        rows += [
-            _Row(
-                "Delta",
+    bounds: dict[np.dtype, tuple[Bounds, np.ndarray]] = {}  # dtype → Bounds and them flat
+
+    def bounds_of(dtype: np.dtype) -> tuple[Bounds, np.ndarray]:
+        if dtype not in bounds:
+            dtype_bounds = trace_bounds(network, params, X, T, e_trace, dtype)
+            layers = [E for pair in zip(dtype_bounds.W, dtype_bounds.b, strict=True) for E in pair]
+            J = None if losses is None else dtype_bounds.J
+            flat = _flat(_in_derivation_order(Trace(*dtype_bounds[:4]), layers, J))
+            bounds[dtype] = dtype_bounds, flat
+        return bounds[dtype]
+
+    by_dtype: dict[np.dtype, list[str]] = {}  # the sides that share a rule and a bound
+    for name, side in sides.items():
+        by_dtype.setdefault(side.dtype, []).append(name)
+    comparisons = {}
+    for a_dtype, names in by_dtype.items():
+        if rtol is not None or atol is not None:
+            rule: Tolerance | DerivedBound = _tolerance(
+                max(e_dtype, a_dtype, key=lambda d: np.finfo(d).eps), rtol, atol
+            )
+            allowed = _flat(
+                [
+                    _allowed_error(array, rule, least_scale=J_LEAST_SCALE if q == "J" else 0.0)
+                    for (q, _), array in zip(keys, e_arrays, strict=True)
+                ]
+            )
+            kinks = [0] * (network.L + 1)
+        else:
+            rule = DerivedBound(_dtype_name(e_dtype), _dtype_name(a_dtype))
+            (e_bounds, e_allowed), (_, a_allowed) = bounds_of(e_dtype), bounds_of(a_dtype)
+            allowed = e_allowed + a_allowed
+            kinks = [0] + [int(np.count_nonzero(m)) for m in e_bounds.at_kink[1:]]
+        specs = [
+            _RowSpec(  # positionally: keywords cost a third more, on dozens of rows
+                q,
                 l,
-                labels["Delta", l],
-                e_trace.Delta[l],
-                a_trace.Delta[l],
-                allowed(lambda b, l=l: b.Delta[l], e_trace.Delta[l]),
-                skip_non_finite=l == L,
-            ),
-            _Row(
-                "H",
-                l,
-                labels["H", l],
-                e_trace.H[l],
-                a_trace.H[l],
-                allowed(lambda b, l=l: b.H[l], e_trace.H[l]),
-                n_at_kink=kinks,
-            ),
-            _Row("W", l, labels["W", l], eW, aW, allowed(lambda b, l=l: b.W[l - 1], eW)),
-            _Row("b", l, labels["b", l], eb, ab, allowed(lambda b, l=l: b.b[l - 1], eb)),
+                labels[q, l],
+                array.shape,
+                q == "Delta" and l == network.L,  # skip_non_finite
+                kinks[l] if q in ("Z", "H") else 0,  # n_at_kink
+            )
+            for (q, l), array in zip(keys, e_arrays, strict=True)
         ]
-    rows.append(
-        _Row(
-            "Delta",
-            0,
-            labels["Delta", 0],
-            e_trace.Delta[0],
-            a_trace.Delta[0],
-            allowed(lambda b: b.Delta[0], e_trace.Delta[0]),
-        )
-    )
-    return _reports(rows)
+        a = _flat([array for name in names for array in sides[name].arrays])
+        rows = _reports(specs, e, a.reshape(len(names), e.size), allowed)
+        for name, side_rows in zip(names, rows, strict=True):
+            comparisons[name] = Comparison(expected_name, name, rule, side_rows)
+    return {name: comparisons[name] for name in actuals}
 
 
 def assert_backprop_close(*args: Any, **kwargs: Any) -> None:
@@ -561,21 +543,27 @@ def compare_gradients(
     else:
         rule = _tolerance(_comparison_dtype(arrays), rtol, atol)
         limits = [_allowed_error(e, rule) for e, _ in pairs]
-    rows = []
+    specs, e, a, limit = [], [], [], []
     if losses is not None:
-        J_limit = (
+        specs.append(_RowSpec("J", None, "2.16", ()))
+        e.append(losses[0])
+        a.append(losses[1])
+        limit.append(
             _allowed_error(losses[0], rule, least_scale=J_LEAST_SCALE)
             if allowed is None
-            else np.asarray(allowed_loss)
+            else np.broadcast_to(allowed_loss, ())
         )
-        rows.append(_Row("J", None, "2.16", *losses, J_limit))
     L = len(pairs) // 2
     for l in range(L, 0, -1):  # backward order: the layer the backward pass reaches first
         for k, quantity in enumerate("Wb"):
-            e, a = pairs[2 * (l - 1) + k]
+            e_array, a_array = pairs[2 * (l - 1) + k]
             equation = {"W": ("2.33", "2.14"), "b": ("2.37", "2.15")}[quantity][l == L]
-            rows.append(_Row(quantity, l, equation, e, a, limits[2 * (l - 1) + k]))
-    return Comparison(names[0], names[1], rule, _reports(rows))
+            specs.append(_RowSpec(quantity, l, equation, e_array.shape))
+            e.append(e_array)
+            a.append(a_array)
+            limit.append(limits[2 * (l - 1) + k])
+    (rows,) = _reports(specs, _flat(e), _flat(a)[None], _flat(limit))
+    return Comparison(names[0], names[1], rule, rows)
 
 
 def assert_gradients_close(expected: Sequence[Any], actual: Sequence[Any], **kwargs: Any) -> None:
@@ -612,86 +600,138 @@ def _allowed_error(
     return atol + tolerance.rtol * magnitude
 
 
-def _bounds(
-    network: Network,
-    params: Sequence[Layer],
-    X: np.ndarray,
-    T: np.ndarray,
-    trace: Trace,
-    e_dtype: np.dtype,
-    a_dtype: np.dtype,
-) -> tuple[Bounds, Bounds]:
-    """Both sides' bounds, from the expected trace's magnitudes (computed once per dtype)."""
-    e_bounds = trace_bounds(network, params, X, T, trace, e_dtype)
-    if a_dtype == e_dtype:
-        return e_bounds, e_bounds
-    return e_bounds, trace_bounds(network, params, X, T, trace, a_dtype)
+def _in_derivation_order(trace: Trace, layers: Sequence[Any], J: Any) -> list[Any]:
+    """The entries of a trace, its gradients `layers` ([∂W^(1), ∂b^(1), ∂W^(2), ...]) and J
+    in the order of ``compare_backprop``'s rows: Z^(1), A^(1), ..., Z^(L), A^(L), J (unless
+    None), then per l = L..1: Δ^(l), H^(l), ∂W^(l), ∂b^(l); last Δ^(0)."""
+    L = len(layers) // 2
+    order = [field[l] for l in range(1, L + 1) for field in (trace.Z, trace.A)]
+    if J is not None:
+        order.append(J)
+    for l in range(L, 0, -1):
+        order += [trace.Delta[l], trace.H[l], layers[2 * l - 2], layers[2 * l - 1]]
+    order.append(trace.Delta[0])
+    return order
 
 
-class _Row(NamedTuple):
-    """One row to compare: what ``_reports`` turns into an ArrayReport."""
+@cache
+def _row_keys(L: int, *, with_J: bool) -> tuple[tuple[str, int | None], ...]:
+    """(quantity, layer) of each row of ``compare_backprop``, in derivation order."""
+    keys = Trace(*(tuple((q, l) for l in range(L + 1)) for q in ("Z", "A", "Delta", "H")))
+    layers = [(q, l) for l in range(1, L + 1) for q in "Wb"]
+    return tuple(_in_derivation_order(keys, layers, ("J", None) if with_J else None))
+
+
+def _flat(arrays: Sequence[Any]) -> np.ndarray:
+    """The entries of `arrays` (arrays or scalars), each raveled, in one float64 vector."""
+    return np.concatenate(arrays, axis=None, dtype=np.float64)
+
+
+class _Side(NamedTuple):
+    """One checked actual side of ``compare_backprop_many``."""
+
+    losses: tuple[np.ndarray, np.ndarray] | None  # (expected J, actual J)
+    arrays: list[Any]  # the actual side's, in derivation order
+    dtype: np.dtype  # the least precise among them
+
+
+class _RowSpec(NamedTuple):
+    """What an ArrayReport states besides the comparison's numbers."""
 
     quantity: str
     layer: int | None
     equation: str
-    expected: Any
-    actual: Any
-    allowed: Any
+    shape: tuple[int, ...]
     skip_non_finite: bool = False
     n_at_kink: int = 0
 
 
-def _reports(rows: Sequence[_Row]) -> tuple[ArrayReport, ...]:
-    """The ArrayReports of `rows`: every row's entries raveled into one vector, so that the
-    elementwise work is done once for all (a comparison has 6L + 2 small arrays)."""
-    shapes = [np.shape(row.expected) for row in rows]
-    sizes = [math.prod(shape) for shape in shapes]
-    starts = np.cumsum([0, *sizes[:-1]])
-    e = np.concatenate([np.asarray(r.expected, np.float64).ravel() for r in rows])
-    a = np.concatenate([np.asarray(r.actual, np.float64).ravel() for r in rows])
-    allowed = np.concatenate(
-        [
-            np.broadcast_to(np.asarray(r.allowed, np.float64), sh).ravel()
-            for r, sh in zip(rows, shapes, strict=True)
-        ]
-    )
-    compared = ~np.repeat([r.skip_non_finite for r in rows], sizes) | (
-        np.isfinite(e) & np.isfinite(a)
-    )
+def _reports(
+    specs: Sequence[_RowSpec], e: np.ndarray, a: np.ndarray, allowed: np.ndarray
+) -> list[tuple[ArrayReport, ...]]:
+    """The ArrayReports of k actual sides against one expected side.
+
+    The rows' entries are raveled into one vector (`e` and `allowed`, (n,)), each side's
+    into a row of `a` ((k, n)), so the elementwise work is done once for all rows and sides
+    (a comparison has 6L + 2 small arrays).
+    """
+    sizes = [math.prod(spec.shape) for spec in specs]
+    starts = np.array([0, *accumulate(sizes[:-1])])  # np.cumsum of a list costs 3× more
+    skip = np.repeat([spec.skip_non_finite for spec in specs], sizes)
+    compared = ~skip | (np.isfinite(e) & np.isfinite(a))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         error = np.where(compared, np.abs(a - e), 0.0)
         error[np.isnan(error)] = np.inf  # a NaN actual is infinitely wrong
-        ratio = np.where(error == 0, 0.0, error / allowed)
+        exact = error == 0
+        ratio = np.where(exact, 0.0, error / allowed)
         ratio[np.isnan(ratio)] = np.inf  # no bound (NaN) allows no error
-        relative = np.where(error == 0, 0.0, error / np.abs(e))
-    mismatched = compared & (error != 0) & ~(error <= allowed)
-    n_mismatched = np.add.reduceat(mismatched, starts)
-    n_skipped = np.add.reduceat(~compared, starts)
-    max_error = np.maximum.reduceat(error, starts)
-    max_relative = np.maximum.reduceat(relative, starts)
-    reports = []
-    for i, (row, shape, start, size) in enumerate(zip(rows, shapes, starts, sizes, strict=True)):
-        k = start + int(np.argmax(ratio[start : start + size]))
-        reports.append(
-            ArrayReport(
-                quantity=row.quantity,
-                layer=row.layer,
-                equation=row.equation,
-                shape=tuple(shape),
-                n_mismatched=int(n_mismatched[i]),
-                max_abs_error=float(max_error[i]),
-                max_rel_error=float(max_relative[i]),
-                worst_index=tuple(int(j) for j in np.unravel_index(k - start, shape)),
-                expected_value=float(e[k]),
-                actual_value=float(a[k]),
-                worst_ratio=float(ratio[k]),
-                passed=bool(n_mismatched[i] == 0),
-                allowed=float(allowed[k]),
-                n_skipped=int(n_skipped[i]),
-                n_at_kink=row.n_at_kink,
-            )
+        relative = np.where(exact, 0.0, error / np.abs(e))
+    mismatched = compared & ~exact & ~(error <= allowed)
+    worst_ratio = np.maximum.reduceat(ratio, starts, axis=1)
+    # the worst entry of each row: its first at the row's largest ratio, as np.argmax picks
+    at_worst = ratio == np.repeat(worst_ratio, sizes, axis=1)
+    worst = np.minimum.reduceat(np.where(at_worst, np.arange(e.size), e.size), starts, axis=1)
+    columns = [
+        column.tolist()  # (k, R) → per side, per row
+        for column in (
+            np.add.reduceat(mismatched, starts, axis=1),
+            np.maximum.reduceat(error, starts, axis=1),
+            np.maximum.reduceat(relative, starts, axis=1),
+            worst - starts,
+            e[worst],
+            a[np.arange(len(a))[:, None], worst],
+            worst_ratio,
+            allowed[worst],
+            np.add.reduceat(~compared, starts, axis=1),
         )
-    return tuple(reports)
+    ]
+    return [
+        tuple(
+            [
+                ArrayReport(
+                    quantity=spec.quantity,
+                    layer=spec.layer,
+                    equation=spec.equation,
+                    shape=spec.shape,
+                    n_mismatched=n_mismatched,
+                    max_abs_error=max_abs_error,
+                    max_rel_error=max_rel_error,
+                    worst_index=_unravel(offset, spec.shape),
+                    expected_value=expected_value,
+                    actual_value=actual_value,
+                    worst_ratio=worst_ratio_k,
+                    passed=n_mismatched == 0,
+                    allowed=allowed_k,
+                    n_skipped=n_skipped,
+                    n_at_kink=spec.n_at_kink,
+                )
+                for (
+                    spec,
+                    n_mismatched,
+                    max_abs_error,
+                    max_rel_error,
+                    offset,
+                    expected_value,
+                    actual_value,
+                    worst_ratio_k,
+                    allowed_k,
+                    n_skipped,
+                ) in zip(specs, *side, strict=True)
+            ]
+        )
+        for side in zip(*columns, strict=True)
+    ]
+
+
+def _unravel(offset: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``np.unravel_index(offset, shape)`` in plain ints."""
+    if len(shape) == 2:  # W^(l) and the trace's arrays, in one step
+        return divmod(offset, shape[1])
+    index = []
+    for extent in reversed(shape):
+        offset, i = divmod(offset, extent)
+        index.append(i)
+    return tuple(reversed(index))
 
 
 def _check_names(names: Any) -> None:
@@ -706,31 +746,35 @@ def _checked_result(network: Network, N: int, result: Any, side: str) -> tuple[A
     grads, trace = result
     if not isinstance(trace, tuple) or len(trace) != 4:
         raise TypeError(f"{side} trace must be an ffnn.Trace (Z, A, Delta, H)")
-    trace = Trace(*trace)
     L = network.L
-    arrays: dict[str, list[Any]] = {}
-    for q, low in (("Z", 1), ("A", 0), ("Delta", 0), ("H", 1)):
-        field = getattr(trace, q)
-        if not isinstance(field, Sequence) or len(field) != L + 1:
+    checked = []
+    for q, low, field in zip(("Z", "A", "Delta", "H"), (1, 0, 0, 1), trace, strict=True):
+        if not _is_sequence(field) or len(field) != L + 1:
             raise ValueError(f"{side} trace.{q} must hold L + 1 = {L + 1} layers")
-        arrays[q] = [None] * low
+        arrays = [None] * low
         for l in range(low, L + 1):
-            name = f"{side} {QUANTITY_SYMBOLS[q]}^({l})"
-            array = _real_array(field[l], name)
+            array = field[l]
+            if not _is_real_array(array):
+                array = _real_array(array, _trace_name(side, q, l))
             expected_shape = (network.sizes[l], N)
             if array.shape != expected_shape:
                 raise ValueError(
-                    f"{name} has shape {array.shape}; the problem needs {expected_shape}"
+                    f"{_trace_name(side, q, l)} has shape {array.shape}; the problem needs"
+                    f" {expected_shape}"
                 )
             finite_required = side == "expected" and not (q == "Delta" and l == L)
-            if finite_required and not np.isfinite(array).all():
-                raise ValueError(f"{name} contains a non-finite value")
-            arrays[q].append(array)
-    return grads, Trace(*(tuple(arrays[q]) for q in ("Z", "A", "Delta", "H")))
+            if finite_required and not _all_finite(array):
+                raise ValueError(f"{_trace_name(side, q, l)} contains a non-finite value")
+            arrays.append(array)
+        checked.append(tuple(arrays))
+    return grads, Trace(*checked)
 
 
-def _arrays(grads: Sequence[Any], trace: Trace) -> list[np.ndarray]:
-    layers = [np.asarray(a) for pair in grads for a in pair]
+def _trace_name(side: str, q: str, l: int) -> str:
+    return f"{side} {QUANTITY_SYMBOLS[q]}^({l})"
+
+
+def _arrays(layers: list[np.ndarray], trace: Trace) -> list[np.ndarray]:
     return layers + [a for field in trace for a in field if a is not None]
 
 
@@ -738,35 +782,57 @@ def _checked_layers(
     expected: Sequence[Any], actual: Sequence[Any]
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Flatten to [(e, a) for W^(1), b^(1), W^(2), ...] after checking structure and shapes."""
-    for side, layers in (("expected", expected), ("actual", actual)):
-        if isinstance(layers, np.ndarray) or not isinstance(layers, Sequence):
-            raise TypeError(f"{side} must be a sequence of (W, b) pairs, got {type(layers)}")
-    if len(expected) != len(actual):
+    e_layers = _checked_expected_layers(expected)
+    return list(zip(e_layers, _checked_actual_layers(e_layers, actual), strict=True))
+
+
+def _checked_expected_layers(expected: Any) -> list[np.ndarray]:
+    """The expected side's [∂W^(1), ∂b^(1), ∂W^(2), ...], each real, non-empty and finite."""
+    e_layers = _layer_arrays(expected, "expected")
+    for k, e in enumerate(e_layers):
+        if e.size == 0:
+            raise ValueError(f"{_layer_name(k)} is empty (shape {e.shape}); nothing to compare")
+        if not _all_finite(e):
+            raise ValueError(f"expected {_layer_name(k)} contains a non-finite value")
+    return e_layers
+
+
+def _checked_actual_layers(e_layers: list[np.ndarray], actual: Any) -> list[np.ndarray]:
+    """The actual side's [∂W^(1), ∂b^(1), ...], each real and shaped as the expected one."""
+    a_layers = _layer_arrays(actual, "actual")
+    if len(e_layers) != len(a_layers):
         raise ValueError(
-            f"expected has {len(expected)} layers but actual has {len(actual)}; the same L is"
-            " needed"
+            f"expected has {len(e_layers) // 2} layers but actual has {len(a_layers) // 2};"
+            " the same L is needed"
         )
-    if len(expected) == 0:
+    if not e_layers:
         raise ValueError("no layers to compare: expected and actual are empty")
-    pairs = []
-    for l, (e_pair, a_pair) in enumerate(zip(expected, actual, strict=True), start=1):
-        for side, pair in (("expected", e_pair), ("actual", a_pair)):
-            if isinstance(pair, np.ndarray) or not isinstance(pair, Sequence) or len(pair) != 2:
-                raise TypeError(f"{side}[{l - 1}] (layer {l}) must be a (W, b) pair")
-        for k, quantity in enumerate("Wb"):
-            name = f"∂J/∂{quantity}^({l})"
-            e = _real_array(e_pair[k], f"expected {name}")
-            a = _real_array(a_pair[k], f"actual {name}")
-            if e.shape != a.shape:
-                raise ValueError(
-                    f"{name}: actual has shape {a.shape} but expected has shape {e.shape}"
-                )
-            if e.size == 0:
-                raise ValueError(f"{name} is empty (shape {e.shape}); nothing to compare")
-            if not np.isfinite(e).all():
-                raise ValueError(f"expected {name} contains a non-finite value")
-            pairs.append((e, a))
-    return pairs
+    for k, (e, a) in enumerate(zip(e_layers, a_layers, strict=True)):
+        if e.shape != a.shape:
+            raise ValueError(
+                f"{_layer_name(k)}: actual has shape {a.shape} but expected has shape {e.shape}"
+            )
+    return a_layers
+
+
+def _layer_arrays(layers: Any, side: str) -> list[np.ndarray]:
+    """[∂W^(1), ∂b^(1), ∂W^(2), ...] of `side`'s sequence of (W, b) pairs, each real."""
+    if isinstance(layers, np.ndarray) or not _is_sequence(layers):
+        raise TypeError(f"{side} must be a sequence of (W, b) pairs, got {type(layers)}")
+    arrays = []
+    for l, pair in enumerate(layers, start=1):
+        if isinstance(pair, np.ndarray) or not _is_sequence(pair) or len(pair) != 2:
+            raise TypeError(f"{side}[{l - 1}] (layer {l}) must be a (W, b) pair")
+        for k, array in enumerate(pair):
+            if not _is_real_array(array):
+                array = _real_array(array, f"{side} {_layer_name(2 * l - 2 + k)}")
+            arrays.append(array)
+    return arrays
+
+
+def _layer_name(k: int) -> str:
+    """The name of entry k of [∂W^(1), ∂b^(1), ∂W^(2), ...]."""
+    return f"∂J/∂{'Wb'[k % 2]}^({k // 2 + 1})"
 
 
 def _checked_losses(expected_loss: Any, actual_loss: Any) -> tuple[np.ndarray, np.ndarray] | None:
@@ -784,6 +850,22 @@ def _checked_losses(expected_loss: Any, actual_loss: Any) -> tuple[np.ndarray, n
     return e, a
 
 
+def _all_finite(array: np.ndarray) -> bool:
+    """``np.isfinite(array).all()`` without the method's Python overhead."""
+    return np.count_nonzero(np.isfinite(array)) == array.size
+
+
+def _is_sequence(value: Any) -> bool:
+    """isinstance(value, Sequence), with tuples and lists answered without the ABC's check."""
+    return isinstance(value, tuple | list) or isinstance(value, Sequence)
+
+
+def _is_real_array(value: Any) -> bool:
+    """True if ``_real_array(value, name)`` would return `value` itself: the check then needs
+    no name (whose formatting costs more than the check, on dozens of arrays)."""
+    return type(value) is np.ndarray and value.dtype.kind in "fiu"
+
+
 def _real_array(value: Any, name: str) -> np.ndarray:
     try:
         array = np.asarray(value)
@@ -794,9 +876,15 @@ def _real_array(value: Any, name: str) -> np.ndarray:
     return array
 
 
+@cache
+def _dtype_name(dtype: np.dtype) -> str:
+    """``str(dtype)``, remembered: NumPy builds it anew each time, in microseconds."""
+    return str(dtype)
+
+
 def _comparison_dtype(arrays: Sequence[np.ndarray]) -> np.dtype:
     """The least precise float dtype among `arrays`; float64 if none is floating."""
-    floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
+    floats = [d for d in dict.fromkeys([a.dtype for a in arrays]) if d.kind == "f"]  # distinct
     return max(floats, key=lambda d: np.finfo(d).eps, default=np.dtype(np.float64))
 
 

@@ -71,6 +71,7 @@ both sides are finite. The fused H^(L) (eqs 2.8', 2.8'') never uses Δ^(L).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -136,9 +137,13 @@ def gamma(n: int | np.ndarray, u: float) -> Any:
     Raises:
         ValueError: n·u >= 1 (no bound exists: the sum is too long for the dtype).
     """
-    nu = np.asarray(n, dtype=np.float64) * u
-    if np.any(nu >= 1):
-        raise ValueError(f"n·u = {np.max(nu):g} >= 1: the sums are too long for this dtype")
+    if isinstance(n, np.ndarray):
+        nu = n.astype(np.float64) * u
+        largest = float(nu.max(initial=0.0))
+    else:  # a scalar in plain floats: the bounds take a dozen per trace
+        nu = largest = float(n) * u
+    if largest >= 1:
+        raise ValueError(f"n·u = {largest:g} >= 1: the sums are too long for this dtype")
     return nu / (1 - nu)
 
 
@@ -184,7 +189,7 @@ def _gelu_second(Z: np.ndarray) -> np.ndarray:
 
 
 def _zero(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
-    return np.zeros_like(Z)
+    return np.zeros(Z.shape)
 
 
 SECOND_DERIVATIVE_BOUNDS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -263,22 +268,26 @@ def trace_bounds(
         H=_unbounded(E_H),
         W=_unbounded(E_W),
         b=_unbounded(E_b),
-        J=float(_unbounded([E_J])[0]),
+        J=math.inf if math.isnan(E_J) else E_J,
         at_kink=tuple(at_kink),
     )
 
 
-def _unbounded(bounds: Sequence[Any]) -> tuple[Any, ...]:
-    """`bounds` with NaN made inf: a NaN comes from inf·0 or inf − inf once magnitudes
-    overflow the float range, where the analysis bounds nothing."""
-    return tuple(None if E is None else np.where(np.isnan(E), np.inf, E) for E in bounds)
+def _unbounded(bounds: list[Any]) -> tuple[Any, ...]:
+    """`bounds` (arrays of this module's own, or None) with NaN made inf in place: a NaN
+    comes from inf·0 or inf − inf once magnitudes overflow the float range, where the
+    analysis bounds nothing. (fmin(E, inf) is E except at NaN, where fmin takes inf.)"""
+    for E in bounds:
+        if E is not None:
+            np.fmin(E, np.inf, out=E)
+    return tuple(bounds)
 
 
 def _float64_trace(trace: Trace) -> Trace:
     def cast(arrays: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(None if a is None else np.asarray(a, dtype=np.float64) for a in arrays)
+        return tuple([None if a is None else np.asarray(a, dtype=np.float64) for a in arrays])
 
-    return Trace(*(cast(field) for field in trace))
+    return Trace(*[cast(field) for field in trace])
 
 
 def _times(A: np.ndarray, bound: np.ndarray) -> np.ndarray:
@@ -298,7 +307,7 @@ def _forward(
     bound |σ'| and the error bound of σ'(Z) (None for softmax), and the kink mask."""
     L = network.L
     E_Z: list[Any] = [None] * (L + 1)
-    E_A: list[Any] = [np.zeros_like(trace.A[0])] + [None] * L
+    E_A: list[Any] = [np.zeros(trace.A[0].shape)] + [None] * L
     slopes: list[Any] = [None] * (L + 1)
     sp_errors: list[Any] = [None] * (L + 1)
     at_kink: list[Any] = [None] * (L + 1)
@@ -308,8 +317,11 @@ def _forward(
         E_Z[l] = W @ E_A[l - 1] + gamma(n, u) * (W @ A_prev + b[:, None]) + tiny * n
         sigma, Z, A = network.sigma(l), trace.Z[l], trace.A[l]
         if sigma.elementwise:
-            slopes[l], sp_errors[l], at_kink[l] = _sigma_prime_bounds(sigma, Z, E_Z[l], u, tiny)
-            evaluation = SIGMA_ULPS * u * (np.abs(A) + np.abs(Z) * slopes[l]) + _flushed(Z, tiny)
+            abs_Z = np.abs(Z)
+            slopes[l], sp_errors[l], at_kink[l] = _sigma_prime_bounds(
+                sigma, Z, abs_Z, E_Z[l], u, tiny
+            )
+            evaluation = SIGMA_ULPS * u * (np.abs(A) + abs_Z * slopes[l]) + _flushed(abs_Z, tiny)
             E_A[l] = slopes[l] * E_Z[l] + evaluation
         else:  # softmax: A_k = exp(Z_k − m)/Σ_k' exp(Z_k' − m), per column
             at_kink[l] = np.zeros(Z.shape, dtype=bool)
@@ -322,18 +334,19 @@ def _forward(
     return E_Z, E_A, slopes, sp_errors, at_kink
 
 
-def _flushed(Z: np.ndarray, tiny: float) -> np.ndarray:
-    """Underflow term of evaluating σ or σ' at Z: an intermediate below tiny, which XLA flushes
-    to 0, may then be scaled by up to 4 + |z| — 4 in sech²(z) = 4e/(1 + e)², e = e^{−2|z|}
-    (tanh' at z = 43.7 in float32: e = 1.1e-38 flushed, 4.3e-38 lost), |z| in GELU's
-    z·erfc(−z/√2)/2 (z = −13.09 in float32) and its derivative's z·φ(z)."""
-    return tiny * (4 + np.abs(Z))
+def _flushed(abs_Z: np.ndarray, tiny: float) -> np.ndarray:
+    """Underflow term of evaluating σ or σ' at Z (abs_Z = |Z|): an intermediate below
+    tiny, which XLA flushes to 0, may then be scaled by up to 4 + |z| — 4 in
+    sech²(z) = 4e/(1 + e)², e = e^{−2|z|} (tanh' at z = 43.7 in float32: e = 1.1e-38
+    flushed, 4.3e-38 lost), |z| in GELU's z·erfc(−z/√2)/2 (z = −13.09 in float32) and its
+    derivative's z·φ(z)."""
+    return tiny * (4 + abs_Z)
 
 
 def _sigma_prime_bounds(
-    sigma: Activation, Z: np.ndarray, E_Z: np.ndarray, u: float, tiny: float
+    sigma: Activation, Z: np.ndarray, abs_Z: np.ndarray, E_Z: np.ndarray, u: float, tiny: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(|σ'| bound over [Z ± E_Z], error bound of computed σ'(Z), at-kink mask)."""
+    """(|σ'| bound over [Z ± E_Z], error bound of computed σ'(Z), at-kink mask); abs_Z = |Z|."""
     if sigma.name not in SECOND_DERIVATIVE_BOUNDS:
         raise ValueError(
             f"no bound on σ'' for activation {sigma.name!r}; add it to"
@@ -341,8 +354,9 @@ def _sigma_prime_bounds(
         )
     sigma_prime = np.abs(sigma.sigma_prime(Z))
     second = SECOND_DERIVATIVE_BOUNDS[sigma.name](Z, E_Z)
-    slope = sigma_prime + second * E_Z
-    error = second * E_Z + SIGMA_ULPS * u * (sigma_prime + np.abs(Z) * second) + _flushed(Z, tiny)
+    spread = second * E_Z
+    slope = sigma_prime + spread
+    error = spread + SIGMA_ULPS * u * (sigma_prime + abs_Z * second) + _flushed(abs_Z, tiny)
     at_kink = np.zeros(Z.shape, dtype=bool)
     for k in sigma.kinks:
         near = np.abs(Z - k) <= E_Z
@@ -370,20 +384,20 @@ def _loss_bound(
     S_L, N = A.shape
     n = S_L * N + 4 + SIGMA_ULPS
     if network.loss == "squared_error":  # Σ (A − T)²/(2N)
-        propagated = np.sum(np.abs(A - T) * E_A) / N
-        magnitude = np.sum((A - T) ** 2) / (2 * N)
+        propagated = (np.abs(A - T) * E_A).sum() / N
+        magnitude = ((A - T) ** 2).sum() / (2 * N)
     elif network.loss == "cross_entropy":  # −Σ T (Z − m − log Σ exp(Z − m))/N
         m = np.max(np.abs(Z), axis=0, keepdims=True)
         spread = E_Z + (A * E_Z).sum(axis=0, keepdims=True)
-        propagated = np.sum(np.abs(T) * spread) / N
-        magnitude = np.sum(np.abs(T) * (np.abs(Z) + m + np.log(S_L) + 1)) / N
+        propagated = (np.abs(T) * spread).sum() / N
+        magnitude = (np.abs(T) * (np.abs(Z) + m + np.log(S_L) + 1)).sum() / N
     else:  # binary cross-entropy: Σ [T softplus(−Z) + (1 − T) softplus(Z)]/N
         sensitivity = np.abs(T) * (1 - A) + np.abs(1 - T) * A
-        propagated = np.sum(sensitivity * E_Z) / N
-        magnitude = np.sum((np.abs(T) + np.abs(1 - T)) * (np.abs(Z) + np.log(2))) / N
+        propagated = (sensitivity * E_Z).sum() / N
+        magnitude = ((np.abs(T) + np.abs(1 - T)) * (np.abs(Z) + np.log(2))).sum() / N
     bound = propagated + gamma(n, u) * magnitude + tiny * n
     if network.weight_decay:
-        squares = sum(float(np.sum(np.asarray(W, dtype=np.float64) ** 2)) for W, _ in params)
+        squares = sum(float((np.asarray(W, dtype=np.float64) ** 2).sum()) for W, _ in params)
         n_W = sum(np.size(W) for W, _ in params) + 2
         decay = 0.5 * network.weight_decay * squares
         bound += gamma(n_W, u) * decay + u * (magnitude + decay) + 4 * tiny * (1 + squares)
@@ -412,8 +426,7 @@ def _over(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """|numerator|/denominator, 0 where the numerator is 0 (the term vanishes identically),
     inf where only the denominator is."""
     numerator = np.abs(np.asarray(numerator, dtype=np.float64))
-    out = np.zeros(np.broadcast(numerator, denominator).shape)
-    return np.divide(numerator, denominator, out=out, where=numerator != 0)
+    return np.where(numerator != 0, numerator / denominator, 0.0)
 
 
 def _H_bound(
