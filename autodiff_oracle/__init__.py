@@ -6,9 +6,10 @@ oracle independent of the hand-derived backward pass. Δ^(l) and H^(l) are the g
 with respect to zero probes added to A^(l) and Z^(l). Each problem is zero-padded into a
 shape envelope (widths and N to multiples of 8, depth up to 4) with σ_l, J, λ and N
 as run-time values, so that one jit compilation per (envelope, dtype) serves every network
-that fits it, for loss, gradients and backprop alike (``autodiff_oracle.padded``, ``autodiff_oracle.compiled``); padding changes no
-real entry's value. Problems wider or longer than 32, or deeper than 4, keep their exact
-shapes, σ_l and J compiled in. Results are NumPy arrays of the real shapes.
+that fits it, for loss, gradients and backprop alike (``autodiff_oracle.padded``,
+``autodiff_oracle.compiled``); padding changes no real entry's value. Problems wider or
+longer than 32, or deeper than 4, keep their exact shapes, σ_l and J compiled in. Results
+are NumPy arrays of the real shapes.
 
 Subnormals: XLA on CPU flushes subnormal numbers to zero, in inputs and results. Where
 A^(L)_kn underflows to a subnormal in NumPy (e.g. σ(−711)), the oracle has A^(L)_kn = 0 and

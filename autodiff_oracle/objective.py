@@ -22,7 +22,15 @@ from typing import Any, NamedTuple
 from jax import lax
 
 from autodiff_oracle.padded import Spec
-from ffnn import ACTIVATIONS, LOSSES, Layer, Network, jax_namespace, weight_decay_term
+from ffnn import (
+    ACTIVATIONS,
+    LOSSES,
+    Activation,
+    Layer,
+    Network,
+    jax_namespace,
+    weight_decay_term,
+)
 
 
 class Probe(NamedTuple):
@@ -141,14 +149,8 @@ def padded_objective(
     xp = jax_namespace()
 
     def sigma(l, Z_l):
-        rows = spec.rows[l][:, None]
-        branches = [
-            (lambda Z, a=a: a.sigma(Z, xp))
-            if a.elementwise
-            else (lambda Z, a=a: a.sigma(xp.where(rows, Z, -math.inf), xp))  # real rows only
-            for a in ACTIVATIONS.values()
-        ]
-        return choose(fixed and fixed[0][l - 1], spec.activations[l - 1], branches, Z_l)
+        index = spec.activations[l - 1]
+        return choose(fixed and fixed[0][l - 1], index, ACTIVATION_BRANCHES, Z_l, spec.rows[l])
 
     Z, A = forward(params, X, sigma, probes, spec.active)
     J = choose(
@@ -163,6 +165,20 @@ def padded_objective(
     )
     decay = weight_decay_term([W for W, _ in params], spec.lam, xp)
     return J + xp.where(spec.lam != 0, decay, 0.0), (Z, A)
+
+
+def _activation_branch(activation: Activation) -> Callable[[Any, Any], Any]:
+    """``branch(Z, rows) -> σ(Z)`` for ``lax.switch``; a non-elementwise σ (softmax) reads
+    only the real rows (``rows``, (S,) bools), the others as −inf."""
+    if activation.elementwise:
+        return lambda Z, rows: activation.sigma(Z, jax_namespace())
+    xp = jax_namespace
+    return lambda Z, rows: activation.sigma(xp().where(rows[:, None], Z, -math.inf), xp())
+
+
+ACTIVATION_BRANCHES = tuple(_activation_branch(a) for a in ACTIVATIONS.values())
+"""σ of every activation as a switch branch, in ``ACTIVATION_INDEX`` order; built once, so
+JAX traces each branch once per shape however many layers choose among them."""
 
 
 def choose(fixed: int | None, index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
