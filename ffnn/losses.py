@@ -80,9 +80,6 @@ class Loss:
     H: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
     check_targets: Callable[[np.ndarray], None] = targets.any_targets
 
-    def __call__(self, Z: Any, A: Any, T: Any, xp: SimpleNamespace = NUMPY) -> Any:
-        return self.J(Z, A, T, xp)
-
 
 def _samples(A, N):
     # N divides the sums: the number of columns, unless a padded evaluation gives the true N.

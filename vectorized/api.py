@@ -91,7 +91,7 @@ def backprop(
     params, X, T = validate(network, params, X, T)
     with overflow_guard():
         Z, A = forward(network, params, X.copy())  # A^(0) = X, owned by the trace
-        grads, Delta, H = backward(network, params, Z, A, T, input_delta=True)
+        grads, Delta, H = backward(network, params, Z, A, T)
     trace = Trace(Z=Z, A=A, Delta=Delta, H=H)
     check_finite(network, grads=grads, trace=trace)
     return grads, trace

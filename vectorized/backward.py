@@ -24,8 +24,6 @@ def backward(
     Z: Sequence[np.ndarray | None],
     A: Sequence[np.ndarray],
     T: np.ndarray,
-    *,
-    input_delta: bool,
 ) -> tuple[tuple[Layer, ...], tuple[np.ndarray | None, ...], tuple[np.ndarray | None, ...]]:
     """Eqs 2.21, 2.13/2.34, 2.14/2.33, 2.15/2.37, 2.32: ∂J/∂W^(l), ∂J/∂b^(l) from layer L down to 1.
 
@@ -46,12 +44,11 @@ def backward(
         Z: length L+1, ``Z[l]`` of shape (S_l, N) from ``forward``; ``Z[0]`` unused.
         A: length L+1, ``A[l]`` of shape (S_l, N) from ``forward``; ``A[0]`` = X.
         T: (S_L, N) targets.
-        input_delta: also compute Δ^(0) = ∂J/∂X = (W^(1))^t H^(1), which only the trace
-            needs; if False, ``Delta[0]`` is None and that product is skipped.
 
     Returns:
         ``(grads, Delta, H)``: grads, L Layers shaped like params; Delta and H, tuples of
-        length L+1 with ``Delta[l]``, ``H[l]`` of shape (S_l, N), fresh arrays; ``H[0]`` is
+        length L+1 with ``Delta[l]``, ``H[l]`` of shape (S_l, N), fresh arrays;
+        ``Delta[0]`` = ∂J/∂X = (W^(1))^t H^(1), which only the trace needs; ``H[0]`` is
         None. All in the dtype of the inputs. ``Delta[L]`` may hold ±inf where a
         classification output has underflowed (eqs 2.21', 2.21''); everything else is finite.
 
@@ -70,8 +67,7 @@ def backward(
         scratch = np.empty_like(Z[l]) if needs_buffer(network.sigma(l)) else None
         H[l] = _H(network, l, Z[l], A[l], Delta[l], T, np.empty_like(Z[l]), scratch)
         grads.append(_layer_gradients(network, W, H[l], A[l - 1]))
-        if l > 1 or input_delta:
-            Delta[l - 1] = W.T @ H[l]  # eq 2.32; the delta of eq 2.25 collapses the sum over n'
+        Delta[l - 1] = W.T @ H[l]  # eq 2.32; the delta of eq 2.25 collapses the sum over n'
     return tuple(reversed(grads)), tuple(Delta), tuple(H)
 
 
