@@ -19,7 +19,8 @@ XLA) only lower the constant. Per product:
 
 - Z^(l) = W^(l) A^(l-1) + b^(l) (eq 1.4): n = S_{l-1} + 1 (the bias is one more term),
   M = |W||A^(l-1)| + |b|.
-- ∂J/∂W^(l) = H^(l) (A^(l-1))ᵗ [+ λW] (eqs 2.14, 2.33): n = N + 1, M = |H||A|ᵗ + λ|W|.
+- ∂J/∂W^(l) = H^(l) (A^(l-1))ᵗ [+ λW] (eqs 2.14, 2.33): n = N + 1, M = |H||A|ᵗ, plus
+  n = 3, M = λ|W| for the decay (λ rounded to the dtype, λ·W, the sum).
 - ∂J/∂b^(l) = H^(l) J_N (eqs 2.15, 2.37): n = N, M = |H| J_N.
 - Δ^(l-1) = (W^(l))ᵗ H^(l) (eqs 2.32, 2.38): n = S_l, M = |W|ᵗ|H|.
 - J (eqs 2.16, 2.16', 2.16''): a sum of S_L·N terms of a few operations each:
@@ -255,7 +256,8 @@ def trace_bounds(
             E_W[l - 1] = (
                 E_H[l] @ A_prev.T
                 + H @ E_A[l - 1].T
-                + gamma(N + 1, u) * (H @ A_prev.T + lam * W)
+                + gamma(N + 1, u) * (H @ A_prev.T)
+                + gamma(3, u) * lam * W  # fl(λ)·W, then the sum: at N = 1 beyond γ_(N+1)
                 + tiny * (N + 1 + 4 * W * (lam > 0))  # λ/2 below tiny is flushed, then ×2W
             )
             E_b[l - 1] = E_H[l].sum(axis=1) + gamma(N, u) * H.sum(axis=1) + tiny * N

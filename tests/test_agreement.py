@@ -204,3 +204,21 @@ def test_eq_2_13_float32_tanh_prime_with_a_flushed_intermediate_agrees() -> None
         autodiff_oracle.backprop(*problem),
         names=("vectorized (float32)", "autodiff (float32)"),
     )
+
+
+@pytest.mark.parametrize("name", ["vectorized", "autodiff"])
+def test_eq_2_33_float32_weight_decay_with_one_sample_agrees(name: str) -> None:
+    # Found by review: at N = 1 the bound gave λ|W| only γ_2, but float32 rounds λ itself,
+    # λ·W and the sum with H Aᵗ: three roundings (ratio 1.08 before the decay got γ_3).
+    network = Network((1, 1), ("identity",), weight_decay=0.2)
+    params = (Layer(np.array([[5.080958843231201]], np.float32), np.zeros(1, np.float32)),)
+    X = np.array([[0.000473334570415318]], np.float32)
+    T = np.array([[-0.23849093914031982]], np.float32)
+    problem = (network, params, X, T)
+    implementation = {"vectorized": vectorized, "autodiff": autodiff_oracle}[name]
+    assert_backprop_close(
+        *problem,
+        reference.backprop(*problem),
+        implementation.backprop(*problem),
+        names=("reference", f"{name} (float32)"),
+    )
