@@ -230,6 +230,31 @@ def test_eqs_2_32_2_34_gradients_in_the_forward_buffers_equal_backprop_bit_for_b
     )
 
 
+LAYOUTS = {
+    "C": lambda a: np.ascontiguousarray(a),
+    "Fortran": lambda a: np.asfortranarray(a),
+    "strided": lambda a: np.repeat(a, 2, axis=1)[:, ::2],
+}
+"""Memory layouts of one array: NumPy's default, column-major (``data.T``), non-contiguous."""
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_eqs_2_14_2_32_gradients_equal_backprop_bit_for_bit_in_every_layout_of_X(layout):
+    # Found by review: backprop copied X to C order while gradients used a Fortran X (the
+    # transpose of row data) as it is, so the products summed in another order (2.8e-17).
+    network = Network((64, 32, 10), ("tanh", "sigmoid"))
+    rng = np.random.default_rng(0)
+    X = LAYOUTS[layout](rng.normal(size=(7, 64)).T)
+    T = rng.uniform(size=(10, 7))
+    params = init_params(network, seed=0)
+    got = vectorized.gradients(network, params, X, T)
+    want, _ = vectorized.backprop(network, params, X, T)
+    np.testing.assert_array_equal(
+        np.concatenate([np.concatenate([W.ravel(), b]) for W, b in got]),
+        np.concatenate([np.concatenate([W.ravel(), b]) for W, b in want]),
+    )
+
+
 @given(problems())
 def test_eq_2_16_loss_of_trace_output(problem):
     network, params, X, T, _ = problem

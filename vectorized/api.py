@@ -90,7 +90,9 @@ def backprop(
     """
     params, X, T = validate(network, params, X, T)
     with overflow_guard():
-        Z, A = forward(network, params, X.copy())  # A^(0) = X, owned by the trace
+        # A^(0) = X, owned by the trace; in X's memory order, so that the products see the
+        # operands `gradients` sees (BLAS sums in an order that depends on the layout)
+        Z, A = forward(network, params, X.copy(order="K"))
         grads, Delta, H = backward(network, params, Z, A, T)
     trace = Trace(Z=Z, A=A, Delta=Delta, H=H)
     check_finite(network, grads=grads, trace=trace)
