@@ -272,10 +272,14 @@ def _targets(
 
 
 def _probability_columns(weights: np.ndarray) -> np.ndarray:
-    """Columns of `weights` >= 0 scaled to sum to 1; an all-zero column becomes one-hot e_0."""
+    """Columns of `weights` >= 0 scaled to sum to 1; an all-zero column becomes one-hot e_0.
+    An entry the scaling takes below the smallest normal becomes 0 (no subnormals; the column
+    sum moves by less than S_L·tiny)."""
     weights = weights.copy()
     weights[0, weights.sum(axis=0) == 0] = 1.0
-    return weights / weights.sum(axis=0, keepdims=True)
+    columns = weights / weights.sum(axis=0, keepdims=True)
+    columns[columns < np.finfo(columns.dtype).tiny] = 0.0
+    return columns
 
 
 def _elements(dtype: np.dtype, low: float, high: float) -> SearchStrategy[float]:

@@ -16,6 +16,7 @@ from crosscheck.strategies import (
     MAX_LARGE_WEIGHTS,
     MAX_WEIGHT_DECAY,
     Problem,
+    _probability_columns,
     networks,
     problems,
 )
@@ -153,6 +154,15 @@ def test_reaches_soft_cross_entropy_targets() -> None:
     strategy = _small_problems(losses=("cross_entropy",), min_width=2, max_width=2)
     problem = _find(strategy, lambda p: bool(((p.T > 0) & (p.T < 1)).any()))
     np.testing.assert_allclose(problem.T.sum(axis=0), 1.0, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_targets_scaled_below_tiny_become_zero(dtype) -> None:
+    # Found by review: a normal weight 6·tiny in a column summing to ~8 was scaled to a
+    # subnormal 0.75·tiny; entries stay normal or 0, and the column still sums to 1.
+    tiny = np.finfo(dtype).tiny
+    columns = _probability_columns(np.array([[6 * tiny], [4.0], [4.0]], dtype))
+    assert columns.ravel().tolist() == [0.0, 0.5, 0.5]
 
 
 # --- bounds that hold for every draw -------------------------------------------------------
