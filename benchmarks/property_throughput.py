@@ -60,7 +60,10 @@ def main() -> int:
         f"  {examples / slowest:.0f} examples/s over the slowest generate phase ({slowest:.2f} s)"
     )
     print(f"  {examples / wall:.0f} examples/s over the whole pytest run ({wall:.2f} s wall)")
-    print(f"  load average before the run: {load:.2f} ({os.cpu_count()} cores)")
+    cores = os.cpu_count() or 1
+    print(f"  load average before the run: {load:.2f} ({cores} cores)")
+    if load > cores:
+        print("  warning: the load exceeded the core count; these rates are deflated")
     return 0
 
 
