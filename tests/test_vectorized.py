@@ -213,6 +213,15 @@ def test_gradients_equal_backprop_grads(problem):
     np.testing.assert_array_equal(got.b, grads[l - 1].b)
 
 
+def _assert_gradients_equal_backprop_bit_for_bit(network, params, X, T):
+    got = vectorized.gradients(network, params, X, T)
+    want, _ = vectorized.backprop(network, params, X, T)
+    np.testing.assert_array_equal(
+        np.concatenate([np.concatenate([W.ravel(), b]) for W, b in got]),
+        np.concatenate([np.concatenate([W.ravel(), b]) for W, b in want]),
+    )
+
+
 @pytest.mark.parametrize("output", EVERY)
 @pytest.mark.parametrize("hidden", EVERY)
 def test_eqs_2_32_2_34_gradients_in_the_forward_buffers_equal_backprop_bit_for_bit(hidden, output):
@@ -222,12 +231,7 @@ def test_eqs_2_32_2_34_gradients_in_the_forward_buffers_equal_backprop_bit_for_b
     rng = np.random.default_rng(5)
     X, T = rng.uniform(-2.0, 2.0, (3, 6)), rng.uniform(-1.0, 1.0, (2, 6))
     params = init_params(network, seed=5)
-    got = vectorized.gradients(network, params, X, T)
-    want, _ = vectorized.backprop(network, params, X, T)
-    np.testing.assert_array_equal(
-        np.concatenate([np.concatenate([W.ravel(), b]) for W, b in got]),
-        np.concatenate([np.concatenate([W.ravel(), b]) for W, b in want]),
-    )
+    _assert_gradients_equal_backprop_bit_for_bit(network, params, X, T)
 
 
 LAYOUTS = {
@@ -247,12 +251,7 @@ def test_eqs_2_14_2_32_gradients_equal_backprop_bit_for_bit_in_every_layout_of_X
     X = LAYOUTS[layout](rng.normal(size=(7, 64)).T)
     T = rng.uniform(size=(10, 7))
     params = init_params(network, seed=0)
-    got = vectorized.gradients(network, params, X, T)
-    want, _ = vectorized.backprop(network, params, X, T)
-    np.testing.assert_array_equal(
-        np.concatenate([np.concatenate([W.ravel(), b]) for W, b in got]),
-        np.concatenate([np.concatenate([W.ravel(), b]) for W, b in want]),
-    )
+    _assert_gradients_equal_backprop_bit_for_bit(network, params, X, T)
 
 
 @given(problems())
