@@ -90,10 +90,10 @@ def backprop(
     """
     params, X, T = validate(network, params, X, T)
     with overflow_guard():
-        # A^(0) = X, owned by the trace; in X's memory order, so that the products see the
-        # operands `gradients` sees (BLAS sums in an order that depends on the layout)
-        Z, A = forward(network, params, X.copy(order="K"))
+        # the pass reads X itself, as `gradients` does (a product's summation order depends on
+        # its operands' layout); the trace owns a copy as A^(0)
+        Z, A = forward(network, params, X)
         grads, Delta, H = backward(network, params, Z, A, T)
-    trace = Trace(Z=Z, A=A, Delta=Delta, H=H)
+    trace = Trace(Z=Z, A=(X.copy(), *A[1:]), Delta=Delta, H=H)
     check_finite(network, grads=grads, trace=trace)
     return grads, trace
