@@ -172,8 +172,12 @@ def _activation_branch(activation: Activation) -> Callable[[Any, Any], Any]:
     only the real rows (``rows``, (S,) bools), the others as −inf."""
     if activation.elementwise:
         return lambda Z, rows: activation.sigma(Z, jax_namespace())
-    xp = jax_namespace
-    return lambda Z, rows: activation.sigma(xp().where(rows[:, None], Z, -math.inf), xp())
+
+    def real_rows_only(Z: Any, rows: Any) -> Any:
+        xp = jax_namespace()
+        return activation.sigma(xp.where(rows[:, None], Z, -math.inf), xp)
+
+    return real_rows_only
 
 
 ACTIVATION_BRANCHES = tuple(_activation_branch(a) for a in ACTIVATIONS.values())

@@ -20,7 +20,8 @@ XLA) only lower the constant. Per product:
 - Z^(l) = W^(l) A^(l-1) + b^(l) (eq 1.4): n = S_{l-1} + 1 (the bias is one more term),
   M = |W||A^(l-1)| + |b|.
 - ∂J/∂W^(l) = H^(l) (A^(l-1))ᵗ [+ λW] (eqs 2.14, 2.33): n = N + 1, M = |H||A|ᵗ, plus
-  n = 3, M = λ|W| for the decay (λ rounded to the dtype, λ·W, the sum).
+  n = 3, M = λ|W| for the decay (λ rounded to float32, λ·W, the sum; in float64 λ is exact
+  and γ_3 overestimates harmlessly).
 - ∂J/∂b^(l) = H^(l) J_N (eqs 2.15, 2.37): n = N, M = |H| J_N.
 - Δ^(l-1) = (W^(l))ᵗ H^(l) (eqs 2.32, 2.38): n = S_l, M = |W|ᵗ|H|.
 - J (eqs 2.16, 2.16', 2.16''): a sum of S_L·N terms of a few operations each:

@@ -206,3 +206,25 @@ def test_float32_weight_decay_beyond_float32_is_an_overflow_error_without_warnin
     X = T = np.ones((1, 2), np.float32)
     with pytest.raises(ValueError, match="overflow"):
         function(network, params, X, T)
+
+
+def test_eq_1_4_each_activation_branch_is_traced_once_for_every_layer_of_one_shape(monkeypatch):
+    # The switch branches are built once (objective.ACTIVATION_BRANCHES), so JAX's tracing
+    # cache serves all four layers of the (8, 8) envelope: one trace per branch, not four.
+    from autodiff_oracle import objective as objective_module
+
+    calls = {}
+
+    def counted(i, branch):
+        def wrapper(Z, rows):
+            calls[i] = calls.get(i, 0) + 1
+            return branch(Z, rows)
+
+        return wrapper
+
+    branches = tuple(counted(i, b) for i, b in enumerate(objective_module.ACTIVATION_BRANCHES))
+    monkeypatch.setattr(objective_module, "ACTIVATION_BRANCHES", branches)
+    problem = pad(*_problem((3, 4, 2), 5, ("tanh", "softmax")))
+    with jax.enable_x64(True):
+        jax.make_jaxpr(objective_module.padded_objective)(*problem[1:])
+    assert calls == dict.fromkeys(range(len(branches)), 1)
