@@ -446,7 +446,7 @@ def compare_backprop_many(
             )
             kinks = [0] * (network.L + 1)
         else:
-            rule = DerivedBound(_dtype_name(e_dtype), _dtype_name(a_dtype))
+            rule = DerivedBound(str(e_dtype), str(a_dtype))
             (e_bounds, e_allowed), (_, a_allowed) = bounds_of(e_dtype), bounds_of(a_dtype)
             allowed = e_allowed + a_allowed
             kinks = [0] + [int(np.count_nonzero(m)) for m in e_bounds.at_kink[1:]]
@@ -749,7 +749,7 @@ def _checked_result(network: Network, N: int, result: Any, side: str) -> tuple[A
     L = network.L
     checked = []
     for q, low, field in zip(("Z", "A", "Delta", "H"), (1, 0, 0, 1), trace, strict=True):
-        if not _is_sequence(field) or len(field) != L + 1:
+        if not isinstance(field, Sequence) or len(field) != L + 1:
             raise ValueError(f"{side} trace.{q} must hold L + 1 = {L + 1} layers")
         arrays = [None] * low
         for l in range(low, L + 1):
@@ -763,7 +763,7 @@ def _checked_result(network: Network, N: int, result: Any, side: str) -> tuple[A
                     f" {expected_shape}"
                 )
             finite_required = side == "expected" and not (q == "Delta" and l == L)
-            if finite_required and not _all_finite(array):
+            if finite_required and not np.isfinite(array).all():
                 raise ValueError(f"{_trace_name(side, q, l)} contains a non-finite value")
             arrays.append(array)
         checked.append(tuple(arrays))
@@ -792,7 +792,7 @@ def _checked_expected_layers(expected: Any) -> list[np.ndarray]:
     for k, e in enumerate(e_layers):
         if e.size == 0:
             raise ValueError(f"{_layer_name(k)} is empty (shape {e.shape}); nothing to compare")
-        if not _all_finite(e):
+        if not np.isfinite(e).all():
             raise ValueError(f"expected {_layer_name(k)} contains a non-finite value")
     return e_layers
 
@@ -817,11 +817,11 @@ def _checked_actual_layers(e_layers: list[np.ndarray], actual: Any) -> list[np.n
 
 def _layer_arrays(layers: Any, side: str) -> list[np.ndarray]:
     """[∂W^(1), ∂b^(1), ∂W^(2), ...] of `side`'s sequence of (W, b) pairs, each real."""
-    if isinstance(layers, np.ndarray) or not _is_sequence(layers):
+    if isinstance(layers, np.ndarray) or not isinstance(layers, Sequence):
         raise TypeError(f"{side} must be a sequence of (W, b) pairs, got {type(layers)}")
     arrays = []
     for l, pair in enumerate(layers, start=1):
-        if isinstance(pair, np.ndarray) or not _is_sequence(pair) or len(pair) != 2:
+        if isinstance(pair, np.ndarray) or not isinstance(pair, Sequence) or len(pair) != 2:
             raise TypeError(f"{side}[{l - 1}] (layer {l}) must be a (W, b) pair")
         for k, array in enumerate(pair):
             if not _is_real_array(array):
@@ -850,16 +850,6 @@ def _checked_losses(expected_loss: Any, actual_loss: Any) -> tuple[np.ndarray, n
     return e, a
 
 
-def _all_finite(array: np.ndarray) -> bool:
-    """``np.isfinite(array).all()`` without the method's Python overhead."""
-    return np.count_nonzero(np.isfinite(array)) == array.size
-
-
-def _is_sequence(value: Any) -> bool:
-    """isinstance(value, Sequence), with tuples and lists answered without the ABC's check."""
-    return isinstance(value, tuple | list) or isinstance(value, Sequence)
-
-
 def _is_real_array(value: Any) -> bool:
     """True if ``_real_array(value, name)`` would return `value` itself: the check then needs
     no name (whose formatting costs more than the check, on dozens of arrays)."""
@@ -874,12 +864,6 @@ def _real_array(value: Any, name: str) -> np.ndarray:
     if array.dtype.kind not in "fiu":
         raise TypeError(f"{name} has dtype {array.dtype}; a real (float) array is needed")
     return array
-
-
-@cache
-def _dtype_name(dtype: np.dtype) -> str:
-    """``str(dtype)``, remembered: NumPy builds it anew each time, in microseconds."""
-    return str(dtype)
 
 
 def _comparison_dtype(arrays: Sequence[np.ndarray]) -> np.dtype:
