@@ -1,13 +1,13 @@
 """Backpropagation by JAX autodiff of the forward definitions in ``ffnn`` (DESIGN §3).
 
 ``jax.grad`` of J(params, X) written with ``network.sigma(l).sigma``, ``network.J.J`` and
-``ffnn.weight_decay_term`` on the JAX namespace — never σ' nor a Δ formula — so it is an
+``crosscheck.ffnn.weight_decay_term`` on the JAX namespace — never σ' nor a Δ formula — so it is an
 oracle independent of the hand-derived backward pass. Δ^(l) and H^(l) are the gradients
 with respect to zero probes added to A^(l) and Z^(l). Each problem is zero-padded into a
 shape envelope (widths and N to multiples of 8, depth up to 4) with σ_l, J, λ and N
 as run-time values, so that one jit compilation per (envelope, dtype) serves every network
-that fits it, for loss, gradients and backprop alike (``autodiff_oracle.padded``,
-``autodiff_oracle.compiled``); padding changes no real entry's value. Problems wider or
+that fits it, for loss, gradients and backprop alike (``crosscheck.autodiff_oracle.padded``,
+``crosscheck.autodiff_oracle.compiled``); padding changes no real entry's value. Problems wider or
 longer than 32, or deeper than 4, keep their exact shapes, σ_l and J compiled in. Results
 are NumPy arrays of the real shapes.
 
@@ -24,6 +24,6 @@ without x64 still gets float32 from its own ``jnp`` calls, while this oracle com
 float64 (the default) — or in float32 when the inputs are float32.
 """
 
-from autodiff_oracle.api import backprop, gradients, loss
+from crosscheck.autodiff_oracle.api import backprop, gradients, loss
 
 __all__ = ["backprop", "gradients", "loss"]

@@ -7,10 +7,9 @@ from typing import Any
 
 import jax
 import numpy as np
-
-from autodiff_oracle.compiled import compiled
-from autodiff_oracle.padded import Padded, pad, unpad
-from ffnn import Layer, Network, Trace, check_finite, validate
+from crosscheck.autodiff_oracle.compiled import compiled
+from crosscheck.autodiff_oracle.padded import Padded, pad, unpad
+from crosscheck.ffnn import Layer, Network, Trace, check_finite, validate
 
 
 def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
@@ -26,8 +25,9 @@ def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
         J as a Python float (computed in the input dtype).
 
     Raises:
-        TypeError, ValueError: from ``ffnn.validate``, before any work.
-        ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
+        TypeError, ValueError: from ``crosscheck.ffnn.validate``, before any work.
+        ValueError: finite inputs whose results overflow the float range
+        (``crosscheck.ffnn.overflow``).
     """
     problem = pad(network, *validate(network, params, X, T))
     with jax.enable_x64(True):
@@ -50,8 +50,9 @@ def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[
         ``grads[l-1].b`` of shape (S_l,), in the input dtype.
 
     Raises:
-        TypeError, ValueError: from ``ffnn.validate``, before any work.
-        ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
+        TypeError, ValueError: from ``crosscheck.ffnn.validate``, before any work.
+        ValueError: finite inputs whose results overflow the float range
+        (``crosscheck.ffnn.overflow``).
     """
     problem = pad(network, *validate(network, params, X, T))
     with jax.enable_x64(True):
@@ -83,13 +84,14 @@ def backprop(
     Returns:
         ``(grads, trace)``: grads as from ``gradients`` (the same values for a padded
         problem, one compilation; equal up to rounding for an exact envelope, where the two
-        are separate compilations); ``trace`` an ``ffnn.Trace`` whose
+        are separate compilations); ``trace`` an ``crosscheck.ffnn.Trace`` whose
         fields Z, A, Delta, H are tuples of length L+1 of writable (S_l, N) NumPy arrays:
         ``Z[0]`` and ``H[0]`` None, ``A[0]`` = X, ``Delta[0]`` = ∂J/∂X. Input dtype.
 
     Raises:
-        TypeError, ValueError: from ``ffnn.validate``, before any work.
-        ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
+        TypeError, ValueError: from ``crosscheck.ffnn.validate``, before any work.
+        ValueError: finite inputs whose results overflow the float range
+        (``crosscheck.ffnn.overflow``).
     """
     params, X, T = validate(network, params, X, T)
     problem = pad(network, params, X, T)

@@ -1,7 +1,7 @@
 """jit-compiled loss, gradient and trace functions, cached per (envelope, dtype).
 
-The functions take a padded problem (``autodiff_oracle.padded``): in a padded envelope σ_l,
-J, λ and N are run-time values, so one compilation serves every network whose padded shapes
+The functions take a padded problem (``crosscheck.autodiff_oracle.padded``): in a padded envelope
+σ_l, J, λ and N are run-time values, so one compilation serves every network whose padded shapes
 match; an exact envelope (a problem beyond ``SMALL``) has σ_l and J compiled in.
 
 A padded envelope compiles once, not three times: loss and gradients read their parts of
@@ -19,17 +19,16 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-
-from autodiff_oracle.objective import Probe, choose, padded_objective
-from autodiff_oracle.padded import Envelope
-from ffnn import LOSSES, jax_namespace
+from crosscheck.autodiff_oracle.objective import Probe, choose, padded_objective
+from crosscheck.autodiff_oracle.padded import Envelope
+from crosscheck.ffnn import LOSSES, jax_namespace
 
 FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
 """XLA options for padded envelopes: without LLVM's optimisation passes compiling takes about
 half as long (0.65 s against 1.2 s for the float64 envelope of the ``crosscheck-ci`` sizes on
 the benchmark machine), while its (8, 8)-sized arrays run in microseconds either way. The
 arithmetic is the same IEEE operations: optimisation passes do not change XLA's semantics
-(no fast-math on CPU), and ``crosscheck.tolerance`` bounds any summation order."""
+(no fast-math on CPU), and ``crosscheck.compare.bounds`` bounds any summation order."""
 
 CACHE_SIZE = 64
 """How many (envelope, dtype) entries ``compiled`` keeps (least recently used dropped)."""
@@ -38,7 +37,7 @@ CACHE_SIZE = 64
 class Compiled(NamedTuple):
     """The jitted functions of one (envelope, dtype); call them inside ``jax.enable_x64(True)``.
 
-    Each takes the padded ``(params, X, T, spec)`` of ``autodiff_oracle.padded.pad``.
+    Each takes the padded ``(params, X, T, spec)`` of ``crosscheck.autodiff_oracle.padded.pad``.
     loss: J, a scalar.
     gradients: L padded Layers (jax.grad of J with respect to params).
     backprop: ``(J, (grads, ∂J/∂X, probe gradients, Δ^(L)), (Z, A))``, all padded: one
@@ -91,11 +90,12 @@ def compiled(envelope: Envelope, dtype: np.dtype) -> Compiled:
         # and for T_kn near the underflow threshold that flushes to 0 (XLA flushes
         # subnormals), giving 0/0 = NaN where A_kn has underflowed too. With N·J the
         # cotangent is T_kn itself (N·(1/N) is exactly 1), so Δ^(L)_kn is ±inf there, or 0
-        # where the target factor is 0 (ffnn.losses); 1/N is applied last, as in Loss.Delta.
+        # where the target factor is 0 (crosscheck.ffnn.losses); 1/N is applied last, as in
+        # Loss.Delta.
         xp = jax_namespace()
 
         def N_J_of_A(A_L):
-            # padded entries read as A = 0 = T: a term 0 in every J_of_A (ffnn.losses)
+            # padded entries read as A = 0 = T: a term 0 in every J_of_A (crosscheck.ffnn.losses)
             mask = spec.rows[-1][:, None] & spec.columns[None, :]
             A_fill = xp.where(mask, A_L, 0.0)
             branches = [lambda A, J=J: J.J_of_A(A, T, xp, spec.N) for J in LOSSES.values()]

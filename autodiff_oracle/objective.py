@@ -2,15 +2,15 @@
 
 ``objective`` is J of one network at its exact shapes; ``padded_objective`` is J of any
 network of depth L inside a shape envelope, σ_l and J chosen at run time
-(``autodiff_oracle.padded``). Both run the same forward pass, ``forward``.
+(``crosscheck.autodiff_oracle.padded``). Both run the same forward pass, ``forward``.
 
 J is ``network.J.J(Z^(L), A^(L), T)``: squared error reads A^(L); cross-entropy and binary
 cross-entropy read the logits Z^(L) (log-sum-exp, logaddexp: eqs 2.17', 2.17''), so their
 gradients stay finite where A^(L) underflows.
 
 Nothing here is a derivative: σ_l is ``network.sigma(l).sigma`` and J is ``network.J.J``,
-both evaluated with the JAX namespace, plus ``ffnn.weight_decay_term``. JAX differentiates
-these; σ' and Δ formulas are never used.
+both evaluated with the JAX namespace, plus ``crosscheck.ffnn.weight_decay_term``. JAX
+differentiates these; σ' and Δ formulas are never used.
 """
 
 from __future__ import annotations
@@ -19,10 +19,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from jax import lax
-
-from autodiff_oracle.padded import Spec
-from ffnn import (
+from crosscheck.autodiff_oracle.padded import Spec
+from crosscheck.ffnn import (
     ACTIVATIONS,
     LOSSES,
     Activation,
@@ -31,6 +29,7 @@ from ffnn import (
     jax_namespace,
     weight_decay_term,
 )
+from jax import lax
 
 
 class Probe(NamedTuple):
@@ -97,7 +96,8 @@ def objective(
 ) -> tuple[Any, tuple[tuple[Any, ...], tuple[Any, ...]]]:
     """Eqs 1.4, 2.16: J(T, A^(L)) (+ (λ/2) Σ_l ‖W^(l)‖_F²) with Z and A as auxiliary output.
 
-    Traceable by JAX (``jax.grad(..., has_aux=True)``); written with ``ffnn.jax_namespace()``.
+    Traceable by JAX (``jax.grad(..., has_aux=True)``); written with
+    ``crosscheck.ffnn.jax_namespace()``.
 
     Args:
         network: the architecture, sizes (S_0, ..., S_L), σ_l, J and λ.
@@ -110,7 +110,7 @@ def objective(
         ``(J, (Z, A))``: J a scalar of the input dtype; Z and A as from ``forward``.
 
     Raises:
-        Nothing of its own; inputs are checked by ``ffnn.validate`` before tracing.
+        Nothing of its own; inputs are checked by ``crosscheck.ffnn.validate`` before tracing.
     """
     xp = jax_namespace()
     Z, A = forward(params, X, lambda l, Z_l: network.sigma(l).sigma(Z_l, xp), probes)
@@ -128,7 +128,8 @@ def padded_objective(
     probes: Sequence[Probe] | None = None,
     fixed: tuple[tuple[int, ...], int] | None = None,
 ) -> tuple[Any, tuple[tuple[Any, ...], tuple[Any, ...]]]:
-    """Eqs 1.4, 2.16 on a padded problem (``autodiff_oracle.padded``): σ_l, J, λ from `spec`.
+    """Eqs 1.4, 2.16 on a padded problem (``crosscheck.autodiff_oracle.padded``): σ_l, J, λ from
+    `spec`.
 
     Args:
         params: L' Layers padded to the envelope, W^(l) (S'_l, S'_{l-1}), b^(l) (S'_l,);
@@ -144,7 +145,7 @@ def padded_objective(
         their real blocks equal to the unpadded problem's.
 
     Raises:
-        Nothing of its own; inputs are checked by ``ffnn.validate`` before padding.
+        Nothing of its own; inputs are checked by ``crosscheck.ffnn.validate`` before padding.
     """
     xp = jax_namespace()
 
@@ -195,7 +196,7 @@ def choose(fixed: int | None, index: Any, branches: Sequence[Callable], *operand
 
 def output_fill(loss: str, spec: Spec, Z_L: Any, A_L: Any) -> tuple[Any, Any]:
     """Z^(L) and A^(L) as loss `loss` reads them in a padded problem, where T is 0: each
-    padded entry's term made exactly 0 (module ``autodiff_oracle.padded``).
+    padded entry's term made exactly 0 (module ``crosscheck.autodiff_oracle.padded``).
 
     squared error reads A: padded entries 0 (= T). Cross-entropy reads Z by columns: padded
     rows −inf (out of every log-sum-exp; their T = 0 terms are 0), padded columns as they are

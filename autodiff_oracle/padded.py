@@ -17,7 +17,7 @@ Padding changes no real entry's value — exactly, not approximately:
 - W^(l) gets zero rows and columns and b^(l) zeros, so a padded row of Z^(l) is 0 and its
   A is σ(0), finite; a real Z_in only gains terms 0·A_jn = 0, and adding an exact zero is
   exact: the computed sum is a sum of the real terms, in some order, which is all that the
-  rounding bound of ``crosscheck.tolerance`` assumes (it holds for any order).
+  rounding bound of ``crosscheck.compare.bounds`` assumes (it holds for any order).
 - a softmax layer reads its padded rows as −inf (exp gives exactly 0 beside any finite
   logit, however negative), so each real column's sum, and so A_kn, is unchanged.
 - padded columns of X repeat its first column, so they are finite exactly when it is;
@@ -35,8 +35,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
-
-from ffnn import ACTIVATIONS, LOSSES, Layer, Network
+from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network
 
 GRAIN = 8
 """Every padded width and N is a multiple of this (the ``crosscheck-ci`` sizes all fit in 8)."""
@@ -52,10 +51,11 @@ activation: a padded depth of 8 compiles for ~15 s, an exact one in well under 1
 large or deep shapes rarely repeat anyway."""
 
 ACTIVATION_INDEX = {name: i for i, name in enumerate(ACTIVATIONS)}
-"""Activation name → its branch in the compiled ``lax.switch`` (``ffnn.ACTIVATIONS`` order)."""
+"""Activation name → its branch in the compiled ``lax.switch`` (``crosscheck.ffnn.ACTIVATIONS``
+order)."""
 
 LOSS_INDEX = {name: i for i, name in enumerate(LOSSES)}
-"""Loss name → its branch in the compiled ``lax.switch`` (``ffnn.LOSSES`` order)."""
+"""Loss name → its branch in the compiled ``lax.switch`` (``crosscheck.ffnn.LOSSES`` order)."""
 
 
 class Envelope(NamedTuple):
@@ -106,7 +106,7 @@ class Padded(NamedTuple):
 
 def _in_dtype(value: float, dtype: np.dtype) -> Any:
     """`value` as a scalar of `dtype`; inf beyond its range (the result's overflow check then
-    reports it, ``ffnn.overflow``), without NumPy's cast warning."""
+    reports it, ``crosscheck.ffnn.overflow``), without NumPy's cast warning."""
     with np.errstate(over="ignore"):
         return dtype.type(value)
 
@@ -121,14 +121,15 @@ def pad(network: Network, params: tuple[Layer, ...], X: np.ndarray, T: np.ndarra
 
     Args:
         network: the architecture, sizes (S_0, ..., S_L).
-        params: L Layers, W^(l) (S_l, S_{l-1}), b^(l) (S_l,), as ``ffnn.validate`` returns them.
+        params: L Layers, W^(l) (S_l, S_{l-1}), b^(l) (S_l,), as ``crosscheck.ffnn.validate``
+        returns them.
         X: (S_0, N) inputs; T: (S_L, N) targets; one float dtype throughout.
 
     Returns:
         A ``Padded`` whose arrays have the envelope's shapes and the inputs' dtype.
 
     Raises:
-        Nothing of its own: call it after ``ffnn.validate``.
+        Nothing of its own: call it after ``crosscheck.ffnn.validate``.
     """
     dtype = X.dtype
     L, N = network.L, X.shape[1]

@@ -1,4 +1,4 @@
-"""pytest-benchmark runs of the cases in ``crosscheck.bench_cases``, as ``crosscheck bench``.
+"""pytest-benchmark runs of the cases in ``crosscheck.bench.cases``, as ``crosscheck bench``.
 
 Run: ``pytest benchmarks/ --benchmark-json=out.json`` (``-k "not large"`` to skip the large
 case). The floors are benchmarked in the same run: ``gemm_only`` per case and dtype, and
@@ -8,7 +8,7 @@ of their rates, ``extra_info["flops"]`` / ``2n³/min``).
 
 import pytest
 
-from crosscheck.bench_cases import CASES, DTYPES, implementations
+from crosscheck.bench.cases import CASES, DTYPES, implementations
 
 PARAMS = [
     pytest.param(case, dtype, name, id=f"{case.name}-{dtype}-{name}")

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from conftest import PARAMS
 
-from crosscheck.bench import RATE_SIZES
-from crosscheck.bench_cases import runner
+from crosscheck.bench.cases import runner
+from crosscheck.bench.run import RATE_SIZES
 
 
 @pytest.mark.parametrize(("case", "dtype", "name"), PARAMS)

@@ -6,7 +6,7 @@
   workers with pytest-xdist (``-n auto``).
 
 No deadline in any of them: JAX compiles the oracle once per shape envelope
-(``autodiff_oracle.padded``; a few seconds), which would trip hypothesis's default 200 ms
+(``crosscheck.autodiff_oracle.padded``; a few seconds), which would trip hypothesis's default 200 ms
 deadline on the first example of each envelope.
 Registering changes nothing; a project loads one with ``settings.load_profile(name)``.
 """

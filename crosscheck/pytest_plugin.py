@@ -6,7 +6,7 @@ no hypothesis profile, loads none and switches no JAX setting: the fixtures impo
 they need when a test requests them.
 
 Fixtures:
-- ``check_backprop``: ``crosscheck.oracle.check_gradients`` — checks a function
+- ``check_backprop``: ``crosscheck.oracle.search.check_gradients`` — checks a function
   ``fn(Ws, bs, X, T)`` against the suite's three implementations.
 - ``crosscheck_strategies``: the module ``crosscheck.strategies`` (``networks()``,
   ``problems()``), for a host's own ``@given``.
@@ -81,8 +81,9 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 @pytest.fixture
 def check_backprop() -> Callable[..., Any]:
-    """``crosscheck.oracle.check_gradients(fn, *, activations, ...)`` (imported on request)."""
-    from crosscheck.oracle import check_gradients
+    """``crosscheck.oracle.search.check_gradients(fn, *, activations, ...)`` (imported on
+    request)."""
+    from crosscheck.oracle.search import check_gradients
 
     return check_gradients
 
@@ -103,8 +104,8 @@ def crosscheck_problem() -> Callable[..., Any]:
     loss="squared_error", weight_decay=0.0, N=5, seed=0) -> crosscheck.strategies.Problem``:
     Glorot-uniform W^(l) (S_l, S_{l-1}), small normal b^(l) (S_l,), standard normal X
     (S_0, N), float64; T (S_L, N) standard normal for squared error, one-hot columns for
-    cross_entropy, uniform in [0, 1] for binary_cross_entropy. Raises what ``ffnn.Network``
-    raises for a bad architecture (ValueError/TypeError).
+    cross_entropy, uniform in [0, 1] for binary_cross_entropy. Raises what
+    ``crosscheck.ffnn.Network`` raises for a bad architecture (ValueError/TypeError).
     """
     return _seeded_problem
 
@@ -117,8 +118,8 @@ def _seeded_problem(
     N: int = 5,
     seed: int = 0,
 ) -> Any:
+    from crosscheck.ffnn import Network, init_params
     from crosscheck.strategies import Problem
-    from ffnn import Network, init_params
 
     network = Network(tuple(sizes), tuple(activations), loss=loss, weight_decay=weight_decay)
     rng = np.random.default_rng(seed)

@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
-from ffnn import ACTIVATIONS, LOSSES, Layer, Network, targets
+from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network, targets
 
 MAX_LARGE_WEIGHTS = 2
 """At most this many entries of each W^(l) are drawn large (to saturate units)."""
@@ -79,9 +79,9 @@ def networks(
     losses: Sequence[str] = ("squared_error",),
     weight_decay: bool = False,
 ) -> SearchStrategy[Network]:
-    """Strategy for ``ffnn.Network``: L in [min_layers, max_layers], every S_l in
+    """Strategy for ``crosscheck.ffnn.Network``: L in [min_layers, max_layers], every S_l in
     [min_width, max_width] (S_0 included), σ_l drawn per layer from `activations` (default:
-    every name in ``ffnn.ACTIVATIONS``), J from `losses` (a loss that needs a particular
+    every name in ``crosscheck.ffnn.ACTIVATIONS``), J from `losses` (a loss that needs a particular
     σ_L, such as cross_entropy's softmax, overrides the last activation), and λ = 0 — or,
     with ``weight_decay=True``, λ = 0 in about half the draws and λ in
     (0, MAX_WEIGHT_DECAY] otherwise (shrinking to 0).

@@ -6,14 +6,14 @@ Extensions of the seed (softmax, cross-entropy, binary cross-entropy) are derive
 Notation follows the seed (`general-ffnn-backprop.md`) and DESIGN §2. Imports nothing of ours.
 """
 
-from ffnn.activations import ACTIVATIONS, Activation, get_activation
-from ffnn.init import init_params
-from ffnn.layer import Layer, Trace
-from ffnn.losses import LOSSES, Loss, get_loss, log_softmax, weight_decay_term
-from ffnn.namespace import NUMPY, jax_namespace
-from ffnn.network import Network
-from ffnn.overflow import check_finite, overflow_guard
-from ffnn.validation import FLOAT_DTYPES, validate
+from crosscheck.ffnn.activations import ACTIVATIONS, Activation, get_activation
+from crosscheck.ffnn.init import init_params
+from crosscheck.ffnn.layer import Layer, Trace
+from crosscheck.ffnn.losses import LOSSES, Loss, get_loss, log_softmax, weight_decay_term
+from crosscheck.ffnn.namespace import NUMPY, jax_namespace
+from crosscheck.ffnn.network import Network
+from crosscheck.ffnn.overflow import check_finite, overflow_guard
+from crosscheck.ffnn.validation import FLOAT_DTYPES, validate
 
 __all__ = [
     "ACTIVATIONS",

@@ -1,7 +1,7 @@
 """Activation functions σ_l and their derivatives σ'_l (eq 1.4, eqs 2.2, 2.13, 2.34, 2.2').
 
 Each activation pairs a forward definition `sigma(Z, xp)`, written once against an array
-namespace (`ffnn.namespace`), with a derivative `sigma_prime(Z)` in NumPy computed stably
+namespace (`crosscheck.ffnn.namespace`), with a derivative `sigma_prime(Z)` in NumPy computed stably
 *from Z* — never from A: σ' written as A(1−A) or 1−A² loses all relative accuracy as a
 unit saturates (at z = 40 the form 1−tanh² gives 0 where sech² gives 7e-35).
 
@@ -34,8 +34,7 @@ from typing import Any
 
 import numpy as np
 import scipy.special
-
-from ffnn.namespace import NUMPY
+from crosscheck.ffnn.namespace import NUMPY
 
 _SQRT2 = float(np.sqrt(2.0))
 _INV_SQRT_2PI = float(1.0 / np.sqrt(2.0 * np.pi))
@@ -50,7 +49,8 @@ class Activation:
     Attributes:
         name: registry key, e.g. ``"tanh"``.
         sigma: ``sigma(Z, xp) -> A``; Z of any shape (S_l, N), same shape and dtype out.
-            Written once against the namespace ``xp`` (``ffnn.namespace.NUMPY`` or JAX's).
+            Written once against the namespace ``xp`` (``crosscheck.ffnn.namespace.NUMPY`` or
+            JAX's).
         sigma_prime: ``sigma_prime(Z) -> dA/dZ`` elementwise, NumPy, same shape and dtype
             as Z, evaluated stably from Z.
             For a non-elementwise σ (softmax) it raises TypeError.

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
-from ffnn.layer import Layer
-from ffnn.network import Network
+from crosscheck.ffnn.layer import Layer
+from crosscheck.ffnn.network import Network
 
 
 def init_params(
@@ -29,7 +28,7 @@ def init_params(
         ValueError: `bias_scale` is negative or not finite.
     """
     if not isinstance(network, Network):
-        raise TypeError(f"network must be an ffnn.Network, got {type(network).__name__}")
+        raise TypeError(f"network must be a crosscheck.ffnn.Network, got {type(network).__name__}")
     dtype = np.dtype(dtype)
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"dtype must be float64 or float32, got {dtype}")

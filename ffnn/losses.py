@@ -41,9 +41,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-
-from ffnn import targets
-from ffnn.namespace import NUMPY
+from crosscheck.ffnn import targets
+from crosscheck.ffnn.namespace import NUMPY
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,8 @@ class Loss:
             of shape (S_L, N); computed stably from whichever of Z and A suits (the logits Z
             for the classification losses). Written once against the namespace ``xp``. `N`,
             the count that divides the sum over samples, defaults to the number of columns;
-            an evaluation on zero-padded arrays (``autodiff_oracle.padded``) passes the true N.
+            an evaluation on zero-padded arrays (``crosscheck.autodiff_oracle.padded``) passes the
+            true N.
         J_of_A: ``J_of_A(A, T, xp, N=None) -> scalar``, the same J as a function of A^(L) alone:
             the definition whose ∂/∂A^(L) is Δ^(L) (eq 2.12). May be −log 0 = inf where an
             output has underflowed; the autodiff oracle differentiates it for Δ^(L) only.
@@ -68,7 +68,7 @@ class Loss:
         H: for a loss with an `output_activation`, ``H(Z, A, T) -> ∂J/∂Z^(L)``, the fused
             closed form (eqs 2.8', 2.8''), NumPy, (S_L, N), finite; None otherwise.
         check_targets: ``check_targets(T)`` raises ValueError for targets outside the
-            loss's domain (``ffnn.targets``); called by ``ffnn.validate``.
+            loss's domain (``crosscheck.ffnn.targets``); called by ``crosscheck.ffnn.validate``.
     """
 
     name: str
@@ -110,7 +110,8 @@ def log_softmax(Z: Any, xp: SimpleNamespace = NUMPY) -> Any:
 
 
 def _cross_entropy(Z, A, T, xp, N=None):
-    # a term with T_kn = 0 is 0 even at a logit of −inf (a padded row, autodiff_oracle.padded)
+    # a term with T_kn = 0 is 0 even at a logit of −inf (a padded row,
+    # crosscheck.autodiff_oracle.padded)
     terms = xp.where(T != 0, T * log_softmax(Z, xp), 0.0)
     return -xp.sum(terms) / _samples(Z, N)  # eqs 2.16', 2.17'
 
@@ -144,7 +145,8 @@ def _cross_entropy_H(Z, A, T):
 
 def _binary_cross_entropy(Z, A, T, xp, N=None):
     # −log σ(z) = log(1 + e^{−z}), −log(1 − σ(z)) = −log σ(−z) = log(1 + e^{z})   (eq 2.17'');
-    # a term whose target factor is 0 is 0 even at an infinite logit (autodiff_oracle.padded)
+    # a term whose target factor is 0 is 0 even at an infinite logit
+    # (crosscheck.autodiff_oracle.padded)
     terms = xp.where(T != 0, T * xp.logaddexp(0.0, -Z), 0.0) + xp.where(
         T != 1, (1 - T) * xp.logaddexp(0.0, Z), 0.0
     )

@@ -6,8 +6,8 @@ import math
 import numbers
 from dataclasses import dataclass, field
 
-from ffnn.activations import Activation, get_activation
-from ffnn.losses import Loss, get_loss
+from crosscheck.ffnn.activations import Activation, get_activation
+from crosscheck.ffnn.losses import Loss, get_loss
 
 
 @dataclass(frozen=True)
@@ -17,8 +17,10 @@ class Network:
     Args:
         sizes: (S_0, ..., S_L), the widths of layers 0..L; layer 0 is the input. Positive
             integers, at least two of them (L >= 1).
-        activations: names of σ_1..σ_L, one per non-input layer (see ``ffnn.ACTIVATIONS``).
-        loss: name of J (see ``ffnn.LOSSES``); default ``"squared_error"``, eq 2.16, which
+        activations: names of σ_1..σ_L, one per non-input layer (see
+        ``crosscheck.ffnn.ACTIVATIONS``).
+        loss: name of J (see ``crosscheck.ffnn.LOSSES``); default ``"squared_error"``, eq 2.16,
+        which
             fits any σ_L. ``"cross_entropy"`` (eq 2.16') needs σ_L = softmax and
             ``"binary_cross_entropy"`` (eq 2.16'') needs σ_L = sigmoid. Softmax may also be
             the σ_l of a hidden layer (eqs 2.2', 2.13').

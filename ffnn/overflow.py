@@ -7,7 +7,7 @@ inf/NaN results, every implementation runs its arithmetic inside ``overflow_guar
 checks what it returns with ``check_finite``: a result that is not finite is a ValueError
 naming the first quantity, in forward/backward order, where it appears.
 
-One exception, documented in ``ffnn.losses``: Δ^(L) of a loss fused with its output
+One exception, documented in ``crosscheck.ffnn.losses``: Δ^(L) of a loss fused with its output
 activation (cross-entropy, binary cross-entropy) is not finite where an output underflows,
 while H^(L) and the gradients, from the logits, stay finite; it is not checked.
 """
@@ -19,9 +19,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-
-from ffnn.layer import Trace
-from ffnn.network import Network
+from crosscheck.ffnn.layer import Trace
+from crosscheck.ffnn.network import Network
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""The domain of the targets T of each loss, checked by ``ffnn.validate`` (DESIGN §7).
+"""The domain of the targets T of each loss, checked by ``crosscheck.ffnn.validate`` (DESIGN §7).
 
 - squared error (eq 2.16): any finite T.
 - cross-entropy (eq 2.16'): every column t_n a probability vector — entries >= 0 and

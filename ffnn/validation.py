@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-
-from ffnn.layer import Layer
-from ffnn.network import Network
+from crosscheck.ffnn.layer import Layer
+from crosscheck.ffnn.network import Network
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 """Accepted dtypes; float64 is the default everywhere, float32 an option."""
@@ -41,12 +40,12 @@ def validate(
             arrays mix float32 and float64.
         ValueError: the wrong number of layers, an array with the wrong number of
             dimensions or the wrong shape, N = 0, X and T with different N, or a NaN/inf;
-            targets outside the loss's domain (``ffnn.targets``: cross-entropy columns
+            targets outside the loss's domain (``crosscheck.ffnn.targets``: cross-entropy columns
             that are not probability vectors, binary cross-entropy entries outside [0, 1]),
             naming T and the offending column or entry.
     """
     if not isinstance(network, Network):
-        raise TypeError(f"network must be an ffnn.Network, got {type(network).__name__}")
+        raise TypeError(f"network must be a crosscheck.ffnn.Network, got {type(network).__name__}")
     layers = _checked_params(network, params)
     X = _float_array(X, "X")
     T = _float_array(T, "T")

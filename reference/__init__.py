@@ -28,9 +28,9 @@ exact-input answer without float32 rounding; cast (``.astype(np.float32)``) to c
 dtypes.
 """
 
-from reference.backprop import backprop, gradients
-from reference.entry import gradient_entry
-from reference.forms import FORMS
-from reference.objective import loss
+from crosscheck.reference.backprop import backprop, gradients
+from crosscheck.reference.entry import gradient_entry
+from crosscheck.reference.forms import FORMS
+from crosscheck.reference.objective import loss
 
 __all__ = ["FORMS", "backprop", "gradient_entry", "gradients", "loss"]

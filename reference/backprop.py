@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from ffnn import Layer, Network, Trace, check_finite, overflow_guard
-from reference.backward import layer_gradients, layer_H, output_delta, previous_delta
-from reference.forms import get_form
-from reference.forward import forward
-from reference.problem import Problem, prepare
-from reference.storage import as_array
+from crosscheck.ffnn import Layer, Network, Trace, check_finite, overflow_guard
+from crosscheck.reference.backward import layer_gradients, layer_H, output_delta, previous_delta
+from crosscheck.reference.forms import get_form
+from crosscheck.reference.forward import forward
+from crosscheck.reference.problem import Problem, prepare
+from crosscheck.reference.storage import as_array
 
 
 def backprop(
@@ -23,8 +23,8 @@ def backprop(
     (softmax H) of docs/extensions.md.
 
     ``form="literal"`` writes each sum as printed, Kronecker deltas included
-    (``reference.literal``); ``form="contracted"`` (default) sums after the deltas
-    collapse (``reference.contracted``). Δ^(l-1) = ∂J/∂A^(l-1) is carried layer by layer
+    (``crosscheck.reference.literal``); ``form="contracted"`` (default) sums after the deltas
+    collapse (``crosscheck.reference.contracted``). Δ^(l-1) = ∂J/∂A^(l-1) is carried layer by layer
     (eq 2.32, extended to every layer as eq 2.38), down to Δ^(0) = ∂J/∂X by the same step.
     With weight decay λ > 0, ∂J/∂W^(l) gains λ W^(l) (an extension, DESIGN §4).
 
@@ -45,9 +45,9 @@ def backprop(
         the gradients come from the fused form (eqs 2.8', 2.8'') and stay finite.
 
     Raises:
-        TypeError, ValueError: from ``ffnn.validate``, before any work.
+        TypeError, ValueError: from ``crosscheck.ffnn.validate``, before any work.
         ValueError: `form` is neither ``"literal"`` nor ``"contracted"``; finite inputs
-            whose results overflow the float range (``ffnn.overflow``).
+            whose results overflow the float range (``crosscheck.ffnn.overflow``).
         NotImplementedError: a loss or non-elementwise activation the reference does not
             write out (it writes squared_error, cross_entropy, binary_cross_entropy, softmax).
     """
@@ -83,9 +83,9 @@ def gradients(
         λ, ∂J/∂W^(l) includes λ W^(l).
 
     Raises:
-        TypeError, ValueError: from ``ffnn.validate``, before any work.
+        TypeError, ValueError: from ``crosscheck.ffnn.validate``, before any work.
         ValueError: `form` is neither ``"literal"`` nor ``"contracted"``; finite inputs
-            whose results overflow the float range (``ffnn.overflow``).
+            whose results overflow the float range (``crosscheck.ffnn.overflow``).
         NotImplementedError: a loss or non-elementwise activation the reference does not
             write out (it writes squared_error, cross_entropy, binary_cross_entropy, softmax).
     """

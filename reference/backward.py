@@ -1,8 +1,8 @@
 """One backward step at a time: Δ^(L), H^(l), Δ^(l-1) and the gradient entries of layer l.
 
-The form (``reference.literal`` or ``reference.contracted``) supplies the scalar sums; this
-module only visits the entries. Rows that an entry does not need may be skipped: they are
-stored as 0.0 and never read except multiplied by a Kronecker delta that is 0.
+The form (``crosscheck.reference.literal`` or ``crosscheck.reference.contracted``) supplies the
+scalar sums; this module only visits the entries. Rows that an entry does not need may be skipped:
+they are stored as 0.0 and never read except multiplied by a Kronecker delta that is 0.
 """
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from types import ModuleType
 
-from ffnn import Network
-from reference.forward import sigma_prime
-from reference.storage import Rows
+from crosscheck.ffnn import Network
+from crosscheck.reference.forward import sigma_prime
+from crosscheck.reference.storage import Rows
 
 
 def output_delta(form: ModuleType, loss: str, A_L: Rows, T: Rows, rows: Collection[int]) -> Rows:
     """Eqs 2.18–2.20 (2.18'–2.21', 2.18''–2.21''): Δ^(L)_in for i in `rows`, every n.
 
     Args:
-        form: ``reference.literal`` or ``reference.contracted``.
+        form: ``crosscheck.reference.literal`` or ``crosscheck.reference.contracted``.
         loss: the network's loss name (a key of ``form.DELTA_OUTPUT``).
         A_L, T: (S_L, N) rows of A^(L) and of the targets.
         rows: the indices i to compute, each in 0..S_L-1 (other rows 0.0, not computed).
@@ -53,7 +53,7 @@ def layer_H(
     - softmax σ_l: eq 2.13', the sum through the per-column Jacobian (eq 2.2').
 
     Args:
-        form: ``reference.literal`` or ``reference.contracted``.
+        form: ``crosscheck.reference.literal`` or ``crosscheck.reference.contracted``.
         network: the architecture (σ_l, J).
         l: the layer, 1 <= l <= L.
         Z, A: (S_l, N) rows of Z^(l), A^(l).
@@ -111,7 +111,7 @@ def previous_delta(form: ModuleType, W: Rows, H: Rows, rows: Collection[int]) ->
     """Eqs 2.25/2.26 (literal), 2.32 and 2.38: Δ^(l-1)_in for i in `rows`, every n.
 
     Args:
-        form: ``reference.literal`` or ``reference.contracted``.
+        form: ``crosscheck.reference.literal`` or ``crosscheck.reference.contracted``.
         W: (S_l, S_{l-1}) rows of W^(l).
         H: (S_l, N) rows of H^(l).
         rows: the indices i to compute, each in 0..S_{l-1}-1 (other rows 0.0).
@@ -135,7 +135,7 @@ def weight_entry(
     the seed, DESIGN §4).
 
     Args:
-        form: ``reference.literal`` or ``reference.contracted``.
+        form: ``crosscheck.reference.literal`` or ``crosscheck.reference.contracted``.
         weight_decay: λ >= 0.
         W: (S_l, S_{l-1}) rows of W^(l).
         H: (S_l, N) rows of H^(l) (row i at least).
@@ -154,7 +154,7 @@ def layer_gradients(
     """Eqs 2.5/2.10 (l = L), 2.26/2.27 and 2.35/2.36 (l < L): every ∂J/∂W^(l)_ij, ∂J/∂b^(l)_i.
 
     Args:
-        form: ``reference.literal`` or ``reference.contracted``.
+        form: ``crosscheck.reference.literal`` or ``crosscheck.reference.contracted``.
         weight_decay: λ >= 0 (adds λ W^(l)_ij to each weight entry; biases not decayed).
         W: (S_l, S_{l-1}) rows of W^(l).
         H: (S_l, N) rows of H^(l).

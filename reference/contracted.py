@@ -9,9 +9,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from ffnn import Activation
-from reference.storage import Rows, as_rows
+from crosscheck.ffnn import Activation
+from crosscheck.reference.storage import Rows, as_rows
 
 
 def delta_output(A_L: Rows, T: Rows, i: int, n: int) -> float:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, Literal
 
-from ffnn import Network, check_finite, overflow_guard
-from reference.backward import (
+from crosscheck.ffnn import Network, check_finite, overflow_guard
+from crosscheck.reference.backward import (
     fused_output,
     layer_H,
     needs_every_row,
@@ -16,9 +16,9 @@ from reference.backward import (
     previous_delta,
     weight_entry,
 )
-from reference.forms import get_form
-from reference.forward import forward
-from reference.problem import Problem, prepare
+from crosscheck.reference.forms import get_form
+from crosscheck.reference.forward import forward
+from crosscheck.reference.problem import Problem, prepare
 
 
 def gradient_entry(
@@ -60,10 +60,10 @@ def gradient_entry(
         The entry as a float (float64).
 
     Raises:
-        TypeError, ValueError: from ``ffnn.validate``, before any work.
+        TypeError, ValueError: from ``crosscheck.ffnn.validate``, before any work.
         ValueError: `form` unknown; `layer` outside 1..L; `name` not "W" or "b"; `index`
             of the wrong length or outside its range (each message names the allowed range).
-            Finite inputs whose entry overflows the float range (``ffnn.overflow``).
+            Finite inputs whose entry overflows the float range (``crosscheck.ffnn.overflow``).
         TypeError: `layer` or an entry of `index` is not an integer, `index` not a tuple.
         NotImplementedError: a loss or non-elementwise activation the reference does not
             write out.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from reference import contracted, literal
+from crosscheck.reference import contracted, literal
 
 FORMS: dict[str, ModuleType] = {"literal": literal, "contracted": contracted}
 """Form name → module of scalar entry functions."""

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
-from ffnn import NUMPY, Network
-from reference.storage import Rows, as_rows
+from crosscheck.ffnn import NUMPY, Network
+from crosscheck.reference.storage import Rows, as_rows
 
 
 def forward(

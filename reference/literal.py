@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 
-from ffnn import Activation
-from reference.storage import Rows
+from crosscheck.ffnn import Activation
+from crosscheck.reference.storage import Rows
 
 
 def delta_output(A_L: Rows, T: Rows, i: int, n: int) -> float:

@@ -6,10 +6,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ffnn import Network, check_finite, overflow_guard
-from reference.forward import forward
-from reference.problem import Problem, prepare
-from reference.storage import Rows
+from crosscheck.ffnn import Network, check_finite, overflow_guard
+from crosscheck.reference.forward import forward
+from crosscheck.reference.problem import Problem, prepare
+from crosscheck.reference.storage import Rows
 
 
 def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
@@ -32,8 +32,8 @@ def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
         J as a Python float (float64), finite.
 
     Raises:
-        TypeError, ValueError: from ``ffnn.validate``, before any work.
-        ValueError: finite inputs whose J overflows the float range (``ffnn.overflow``).
+        TypeError, ValueError: from ``crosscheck.ffnn.validate``, before any work.
+        ValueError: finite inputs whose J overflows the float range (``crosscheck.ffnn.overflow``).
         NotImplementedError: a loss or non-elementwise activation the reference does not
             write out.
     """

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from ffnn import Network, validate
-from reference.storage import Rows, as_rows
+from crosscheck.ffnn import Network, validate
+from crosscheck.reference.storage import Rows, as_rows
 
 LOSSES = ("squared_error", "cross_entropy", "binary_cross_entropy")
 """Losses whose sums the reference writes out (eqs 2.16–2.21, 2.16'–2.21', 2.16''–2.21'')."""
@@ -28,7 +28,7 @@ class Problem(NamedTuple):
 
 
 def prepare(network: Network, params: Sequence[Any], X: Any, T: Any) -> Problem:
-    """Validate with ``ffnn.validate``, check the loss, then convert to lists (float64).
+    """Validate with ``crosscheck.ffnn.validate``, check the loss, then convert to lists (float64).
 
     Args:
         network: the architecture, sizes (S_0, ..., S_L).
@@ -39,7 +39,8 @@ def prepare(network: Network, params: Sequence[Any], X: Any, T: Any) -> Problem:
         The Problem; the inputs are only read.
 
     Raises:
-        TypeError, ValueError: from ``ffnn.validate`` (bad network, shapes, dtypes, values).
+        TypeError, ValueError: from ``crosscheck.ffnn.validate`` (bad network, shapes, dtypes,
+        values).
         NotImplementedError: `network.loss` is not one the reference writes out, or a
             non-elementwise σ_l other than softmax.
     """

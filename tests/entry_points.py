@@ -2,9 +2,7 @@
 
 from functools import partial
 
-import autodiff_oracle
-import reference
-import vectorized
+from crosscheck import autodiff_oracle, reference, vectorized
 
 CALLS = {
     "reference-loss": reference.loss,

@@ -1,11 +1,13 @@
-"""crosscheck.adapters: layouts of other people's backprop (rows, in_out) and output reading."""
+"""crosscheck.oracle.layouts: layouts of other people's backprop (rows, in_out) and output
+reading."""
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import Layer, Network
 from hypothesis import given
 
-import vectorized
-from crosscheck.adapters import (
+from crosscheck import vectorized
+from crosscheck.oracle.layouts import (
     Adapter,
     OutputError,
     Returned,
@@ -14,7 +16,6 @@ from crosscheck.adapters import (
     unpack,
 )
 from crosscheck.strategies import networks, problems
-from ffnn import Layer, Network
 
 
 def _read_only(a):

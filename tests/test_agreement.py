@@ -2,8 +2,8 @@
 
 Each implementation's whole trace (Z^(l), A^(l), J, Δ^(l), H^(l), ∂J/∂W^(l), ∂J/∂b^(l),
 Δ^(0); eqs 1.4, 2.16–2.38 and the primed extensions) is compared with one anchor,
-``vectorized``, by ``crosscheck.compare.compare_backprop``, whose per-entry bound comes from
-``crosscheck.tolerance``: the literal and contracted reference (scalar loops) and JAX
+``vectorized``, by ``crosscheck.compare.comparison.compare_backprop``, whose per-entry bound comes
+from ``crosscheck.compare.bounds``: the literal and contracted reference (scalar loops) and JAX
 autodiff of the forward pass. Problems come from ``crosscheck.strategies`` in two families:
 
 - ``bounded``: the default magnitudes (|X|, |b|, |T|, most |W| <= 4; a few weights up to 48);
@@ -15,7 +15,7 @@ Every loss (squared error, cross-entropy, binary cross-entropy) and λ >= 0 are 
 ``hypothesis.target`` steers each search towards the largest error/bound ratio, and
 ``--hypothesis-show-statistics`` reports the highest seen. One property draws each problem
 once and checks every implementation on it against one anchor run; autodiff compiles once
-per depth and padded shape (``autodiff_oracle.padded``), not once per architecture.
+per depth and padded shape (``crosscheck.autodiff_oracle.padded``), not once per architecture.
 """
 
 from collections.abc import Callable
@@ -23,20 +23,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network, Trace, init_params
 from hypothesis import given, target
 from hypothesis import strategies as st
 
-import autodiff_oracle
-import reference
-import vectorized
-from crosscheck.compare import (
+from crosscheck import autodiff_oracle, reference, vectorized
+from crosscheck.compare.comparison import (
     Comparison,
     assert_backprop_close,
     compare_backprop,
     compare_backprop_many,
 )
 from crosscheck.strategies import Problem, networks, problems
-from ffnn import ACTIVATIONS, LOSSES, Layer, Network, Trace, init_params
 
 Result = tuple[float, tuple[Any, Trace]]
 

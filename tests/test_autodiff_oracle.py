@@ -7,14 +7,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from crosscheck.autodiff_oracle.compiled import compiled
+from crosscheck.autodiff_oracle.padded import Envelope
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params
 from hypothesis import given
 from hypothesis.extra.numpy import arrays
 
-import autodiff_oracle
-import vectorized
-from autodiff_oracle.compiled import compiled
-from autodiff_oracle.padded import Envelope
-from ffnn import ACTIVATIONS, Layer, Network, init_params
+from crosscheck import autodiff_oracle, vectorized
 
 
 def _f64(rows):

@@ -1,16 +1,16 @@
-"""autodiff_oracle.padded: problems zero-padded into a shape envelope (one compilation serves
+"""crosscheck.autodiff_oracle.padded: problems zero-padded into a shape envelope (one compilation
+serves
 every network of a depth), and padding that leaves the real entries' values unchanged."""
 
 import jax
 import numpy as np
 import pytest
+from crosscheck.autodiff_oracle.objective import objective
+from crosscheck.autodiff_oracle.padded import GRAIN, SMALL, Envelope, pad, unpad
+from crosscheck.ffnn import Layer, Network, init_params
 
-import autodiff_oracle
-import vectorized
-from autodiff_oracle.objective import objective
-from autodiff_oracle.padded import GRAIN, SMALL, Envelope, pad, unpad
-from crosscheck.compare import compare_backprop
-from ffnn import Layer, Network, init_params
+from crosscheck import autodiff_oracle, vectorized
+from crosscheck.compare.comparison import compare_backprop
 
 
 def _problem(sizes, N, activations=None, loss="squared_error", seed=0):
@@ -211,7 +211,7 @@ def test_float32_weight_decay_beyond_float32_is_an_overflow_error_without_warnin
 def test_eq_1_4_each_activation_branch_is_traced_once_for_every_layer_of_one_shape(monkeypatch):
     # The switch branches are built once (objective.ACTIVATION_BRANCHES), so JAX's tracing
     # cache serves all four layers of the (8, 8) envelope: one trace per branch, not four.
-    from autodiff_oracle import objective as objective_module
+    from crosscheck.autodiff_oracle import objective as objective_module
 
     calls = {}
 

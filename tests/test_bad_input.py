@@ -1,7 +1,8 @@
 """The bad-input catalogue (docs/bad-input.md, DESIGN §7): every implementation's loss,
-gradients and backprop refuse each class of bad input with ffnn.validate's exception and a
-message naming the array and its layer, before any work; finite inputs whose results
-overflow the float range are a ValueError too (ffnn.overflow). Network construction and CLI
+gradients and backprop refuse each class of bad input with crosscheck.ffnn.validate's exception and
+a message naming the array and its layer, before any work; finite inputs whose results
+overflow the float range are a ValueError too (crosscheck.ffnn.overflow). Network construction and
+CLI
 cases not already in tests/test_ffnn.py, test_losses.py and test_cli.py are here."""
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from functools import partial
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params
 from entry_points import CALLS
 
-import autodiff_oracle
-import reference
-from crosscheck.cli import main
-from ffnn import ACTIVATIONS, Layer, Network, init_params
+from crosscheck import autodiff_oracle, reference
+from crosscheck.cli.main import main
 
 NETWORK = Network((3, 4, 2), ("tanh", "sigmoid"))  # W^(1) (4, 3), W^(2) (2, 4); N = 5
 
@@ -164,7 +164,8 @@ def test_section_7_bad_input_leaves_the_inputs_unchanged(call):
         np.testing.assert_array_equal(got, want, strict=True)
 
 
-# --- finite inputs whose results overflow the float range (ffnn.overflow) -------------------
+# --- finite inputs whose results overflow the float range (crosscheck.ffnn.overflow)
+# -------------------
 
 IDENTITY = Network((2, 3, 1), ("identity", "identity"))
 

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import crosscheck.bench as bench
-import vectorized
-from crosscheck.bench_cases import CASES, BenchCase, case_by_name, flop_count, make_problem
-from crosscheck.bench_growth import EXPECTED, fit_exponent, run_sweep
-from crosscheck.bench_report import markdown, write_outputs
-from crosscheck.bench_timing import time_call
-from crosscheck.cli import main
+import crosscheck.bench.run as bench
+from crosscheck import vectorized
+from crosscheck.bench.cases import CASES, BenchCase, case_by_name, flop_count, make_problem
+from crosscheck.bench.growth import EXPECTED, fit_exponent, run_sweep
+from crosscheck.bench.report import markdown, write_outputs
+from crosscheck.bench.timing import time_call
+from crosscheck.cli.main import main
 
 TINY = case_by_name("tiny")
 

@@ -1,4 +1,4 @@
-"""`crosscheck check` and `crosscheck selftest`: crosscheck.cli.main in-process."""
+"""`crosscheck check` and `crosscheck selftest`: crosscheck.cli.main.main in-process."""
 
 import contextlib
 import io
@@ -7,12 +7,12 @@ import uuid
 
 import pytest
 
-import crosscheck.kill_table
-from crosscheck.cli import main
-from crosscheck.mutants import MUTANTS, Backprop, Mutant
+import crosscheck.oracle.selftest
+from crosscheck.cli.main import main
+from crosscheck.oracle.catalogue import MUTANTS, Backprop, Mutant
 
 USER_CODE = """
-from crosscheck.mutants import MUTANTS, Backprop
+from crosscheck.oracle.catalogue import MUTANTS, Backprop
 
 good = Backprop(("tanh", "identity"), "squared_error", 0.0)
 flipped = MUTANTS["sign_flipped"].function()
@@ -194,7 +194,7 @@ def test_help_exits_0(command):
 
 
 def test_selftest_all_rejected_exits_0(monkeypatch, tmp_path):
-    monkeypatch.setattr(crosscheck.kill_table, "CATALOGUE", (MUTANTS["sign_flipped"],))
+    monkeypatch.setattr(crosscheck.oracle.selftest, "CATALOGUE", (MUTANTS["sign_flipped"],))
     path = tmp_path / "kills.json"
     status, out, _ = run(["selftest", "--max-examples", "10", "--json", str(path)])
     assert status == 0
@@ -204,7 +204,7 @@ def test_selftest_all_rejected_exits_0(monkeypatch, tmp_path):
 
 def test_selftest_with_a_surviving_bug_exits_1(monkeypatch):
     harmless = Mutant("harmless", "no bug at all", Backprop, {"activations": ("tanh",)}, "always")
-    monkeypatch.setattr(crosscheck.kill_table, "CATALOGUE", (harmless,))
+    monkeypatch.setattr(crosscheck.oracle.selftest, "CATALOGUE", (harmless,))
     status, out, _ = run(["selftest", "--max-examples", "5"])
     assert status == 1
     assert "0 of 1 catalogued bugs rejected" in out

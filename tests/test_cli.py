@@ -1,4 +1,5 @@
-"""`crosscheck verify`: crosscheck.cli.main in-process, crosscheck.verify without the CLI."""
+"""`crosscheck verify`: crosscheck.cli.main.main in-process, crosscheck.verify.verification without
+the CLI."""
 
 import contextlib
 import io
@@ -10,14 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import Layer, Network, init_params
 from hypothesis import given
 from hypothesis import strategies as st
 
-import crosscheck.verify
 from crosscheck import __version__
-from crosscheck.cli import main
-from crosscheck.datasets import load_dataset
-from crosscheck.verify import (
+from crosscheck.cli.main import main
+from crosscheck.verify import verification
+from crosscheck.verify.datasets import load_dataset
+from crosscheck.verify.verification import (
     MAX_OPERATIONS,
     Implementation,
     Lineup,
@@ -28,10 +30,9 @@ from crosscheck.verify import (
     plan_cost,
     verify,
 )
-from ffnn import Layer, Network, init_params
 
 FAST = ["verify", "--dataset", "iris", "--samples", "6"]
-REAL_LINEUP = crosscheck.verify.default_lineup
+REAL_LINEUP = verification.default_lineup
 
 
 def run(argv):
@@ -67,7 +68,7 @@ def broken_lineup(gradients=None, loss=None, name="broken"):
 
 
 def _double_W1(network, params, X, T):  # a bug: a stray factor 2 in ∂J/∂W^(1) (eq 2.33)
-    import vectorized
+    from crosscheck import vectorized
 
     grads = vectorized.gradients(network, params, X, T)
     return (Layer(2 * grads[0].W, grads[0].b), *grads[1:])
@@ -93,7 +94,7 @@ def test_verify_digits_prints_agreement(digits_run):
     [
         "All 1797 samples — baseline: reference (contracted)",
         "Subsample of 8 samples — baseline: reference (literal)",
-        "Single entries — baseline: reference.gradient_entry (contracted)",
+        "Single entries — baseline: crosscheck.reference.gradient_entry (contracted)",
     ],
 )
 def test_verify_digits_prints_each_table(digits_run, heading):
@@ -291,7 +292,7 @@ def test_unwritable_json_refused_before_any_work(tmp_path, monkeypatch):
     def no_work():
         raise AssertionError("the implementations were loaded")
 
-    monkeypatch.setattr(crosscheck.verify, "default_lineup", no_work)
+    monkeypatch.setattr(verification, "default_lineup", no_work)
     status, _, err = run([*FAST, "--json", str(tmp_path / "absent" / "r.json")])
     assert (status, "--json" in err) == (2, True)
 
@@ -300,7 +301,7 @@ def test_plan_out_of_memory_is_a_usage_error(monkeypatch):
     def out_of_memory(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(crosscheck.verify, "init_params", out_of_memory)
+    monkeypatch.setattr(verification, "init_params", out_of_memory)
     status, _, err = run(FAST)
     assert (status, err) == (
         2,
@@ -343,18 +344,18 @@ def test_npz_round_trip_shapes(npz_report):
 
 
 def test_broken_implementation_exits_1(monkeypatch):
-    monkeypatch.setattr(crosscheck.verify, "default_lineup", lambda: broken_lineup(_double_W1))
+    monkeypatch.setattr(verification, "default_lineup", lambda: broken_lineup(_double_W1))
     assert run(FAST)[0] == 1
 
 
 def test_broken_implementation_reported_at_eq_2_33(monkeypatch):
-    monkeypatch.setattr(crosscheck.verify, "default_lineup", lambda: broken_lineup(_double_W1))
+    monkeypatch.setattr(verification, "default_lineup", lambda: broken_lineup(_double_W1))
     out = " ".join(run(FAST)[1].split())  # undo rich's line wrapping
     assert "first: broken vs reference (contracted), all 150 samples, at ∂J/∂W^(1) (eq 2.33)" in out
 
 
 def test_broken_implementation_in_json(monkeypatch, tmp_path):
-    monkeypatch.setattr(crosscheck.verify, "default_lineup", lambda: broken_lineup(_double_W1))
+    monkeypatch.setattr(verification, "default_lineup", lambda: broken_lineup(_double_W1))
     run([*FAST, "--json", str(tmp_path / "r.json")])
     report = json.loads((tmp_path / "r.json").read_text())
     firsts = [c["first_mismatch"] for c in report["checks"] if c["actual"] == "broken"]
@@ -363,16 +364,16 @@ def test_broken_implementation_in_json(monkeypatch, tmp_path):
 
 def test_eq_2_16_wrong_loss_exits_1(monkeypatch):
     def loss_twice(network, params, X, T):  # J without the ½ of eq 2.16
-        import vectorized
+        from crosscheck import vectorized
 
         return 2 * vectorized.loss(network, params, X, T)
 
-    monkeypatch.setattr(crosscheck.verify, "default_lineup", lambda: broken_lineup(loss=loss_twice))
+    monkeypatch.setattr(verification, "default_lineup", lambda: broken_lineup(loss=loss_twice))
     assert run(FAST)[0] == 1
 
 
 def test_raising_implementation_is_a_finding_not_a_crash(monkeypatch):
-    monkeypatch.setattr(crosscheck.verify, "default_lineup", lambda: broken_lineup(_raises))
+    monkeypatch.setattr(verification, "default_lineup", lambda: broken_lineup(_raises))
     status, out, err = run(FAST)
     assert (status, "broken raised RuntimeError: broken on purpose" in out, err) == (1, True, "")
 
@@ -427,7 +428,8 @@ def test_subprocess_version(command):
     assert (done.returncode, done.stdout.strip()) == (0, f"crosscheck {__version__}")
 
 
-# --- crosscheck.verify without the CLI ----------------------------------------------------
+# --- crosscheck.verify.verification without the CLI
+# ----------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -481,7 +483,7 @@ def test_entry_cost_of_one_layer():
 
 
 def test_entries_move_to_subsample_over_budget(iris, monkeypatch):
-    monkeypatch.setattr(crosscheck.verify, "ENTRY_BUDGET", 0)
+    monkeypatch.setattr(verification, "ENTRY_BUDGET", 0)
     assert make_plan(iris).entries_on_all is False
 
 

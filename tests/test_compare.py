@@ -1,14 +1,16 @@
-"""Tests of crosscheck.compare: tolerances, per-array reports, failure text, validation."""
+"""Tests of crosscheck.compare.comparison: tolerances, per-array reports, failure text,
+validation."""
 
 import json
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import Layer
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from crosscheck.compare import (
+from crosscheck.compare.comparison import (
     DEFAULT_TOLERANCES,
     ArrayReport,
     Comparison,
@@ -19,7 +21,6 @@ from crosscheck.compare import (
     compare_gradients,
     default_tolerance,
 )
-from ffnn import Layer
 
 TOL64 = DEFAULT_TOLERANCES[np.dtype(np.float64)]
 
@@ -455,8 +456,9 @@ def test_empty_arrays_raise() -> None:
 
 
 def _backprop_problem():
-    import vectorized
-    from ffnn import Network, init_params
+    from crosscheck.ffnn import Network, init_params
+
+    from crosscheck import vectorized
 
     network = Network((2, 3, 2), ("tanh", "sigmoid"))
     params = init_params(network, seed=1)

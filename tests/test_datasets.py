@@ -1,4 +1,4 @@
-"""crosscheck.datasets: bundled data as X (S_0, N) (eq 1.2) and T (S_L, N) (eq 1.5)."""
+"""crosscheck.verify.datasets: bundled data as X (S_0, N) (eq 1.2) and T (S_L, N) (eq 1.5)."""
 
 import re
 
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.datasets import load_digits
 
-from crosscheck.datasets import (
+from crosscheck.verify.datasets import (
     DATASETS,
     Dataset,
     check_range,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from crosscheck.cli import main
+from crosscheck.cli.main import main
 
 ARGV = ["verify", "--dataset", "iris", "--samples", "6", "--seed", "7", "--sizes", "4,3,3"]
 

@@ -1,6 +1,6 @@
 """scikit-learn's MLP backpropagation (1.9.1, private ``_backprop``) under the oracle.
 
-``crosscheck.external.sklearn_adapter.sklearn_backprop`` runs ``MLPRegressor`` /
+``crosscheck.oracle.external.sklearn_adapter.sklearn_backprop`` runs ``MLPRegressor`` /
 ``MLPClassifier._backprop`` with our parameters, after translating conventions (rows data,
 (in, out) weights, α = λ·N). Findings asserted here (README, "External implementations
 checked"):
@@ -20,19 +20,19 @@ import inspect
 import numpy as np
 import pytest
 import sklearn
+from crosscheck.ffnn import Layer, Network, init_params
 from sklearn.neural_network import MLPRegressor
 
-import vectorized
-from crosscheck.compare import assert_gradients_close
-from crosscheck.external.sklearn_adapter import (
+from crosscheck import vectorized
+from crosscheck.compare.comparison import assert_gradients_close
+from crosscheck.oracle.external.sklearn_adapter import (
     HIDDEN_ACTIVATIONS,
     OUTPUTS,
     SKLEARN_VERSION_CHECKED,
     sklearn_backprop,
 )
-from crosscheck.oracle import GradientMismatch, check_example, check_gradients
+from crosscheck.oracle.search import GradientMismatch, check_example, check_gradients
 from crosscheck.strategies import Problem
-from ffnn import Layer, Network, init_params
 
 OUTPUT_IDS = {"identity": "eq_2_16_regressor", "softmax": "eq_2_16p", "sigmoid": "eq_2_16pp"}
 

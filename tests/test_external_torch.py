@@ -1,6 +1,6 @@
 """PyTorch autograd (torch 2.13.0, float64) under the oracle: where it agrees, where it parts.
 
-``crosscheck.external.torch_adapter.torch_backprop`` wraps ``nn.Sequential`` of
+``crosscheck.oracle.external.torch_adapter.torch_backprop`` wraps ``nn.Sequential`` of
 ``nn.Linear`` and activation modules; its J and ∂J/∂W^(l), ∂J/∂b^(l) (eqs 2.14/2.33,
 2.15/2.37) are checked against the suite. Findings asserted here (README, "External
 implementations checked"):
@@ -19,16 +19,17 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the torch extra (pip install -e '.[torch]')")
 
-import vectorized  # noqa: E402
-from crosscheck.compare import assert_gradients_close  # noqa: E402
-from crosscheck.external.torch_adapter import (  # noqa: E402
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params  # noqa: E402
+
+from crosscheck import vectorized  # noqa: E402
+from crosscheck.compare.comparison import assert_gradients_close  # noqa: E402
+from crosscheck.oracle.external.torch_adapter import (  # noqa: E402
     TORCH_ACTIVATIONS,
     torch_backprop,
     torch_sequential,
 )
-from crosscheck.oracle import GradientMismatch, check_example, check_gradients  # noqa: E402
+from crosscheck.oracle.search import GradientMismatch, check_example, check_gradients  # noqa: E402
 from crosscheck.strategies import Problem  # noqa: E402
-from ffnn import ACTIVATIONS, Layer, Network, init_params  # noqa: E402
 
 
 def _problem(activations, loss="squared_error", weight_decay=0.0, sizes=(3, 4, 2), N=5):

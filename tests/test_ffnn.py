@@ -6,10 +6,7 @@ import math
 import numdifftools as nd
 import numpy as np
 import pytest
-from hypothesis import assume, given
-from hypothesis import strategies as st
-
-from ffnn import (
+from crosscheck.ffnn import (
     ACTIVATIONS,
     NUMPY,
     Layer,
@@ -19,6 +16,8 @@ from ffnn import (
     validate,
     weight_decay_term,
 )
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 NETWORK = Network((3, 4, 2), ("tanh", "tanh"))  # W^(1) (4, 3), W^(2) (2, 4); N = 5
 ELEMENTWISE = [name for name, a in ACTIVATIONS.items() if a.elementwise]
@@ -104,7 +103,7 @@ def test_validate_params_entry_not_a_pair() -> None:
 
 def test_validate_network_not_a_network() -> None:
     _, params, X, T = _problem()
-    with pytest.raises(TypeError, match=r"network must be an ffnn\.Network"):
+    with pytest.raises(TypeError, match=r"network must be a crosscheck\.ffnn\.Network"):
         validate((3, 4, 2), params, X, T)
 
 

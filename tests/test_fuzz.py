@@ -1,7 +1,7 @@
 """Fuzzing the public API (DESIGN §7): arbitrary shapes, dtypes and values into Network,
-ffnn.validate and every implementation's loss, gradients and backprop. Only the documented
-TypeError and ValueError may escape (pytest turns any warning into an error, so none may be
-emitted either); valid inputs with |Z| up to 1e4 give finite results (eqs 1.4, 2.16, 2.21,
+crosscheck.ffnn.validate and every implementation's loss, gradients and backprop. Only the
+documented TypeError and ValueError may escape (pytest turns any warning into an error, so none may
+be emitted either); valid inputs with |Z| up to 1e4 give finite results (eqs 1.4, 2.16, 2.21,
 2.32). Values the fuzzer found are pinned as explicit tests at the end."""
 
 from __future__ import annotations
@@ -11,12 +11,11 @@ import warnings
 import numpy as np
 import pytest
 import scipy.special
+from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network, get_activation, validate
 from entry_points import CALLS
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-from ffnn import ACTIVATIONS, LOSSES, Layer, Network, get_activation, validate
 
 DOCUMENTED = (TypeError, ValueError)
 OUTPUT = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
@@ -111,7 +110,7 @@ def _targets(draw, network: Network, N: int, elements) -> np.ndarray:
 
 @st.composite
 def valid_problems(draw, drawn: tuple, elements=_finite_floats) -> tuple:
-    """(network, params, X, T), valid for ffnn.validate, entries from `elements`;
+    """(network, params, X, T), valid for crosscheck.ffnn.validate, entries from `elements`;
     `drawn` is (networks, N) strategies."""
     network, N = draw(drawn[0]), draw(drawn[1])
     S = network.sizes
@@ -239,7 +238,7 @@ def test_fuzz_found_weight_decay_int_beyond_float_range_is_value_error():
 
 
 def test_fuzz_found_cross_entropy_targets_summing_past_float_max_eq_2_16_prime():
-    # was RuntimeWarning "overflow encountered in reduce" in ffnn.targets
+    # was RuntimeWarning "overflow encountered in reduce" in crosscheck.ffnn.targets
     network = Network((1, 2), ("softmax",), loss="cross_entropy")
     params = [Layer(np.zeros((2, 1)), np.zeros(2))]
     with pytest.raises(ValueError, match="column 0 of T sums to inf"):

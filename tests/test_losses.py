@@ -8,11 +8,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import Layer, Network, get_loss, validate
 
-import reference
-import vectorized
-from crosscheck.compare import assert_gradients_close
-from ffnn import Layer, Network, get_loss, validate
+from crosscheck import reference, vectorized
+from crosscheck.compare.comparison import assert_gradients_close
 
 LN2 = float(np.log(2.0))
 

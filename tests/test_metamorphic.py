@@ -14,7 +14,7 @@ related problems, which hold whatever the values are.
   twice).
 
 Each is checked on vectorized and the contracted reference under the derived per-entry
-bound (crosscheck.tolerance): the two sides sum the same terms in a different order (and,
+bound (crosscheck.compare.bounds): the two sides sum the same terms in a different order (and,
 for the mean, divide by N at a different point), which changes only rounding — and
 rounding of a sum scales with Σ|terms|, not with the result, which may cancel to ~1e-16
 where the exact value is 0. The allowed difference is the sum of both sides' bounds.
@@ -26,15 +26,14 @@ from functools import partial
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import LOSSES, Layer
 from hypothesis import given
 from hypothesis import strategies as st
 
-import reference
-import vectorized
-from crosscheck.compare import assert_gradients_close
+from crosscheck import reference, vectorized
+from crosscheck.compare.bounds import dtype_constants, gamma, trace_bounds
+from crosscheck.compare.comparison import assert_gradients_close
 from crosscheck.strategies import Problem, networks, problems
-from crosscheck.tolerance import dtype_constants, gamma, trace_bounds
-from ffnn import LOSSES, Layer
 
 GRADIENTS = {
     "vectorized": vectorized.gradients,

@@ -4,16 +4,15 @@ import io
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import Layer, Network, init_params
 from hypothesis import given
 from rich.console import Console
 
-import vectorized
-from crosscheck import GradientMismatch, check_gradients
-from crosscheck.kill_table import Kill, kill_table, run_mutant
-from crosscheck.mutants import CATALOGUE, MUTANTS, Backprop
-from crosscheck.oracle import check_example
+from crosscheck import GradientMismatch, check_gradients, vectorized
+from crosscheck.oracle.catalogue import CATALOGUE, MUTANTS, Backprop
+from crosscheck.oracle.search import check_example
+from crosscheck.oracle.selftest import Kill, kill_table, run_mutant
 from crosscheck.strategies import Problem, networks, problems
-from ffnn import Layer, Network, init_params
 
 MAX_EXAMPLES = 30
 _kills: dict[str, Kill] = {}

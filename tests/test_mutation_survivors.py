@@ -9,10 +9,7 @@ import importlib
 
 import numpy as np
 import pytest
-
-import reference
-import vectorized
-from ffnn import (
+from crosscheck.ffnn import (
     NUMPY,
     Layer,
     Network,
@@ -23,7 +20,9 @@ from ffnn import (
     init_params,
     validate,
 )
-from vectorized.workspace import clear_workspaces, workspace
+from crosscheck.vectorized.workspace import clear_workspaces, workspace
+
+from crosscheck import reference, vectorized
 
 NETWORK = Network((3, 4, 2), ("tanh", "sigmoid"))
 
@@ -37,7 +36,8 @@ def _problem(dtype: type) -> tuple:
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_eq_2_16_vectorized_loss_is_J_of_its_own_trace_in_the_input_dtype(dtype):
-    # Killed: vectorized.api.loss with its workspace built for dtype None (float64 buffers),
+    # Killed: crosscheck.vectorized.api.loss with its workspace built for dtype None (float64
+    # buffers),
     # which computed a float32 problem partly in float64.
     network, params, X, T = _problem(dtype)
     _, trace = vectorized.backprop(network, params, X, T)
@@ -346,7 +346,7 @@ def test_init_params_names_the_type_that_is_not_a_network():
     # Killed: the message dropped, or naming NoneType instead of the argument's type.
     with pytest.raises(TypeError) as raised:
         init_params((2, 3))
-    assert str(raised.value) == "network must be an ffnn.Network, got tuple"
+    assert str(raised.value) == "network must be a crosscheck.ffnn.Network, got tuple"
 
 
 def test_eq_2_13_vectorized_tanh_H_is_0_where_the_unit_saturates():
@@ -385,7 +385,7 @@ X0, T0 = np.zeros((2, 2)), np.zeros((1, 2))
 BAD_INPUT_MESSAGES = {
     "network": (
         lambda: validate("x", ONE_LAYER_PARAMS, X0, T0),
-        "network must be an ffnn.Network, got str",
+        "network must be a crosscheck.ffnn.Network, got str",
     ),
     "X-1d": (
         lambda: validate(ONE_LAYER, ONE_LAYER_PARAMS, np.zeros(2), T0),

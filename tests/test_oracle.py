@@ -5,13 +5,12 @@ import sys
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import Layer, Network, init_params
 
-import vectorized
-from crosscheck import GradientMismatch, check_gradients
-from crosscheck.mutants import MUTANTS, Backprop
-from crosscheck.oracle import CheckReport, check_example
+from crosscheck import GradientMismatch, check_gradients, vectorized
+from crosscheck.oracle.catalogue import MUTANTS, Backprop
+from crosscheck.oracle.search import CheckReport, check_example
 from crosscheck.strategies import Problem
-from ffnn import Layer, Network, init_params
 
 SETTINGS = {"activations": ("tanh", "identity"), "max_examples": 20, "seed": 0}
 

@@ -135,7 +135,7 @@ def test_a_failing_check_shows_the_report_not_the_oracle_source(host):
     host.makepyfile(
         """
         def test_sign_flipped(check_backprop):
-            from crosscheck.mutants import MUTANTS
+            from crosscheck.oracle.catalogue import MUTANTS
 
             flipped = MUTANTS["sign_flipped"].function()
             check_backprop(flipped, activations=["tanh", "identity"], max_examples=10, seed=0)

@@ -1,12 +1,12 @@
 """The reference's handling of its inputs: no mutation, read-only arrays, float64 results,
-and clear errors for a bad form, layer, name or index (after ffnn.validate's own)."""
+and clear errors for a bad form, layer, name or index (after crosscheck.ffnn.validate's own)."""
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import Layer, Loss, Network, init_params
+from crosscheck.ffnn import losses as ffnn_losses
 
-import reference
-from ffnn import Layer, Loss, Network, init_params
-from ffnn import losses as ffnn_losses
+from crosscheck import reference
 
 NETWORK = Network((3, 2, 2), ("tanh", "relu"), weight_decay=0.1)
 

@@ -27,11 +27,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from crosscheck.ffnn import Layer, Network, init_params, jax_namespace, validate
 
-import autodiff_oracle
-import reference
-import vectorized
-from crosscheck.registry import (
+from crosscheck import autodiff_oracle, reference, vectorized
+from crosscheck.equations.registry import (
     CHECKED_IMPLEMENTATIONS,
     EQUATIONS,
     ERRATA,
@@ -45,7 +44,6 @@ from crosscheck.registry import (
     form_cases,
     resolve,
 )
-from ffnn import Layer, Network, init_params, jax_namespace, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 

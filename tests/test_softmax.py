@@ -6,14 +6,13 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import ACTIVATIONS, NUMPY, Layer, Network, get_activation, jax_namespace
+from crosscheck.vectorized.jacobians import softmax_H
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import reference
-import vectorized
-from ffnn import ACTIVATIONS, NUMPY, Layer, Network, get_activation, jax_namespace
-from vectorized.jacobians import softmax_H
+from crosscheck import reference, vectorized
 
 SOFTMAX = get_activation("softmax")
 

@@ -9,6 +9,7 @@ import random
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import ACTIVATIONS, LOSSES, NUMPY, Network, get_activation, validate
 from hypothesis import find, given
 
 from crosscheck.strategies import (
@@ -20,7 +21,6 @@ from crosscheck.strategies import (
     networks,
     problems,
 )
-from ffnn import ACTIVATIONS, LOSSES, NUMPY, Network, get_activation, validate
 
 MAX_MAGNITUDE = 4.0  # the stated default of problems(max_magnitude=...)
 
@@ -195,7 +195,7 @@ def test_classification_losses_get_their_output_activation(network: Network) -> 
 
 @given(problem=problems(networks=networks(losses=tuple(LOSSES))))
 def test_problems_targets_lie_in_the_loss_domain(problem: Problem) -> None:
-    validate(*problem)  # raises for targets outside the domain (ffnn.targets)
+    validate(*problem)  # raises for targets outside the domain (crosscheck.ffnn.targets)
     if problem.network.loss != "squared_error":
         assert problem.T.min() >= 0.0 and problem.T.max() <= 1.0
 

@@ -1,17 +1,18 @@
-"""Tests of crosscheck.tolerance: the per-dtype table, γ_n, σ'' bounds and the running bound."""
+"""Tests of crosscheck.compare.bounds: the per-dtype table, γ_n, σ'' bounds and the running
+bound."""
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network
 
-import vectorized
-from crosscheck.tolerance import (
+from crosscheck import vectorized
+from crosscheck.compare.bounds import (
     DTYPE_CONSTANTS,
     SECOND_DERIVATIVE_BOUNDS,
     dtype_constants,
     gamma,
     trace_bounds,
 )
-from ffnn import ACTIVATIONS, Layer, Network
 
 U64 = 2.0**-53
 TINY64 = float(np.finfo(np.float64).tiny)

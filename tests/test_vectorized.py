@@ -8,11 +8,11 @@ import sys
 import hypothesis.strategies as st
 import numpy as np
 import pytest
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params
 from hypothesis import given
 from hypothesis.extra.numpy import arrays
 
-import vectorized
-from ffnn import ACTIVATIONS, Layer, Network, init_params
+from crosscheck import vectorized
 
 
 def _f64(rows):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import LOSSES, Layer, Network, init_params
 from hypothesis import given
 
-import vectorized
-from crosscheck.strategies import networks, problems
-from crosscheck.witness import (
+from crosscheck import vectorized
+from crosscheck.compare.witness import (
     MAX_PARAMETERS,
     MAX_PRODUCTS,
     assert_agrees_with_witness,
@@ -23,7 +23,7 @@ from crosscheck.witness import (
     flatten,
     unflatten,
 )
-from ffnn import LOSSES, Layer, Network, init_params
+from crosscheck.strategies import networks, problems
 
 SMOOTH = ("identity", "sigmoid", "tanh", "softplus", "elu", "gelu", "softmax")
 KINKED = ("relu", "leaky_relu")

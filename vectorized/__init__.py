@@ -8,6 +8,6 @@ output H^(L) of eqs 2.8', 2.8''. Computes in the input dtype (float64 default, f
 Imports only ``ffnn`` (and NumPy); never JAX.
 """
 
-from vectorized.api import backprop, gradients, loss
+from crosscheck.vectorized.api import backprop, gradients, loss
 
 __all__ = ["backprop", "gradients", "loss"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ffnn import Layer, Network, Trace, check_finite, overflow_guard, validate
-from vectorized.backward import backward, backward_into
-from vectorized.forward import forward, total_loss
-from vectorized.workspace import workspace
+from crosscheck.ffnn import Layer, Network, Trace, check_finite, overflow_guard, validate
+from crosscheck.vectorized.backward import backward, backward_into
+from crosscheck.vectorized.forward import forward, total_loss
+from crosscheck.vectorized.workspace import workspace
 
 
 def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
@@ -24,8 +24,9 @@ def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
         J as a Python float (computed in the input dtype).
 
     Raises:
-        TypeError, ValueError: from ``ffnn.validate``, before any work.
-        ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
+        TypeError, ValueError: from ``crosscheck.ffnn.validate``, before any work.
+        ValueError: finite inputs whose results overflow the float range
+        (``crosscheck.ffnn.overflow``).
     """
     params, X, T = validate(network, params, X, T)
     with overflow_guard():
@@ -40,7 +41,7 @@ def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[
 
     The fast path: skips the product Δ^(0) = (W^(1))^t H^(1), which only ``backprop``'s
     trace needs, and runs in buffers cached per (network, N, dtype) and thread
-    (``vectorized.workspace``); the returned arrays are fresh and never alias them.
+    (``crosscheck.vectorized.workspace``); the returned arrays are fresh and never alias them.
 
     Args:
         network: the architecture, sizes (S_0, ..., S_L).
@@ -53,8 +54,9 @@ def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[
         (S_l,), in the input dtype.
 
     Raises:
-        TypeError, ValueError: from ``ffnn.validate``, before any work.
-        ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
+        TypeError, ValueError: from ``crosscheck.ffnn.validate``, before any work.
+        ValueError: finite inputs whose results overflow the float range
+        (``crosscheck.ffnn.overflow``).
     """
     params, X, T = validate(network, params, X, T)
     ws = workspace(network, X.shape[1], X.dtype)
@@ -77,16 +79,17 @@ def backprop(
         T: (S_L, N) targets.
 
     Returns:
-        ``(grads, trace)``: grads as from ``gradients``; ``trace`` an ``ffnn.Trace`` whose
-        fields Z, A, Delta, H are tuples of length L+1 of writable (S_l, N) arrays, none
+        ``(grads, trace)``: grads as from ``gradients``; ``trace`` an ``crosscheck.ffnn.Trace``
+        whose fields Z, A, Delta, H are tuples of length L+1 of writable (S_l, N) arrays, none
         aliasing an input: ``Z[0]`` and ``H[0]`` None, ``A[0]`` a copy of X (writing the
         trace never changes X), ``Delta[0]`` = ∂J/∂X = (W^(1))^t H^(1). Input dtype.
         ``Delta[L]`` may be ±inf where a classification output underflows (eqs 2.21',
         2.21''); H, the other Δ and the gradients stay finite (eqs 2.8', 2.8'').
 
     Raises:
-        TypeError, ValueError: from ``ffnn.validate``, before any work.
-        ValueError: finite inputs whose results overflow the float range (``ffnn.overflow``).
+        TypeError, ValueError: from ``crosscheck.ffnn.validate``, before any work.
+        ValueError: finite inputs whose results overflow the float range
+        (``crosscheck.ffnn.overflow``).
     """
     params, X, T = validate(network, params, X, T)
     with overflow_guard():

@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-
-from ffnn import Activation, Layer, Network
-from vectorized.jacobians import CLOSED_FORMS
-from vectorized.kernels import hadamard_sigma_prime, needs_buffer, output_delta, sigma_prime
-from vectorized.workspace import Workspace
+from crosscheck.ffnn import Activation, Layer, Network
+from crosscheck.vectorized.jacobians import CLOSED_FORMS
+from crosscheck.vectorized.kernels import (
+    hadamard_sigma_prime,
+    needs_buffer,
+    output_delta,
+    sigma_prime,
+)
+from crosscheck.vectorized.workspace import Workspace
 
 
 def backward(
@@ -36,7 +40,7 @@ def backward(
         ∂J/∂W^(l) = H^(l) (A^(l-1))^t [+ λ W^(l)]   (eqs 2.7, 2.14, 2.33)
         ∂J/∂b^(l) = H^(l) J_N, the row sums of H^(l) (eqs 2.11, 2.15, 2.37)
         Δ^(l-1) = (W^(l))^t H^(l)                   (eq 2.32, the recursion for every l)
-    Inputs must already be checked by ``ffnn.validate``; they are only read.
+    Inputs must already be checked by ``crosscheck.ffnn.validate``; they are only read.
 
     Args:
         network: the architecture, sizes (S_0, ..., S_L), σ'_l, J and λ.
@@ -54,7 +58,7 @@ def backward(
 
     Raises:
         NotImplementedError: a non-elementwise σ_l without a closed form in
-            ``vectorized.jacobians``.
+            ``crosscheck.vectorized.jacobians``.
         Nothing else beyond NumPy's own errors; validation is the caller's.
     """
     L = network.L
@@ -151,7 +155,7 @@ def _hidden_H_into(
 
 
 def _closed_form(sigma: Activation) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """The closed form of eq 2.13' for a non-elementwise σ (``vectorized.jacobians``)."""
+    """The closed form of eq 2.13' for a non-elementwise σ (``crosscheck.vectorized.jacobians``)."""
     if sigma.name not in CLOSED_FORMS:
         raise NotImplementedError(f"no closed form of eq 2.13' for activation {sigma.name!r}")
     return CLOSED_FORMS[sigma.name]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
-from ffnn import NUMPY, Layer, Network, weight_decay_term
-from vectorized.kernels import activate
-from vectorized.workspace import Workspace
+from crosscheck.ffnn import NUMPY, Layer, Network, weight_decay_term
+from crosscheck.vectorized.kernels import activate
+from crosscheck.vectorized.workspace import Workspace
 
 
 def forward(
@@ -18,7 +17,8 @@ def forward(
 
     One matrix product per layer, then the bias added in place: ``b[:, None]`` broadcasts
     b^(l) over the N columns, which is the seed's "+ b^(l) J_N^t"; tanh is applied in place
-    (``vectorized.kernels``). Inputs must already be checked by ``ffnn.validate``.
+    (``crosscheck.vectorized.kernels``). Inputs must already be checked by
+    ``crosscheck.ffnn.validate``.
 
     Args:
         network: the architecture, sizes (S_0, ..., S_L).

@@ -16,8 +16,7 @@ Any other σ or J falls back to its definition in ``ffnn`` (a fresh array).
 from __future__ import annotations
 
 import numpy as np
-
-from ffnn import NUMPY, Activation, Loss
+from crosscheck.ffnn import NUMPY, Activation, Loss
 
 
 def activate(sigma: Activation, Z: np.ndarray, out: np.ndarray | None) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Preallocated buffers for ``vectorized.gradients`` and ``loss``, cached per (network, N, dtype).
+"""Preallocated buffers for ``crosscheck.vectorized.gradients`` and ``loss``, cached per (network,
+N, dtype).
 
 Fresh (S_l, N) arrays of a megabyte or more cost page faults on every call; a warm
 workspace costs none. Each thread keeps its own small cache (least recently used dropped),
@@ -13,9 +14,8 @@ from collections import OrderedDict
 from typing import NamedTuple
 
 import numpy as np
-
-from ffnn import Network
-from vectorized.kernels import needs_buffer
+from crosscheck.ffnn import Network
+from crosscheck.vectorized.kernels import needs_buffer
 
 CACHE_SIZE = 2
 """Workspaces kept per thread; a large network's holds hundreds of MB (see ``Workspace``)."""

@@ -1,9 +1,9 @@
 """The oracle for other people's backprop (DESIGN §5): ``check_gradients`` and its report.
 
 ``check_gradients(fn, activations=...)`` lets hypothesis search for a problem on which
-``fn(Ws, bs, X, T)`` disagrees with the suite (``crosscheck.examine`` judges one example:
+``fn(Ws, bs, X, T)`` disagrees with the suite (``crosscheck.oracle.judge`` judges one example:
 exceptions, mutation, shapes, NaN, determinism, ∂J/∂W^(l), ∂J/∂b^(l) and J), shrinks it to a
-minimal one, and analyses that one (``crosscheck.diagnosis``): the suite's self-agreement
+minimal one, and analyses that one (``crosscheck.oracle.diagnosis``): the suite's self-agreement
 (reference, autodiff), the catalogued bugs that reproduce the output, a loss convention, and
 whether a returned gradient is the gradient of the returned loss. It returns a
 ``CheckReport`` when the function agrees on every example and raises ``GradientMismatch``
@@ -17,7 +17,6 @@ from __future__ import annotations
 import numbers
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from random import Random
 from typing import Any
 
@@ -25,119 +24,23 @@ from hypothesis import HealthCheck, Phase, Verbosity, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException, NoSuchExample
 
-from crosscheck.adapters import Adapter
-from crosscheck.compare import Comparison
-from crosscheck.diagnosis import (
-    Consistency,
-    Diagnosis,
+from crosscheck.ffnn import Network
+from crosscheck.oracle.diagnosis import (
     consistency,
     diagnose,
     loss_conventions,
     suite_agreement,
 )
-from crosscheck.examine import Examination, Finding, examine
+from crosscheck.oracle.judge import examine
+from crosscheck.oracle.layouts import Adapter
+from crosscheck.oracle.report import CheckReport, CheckSettings, GradientMismatch
 from crosscheck.strategies import Problem, problems
-from ffnn import Network
 
 MAX_WIDTH = 6
 """Drawn widths S_l lie in 1..MAX_WIDTH (unless `sizes` fixes them)."""
 
 MAX_SAMPLES = 8
 """Drawn N lies in 1..MAX_SAMPLES."""
-
-
-@dataclass(frozen=True)
-class CheckSettings:
-    """What was checked, and how: the arguments of ``check_gradients``.
-
-    Attributes:
-        activations: σ_1..σ_L names. loss: J's name. sizes: fixed (S_0..S_L) or None
-        (drawn). weight_decay: λ. layout, weights: the function's array layout
-        (``crosscheck.adapters``). max_examples: hypothesis's budget. seed: the search's
-        seed (drawn at random, and recorded, when not given).
-    """
-
-    activations: tuple[str, ...]
-    loss: str
-    sizes: tuple[int, ...] | None
-    weight_decay: float
-    layout: str
-    weights: str
-    max_examples: int
-    seed: int
-
-    @property
-    def adapter(self) -> Adapter:
-        """The function's layout."""
-        return Adapter(self.layout, self.weights)
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    """The outcome of a check.
-
-    Attributes:
-        settings: what was checked.
-        examples_run: examples tried, up to and including the first failing one (all of
-            them when the function agreed on every one).
-        example: the minimal failing example (suite layout: W^(l) (S_l, S_{l-1}), b^(l)
-            (S_l,), X (S_0, N), T (S_L, N)); None if the function agreed.
-        examination: the judgement of that example (finding, returned values, comparison).
-        suite: reference and autodiff against vectorized on the example (Comparisons, or
-            why one could not run); empty unless the gradients or J disagreed.
-        diagnosis: catalogued bugs that reproduce the function's output.
-        conventions: loss conventions under which the function's J equals the suite's.
-        consistency: whether its gradient is the gradient of its own J (None without a J).
-        shrunk: False if hypothesis could not shrink (a flaky function): the example is the
-            first failing one as drawn.
-        replayed: True if the example was given (``check_example``), not searched for.
-    """
-
-    settings: CheckSettings
-    examples_run: int
-    example: Problem | None = None
-    examination: Examination | None = None
-    suite: tuple[Comparison | str, ...] = ()
-    diagnosis: tuple[Diagnosis, ...] = ()
-    conventions: tuple[str, ...] = ()
-    consistency: Consistency | None = None
-    shrunk: bool = True
-    replayed: bool = False
-
-    @property
-    def agree(self) -> bool:
-        """True if the function agreed with the suite on every example."""
-        return self.finding is None
-
-    @property
-    def finding(self) -> Finding | None:
-        """The finding on the minimal example (None if the function agreed)."""
-        return None if self.examination is None else self.examination.finding
-
-    def render(self) -> Any:
-        """The report as a rich renderable (``crosscheck.oracle_report.render``)."""
-        from crosscheck.oracle_report import render
-
-        return render(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (``json.dumps(..., allow_nan=False)`` accepts it)."""
-        from crosscheck.oracle_report import report_dict
-
-        return report_dict(self)
-
-    def __str__(self) -> str:
-        from crosscheck.oracle_report import report_text
-
-        return report_text(self)
-
-
-class GradientMismatch(AssertionError):  # noqa: N818 (the name the API promises)
-    """A function under ``check_gradients`` disagreed; ``.report`` is the CheckReport."""
-
-    def __init__(self, report: CheckReport) -> None:
-        super().__init__(str(report))
-        self.report = report
 
 
 def check_gradients(
@@ -161,8 +64,8 @@ def check_gradients(
             T (S_L, N), all float64 and read-only; dWs, dbs in the same shapes (bias
             gradients may also be (S_l, 1) or (1, S_l)). ``layout="rows"`` passes X (N, S_0),
             T (N, S_L); ``weights="in_out"`` passes and expects W^(l) as (S_{l-1}, S_l).
-        activations: σ_1..σ_L names (``ffnn.ACTIVATIONS``); fixes L.
-        loss: J's name (``ffnn.LOSSES``; default squared_error, eq 2.16).
+        activations: σ_1..σ_L names (``crosscheck.ffnn.ACTIVATIONS``); fixes L.
+        loss: J's name (``crosscheck.ffnn.LOSSES``; default squared_error, eq 2.16).
         sizes: (S_0, ..., S_L) to fix the widths; None draws each in 1..MAX_WIDTH.
         weight_decay: λ >= 0 (adds (λ/2) Σ_l ‖W^(l)‖_F² to J).
         layout: ``"columns"`` or ``"rows"``. weights: ``"out_in"`` or ``"in_out"``.
@@ -226,8 +129,9 @@ def check_example(
 
     Args:
         fn: as for ``check_gradients``.
-        problem: (network, params, X, T) in the suite's layout, float64 (``ffnn.validate``).
-        layout, weights: the function's layout, as for ``check_gradients``.
+        problem: (network, params, X, T) in the suite's layout, float64
+        (``crosscheck.ffnn.validate``). layout, weights: the function's layout, as for
+        ``check_gradients``.
         seed: seeds the direction of the consistency check.
 
     Returns:
@@ -298,7 +202,7 @@ def _problems(config: CheckSettings) -> st.SearchStrategy[Problem]:
 
 
 def _validated(problem: Problem) -> Problem:
-    from ffnn import validate
+    from crosscheck.ffnn import validate
 
     network, params, X, T = problem
     params, X, T = validate(network, params, X, T)

@@ -1,7 +1,7 @@
 """The benchmark cases (DESIGN §6), shared by ``crosscheck bench`` and ``benchmarks/``.
 
 Every case is a network with tanh hidden layers, an identity output and squared-error J
-(eq 2.16), seeded Glorot parameters (``ffnn.init_params``) and standard-normal X and T.
+(eq 2.16), seeded Glorot parameters (``crosscheck.ffnn.init_params``) and standard-normal X and T.
 A case's *runners* are zero-argument callables, one per implementation, each doing one
 full forward + backward pass through the public API (validation included), plus the
 GEMM-only pass: the same matrix products alone, on preallocated arrays.
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ffnn import Layer, Network, init_params
+from crosscheck.ffnn import Layer, Network, init_params
 
 HIDDEN, OUTPUT, LOSS = "tanh", "identity", "squared_error"
 """σ of hidden layers, σ_L, and J of every benchmark network."""
@@ -60,7 +60,8 @@ CASES: tuple[BenchCase, ...] = (
 DTYPES: tuple[str, ...] = ("float64", "float32")
 
 IMPLEMENTATIONS: tuple[str, ...] = ("vectorized", "autodiff", "contracted", "literal", "gemm_only")
-"""Runner names: vectorized.gradients, JAX's ``jax.jit(jax.grad(J))`` (warm), reference.gradients
+"""Runner names: crosscheck.vectorized.gradients, JAX's ``jax.jit(jax.grad(J))`` (warm),
+crosscheck.reference.gradients
 (form=contracted|literal), and the GEMM-only floor."""
 
 
@@ -139,12 +140,12 @@ def runner(case: BenchCase, implementation: str, dtype: str = "float64") -> Call
 
     Args:
         case: the problem (``make_problem``).
-        implementation: a name in ``IMPLEMENTATIONS``: vectorized.gradients,
-            ``jax.jit(jax.grad(J))`` with J = ``autodiff_oracle.objective.objective`` at the
-            case's exact shapes, inputs already on the device, the result waited for — the
+        implementation: a name in ``IMPLEMENTATIONS``: crosscheck.vectorized.gradients,
+            ``jax.jit(jax.grad(J))`` with J = ``crosscheck.autodiff_oracle.objective.objective`` at
+            the case's exact shapes, inputs already on the device, the result waited for — the
             plain JAX a user would write, without the oracle's validation and padding
             (``jax.jit`` compiles on the first call: warm it up before timing);
-            reference.gradients with form contracted or literal; or the GEMM-only pass
+            crosscheck.reference.gradients with form contracted or literal; or the GEMM-only pass
             (``gemm_only``). vectorized and reference go through the public API, validation
             included.
         dtype: "float64" or "float32".
@@ -156,13 +157,13 @@ def runner(case: BenchCase, implementation: str, dtype: str = "float64") -> Call
         return gemm_only(case, dtype)
     network, params, X, T = make_problem(case, dtype)
     if implementation == "vectorized":
-        import vectorized
+        from crosscheck import vectorized
 
         return lambda: vectorized.gradients(network, params, X, T)
     if implementation == "autodiff":
         return _jax_gradients(network, params, X, T)
     if implementation in ("contracted", "literal"):
-        import reference
+        from crosscheck import reference
 
         return lambda: reference.gradients(network, params, X, T, form=implementation)
     raise ValueError(f"unknown implementation {implementation!r}; known: {IMPLEMENTATIONS}")
@@ -173,7 +174,7 @@ def _jax_gradients(
 ) -> Callable[[], object]:
     import jax
 
-    from autodiff_oracle.objective import objective
+    from crosscheck.autodiff_oracle.objective import objective
 
     with jax.enable_x64(True):
         args = jax.device_put((params, X, T))

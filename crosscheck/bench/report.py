@@ -6,8 +6,8 @@ import json
 import os
 from pathlib import Path
 
-from crosscheck.bench import BenchResult, benchmark_json
-from crosscheck.bench_cases import DTYPES, HIDDEN, LOSS, OUTPUT
+from crosscheck.bench.cases import DTYPES, HIDDEN, LOSS, OUTPUT
+from crosscheck.bench.run import BenchResult, benchmark_json
 
 IMPL_LABELS = {
     "vectorized": "vectorized",
@@ -56,7 +56,7 @@ def write_outputs(
 
 
 def write_json(result: BenchResult, path: Path) -> None:
-    """The pytest-benchmark-format JSON of `result` (``crosscheck.bench.benchmark_json``)."""
+    """The pytest-benchmark-format JSON of `result` (``crosscheck.bench.run.benchmark_json``)."""
     path.write_text(json.dumps(benchmark_json(result), indent=2))
 
 
@@ -145,7 +145,7 @@ def markdown(
     if result.memory:
         lines += [
             "",
-            "## Memory of a cold `vectorized.gradients` (tracemalloc, float64)",
+            "## Memory of a cold `crosscheck.vectorized.gradients` (tracemalloc, float64)",
             "",
             "| case | peak | trace (Z, A) | one layer's workspace | peak / (trace + workspace) |",
             "|---|---|---|---|---|",

@@ -22,7 +22,7 @@ the product; an entry written inside a matrix expression (Z_in in a Hadamard pro
 (docs/errata.md). The shape conventions are the seed's: vectors are columns, b^(l) is
 S_l × 1, J_N is the N × 1 column of ones, so ∂J/∂b^(l) = H^(l) J_N is S_l × 1.
 
-``python -m crosscheck.registry > docs/equations.md`` regenerates the table in the docs.
+``python -m crosscheck.equations.registry > docs/equations.md`` regenerates the table in the docs.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ffnn import NUMPY, Layer, Network, Trace
+from crosscheck.ffnn import NUMPY, Layer, Network, Trace
 
 Shape = tuple[str, ...]
 """Symbolic shape: () for a scalar entry, (rows, cols) with names such as "S_L", "N", "1"."""
@@ -911,29 +911,29 @@ _R = "tests/test_reference.py"
 _V = "tests/test_vectorized.py"
 _AD = "tests/test_autodiff_oracle.py"
 _REG = "tests/test_registry.py"
-_LIT, _CON = "reference.literal", "reference.contracted"
-_VB = "vectorized.backward.backward"
+_LIT, _CON = "crosscheck.reference.literal", "crosscheck.reference.contracted"
+_VB = "crosscheck.vectorized.backward.backward"
 
 _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     (
         "1.1",
         "z^(l) = W^(l) x + b^(l),  a^(l) = σ_l(z^(l)) = σ_l(W^(l) x + b^(l))",
         RELATION,
-        ("reference.forward.forward", "vectorized.forward.forward"),
+        ("crosscheck.reference.forward.forward", "crosscheck.vectorized.forward.forward"),
         (f"{_REG}::test_eq_1_1_each_column_is_the_single_sample_forward_pass",),
     ),
     (
         "1.2",
         "X = (x_1 … x_N), S_0 × N: one column per sample",
         DEFINITION,
-        ("ffnn.validation.validate",),
+        ("crosscheck.ffnn.validation.validate",),
         (f"{_REG}::test_eq_1_2_X_is_S_0_by_N",),
     ),
     (
         "1.3",
         "Z^(1) = W^(1) X + b^(1) [J_N^t],  A^(1) = σ_1(Z^(1))",
         RELATION,
-        ("vectorized.forward.forward", "reference.forward.forward"),
+        ("crosscheck.vectorized.forward.forward", "crosscheck.reference.forward.forward"),
         (f"{_V}::test_hand_computed_value[eq_1_4_Z1]",),
     ),
     (
@@ -941,9 +941,9 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "Z^(l) = W^(l) A^(l-1) + b^(l),  A^(l) = σ_l(Z^(l))",
         RELATION,
         (
-            "vectorized.forward.forward",
-            "reference.forward.forward",
-            "autodiff_oracle.objective.objective",
+            "crosscheck.vectorized.forward.forward",
+            "crosscheck.reference.forward.forward",
+            "crosscheck.autodiff_oracle.objective.objective",
         ),
         (
             f"{_R}::test_eq_1_4_Z_hand_worked[2-literal]",
@@ -956,7 +956,7 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "1.5",
         "T = (t_1 … t_N) ∈ R^(S_L × N)",
         DEFINITION,
-        ("ffnn.validation.validate",),
+        ("crosscheck.ffnn.validation.validate",),
         (f"{_REG}::test_eq_1_5_T_is_S_L_by_N",),
     ),
     (
@@ -973,14 +973,14 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "2.2",
         "∂A_kn^(L)/∂W_ij^(L) = ∂σ_L/∂Z_kn^(L) ∂Z_kn^(L)/∂W_ij^(L)",
         RELATION,
-        (f"{_LIT}.dJ_dW", "reference.forward.sigma_prime"),
+        (f"{_LIT}.dJ_dW", "crosscheck.reference.forward.sigma_prime"),
         (f"{_REG}::test_eq_2_2_dA_dW_is_sigma_prime_times_dZ_dW",),
     ),
     (
         "2.3",
         "∂Z_kn^(L)/∂W_ij^(L) = ∂/∂W_ij^(L) (Σ_l W_kl^(L) A_ln^(L-1) + b_k^(L))",
         RELATION,
-        ("reference.forward.forward", f"{_LIT}.dJ_dW"),
+        ("crosscheck.reference.forward.forward", f"{_LIT}.dJ_dW"),
         (f"{_REG}::test_eq_2_3_2_4_dZ_dW_is_delta_ik_A_jn",),
     ),
     (
@@ -1021,7 +1021,7 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "2.8",
         "H^(L) = ∂J/∂A^(L) ⊙ ∂σ_L/∂Z^(L)",
         DEFINITION,
-        (_VB, "reference.backward.hadamard", "autodiff_oracle.api.backprop"),
+        (_VB, "crosscheck.reference.backward.hadamard", "crosscheck.autodiff_oracle.api.backprop"),
         (f"{_AD}::test_trace_agrees_with_vectorized",),
     ),
     (
@@ -1053,14 +1053,18 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "2.12",
         "Δ^(L) = ∂J/∂A^(L)",
         DEFINITION,
-        ("ffnn.losses.Loss", "ffnn.losses._squared_error_delta", "autodiff_oracle.api.backprop"),
+        (
+            "crosscheck.ffnn.losses.Loss",
+            "crosscheck.ffnn.losses._squared_error_delta",
+            "crosscheck.autodiff_oracle.api.backprop",
+        ),
         (f"{_AD}::test_eq_2_21_delta_L_squared_error",),
     ),
     (
         "2.13",
         "H^(L) = Δ^(L) ⊙ ∂σ_L/∂Z^(L)",
         RELATION,
-        (_VB, "reference.backward.hadamard"),
+        (_VB, "crosscheck.reference.backward.hadamard"),
         (
             f"{_R}::test_eq_2_13_2_34_H_hand_worked[eq_2_13-literal]",
             f"{_V}::test_eq_2_13_2_34_H_is_Delta_times_sigma_prime",
@@ -1084,7 +1088,11 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "2.16",
         "J(T, A^(L)) = 1/(2N) Σ_m ‖a_m^(L) − t_m‖²",
         RELATION,
-        ("ffnn.losses._squared_error", "vectorized.forward.total_loss", "reference.objective.loss"),
+        (
+            "crosscheck.ffnn.losses._squared_error",
+            "crosscheck.vectorized.forward.total_loss",
+            "crosscheck.reference.objective.loss",
+        ),
         (
             f"{_V}::test_hand_computed_loss[eq_2_16_identity_1_1_1]",
             f"{_AD}::test_hand_computed_loss[eq_2_16_sigmoid_1_1_at_0]",
@@ -1094,7 +1102,7 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "2.17",
         "J(T, A^(L)) = 1/(2N) Σ_m Σ_j (A_jm^(L) − T_jm)²",
         RELATION,
-        ("reference.objective.loss", "ffnn.losses._squared_error"),
+        ("crosscheck.reference.objective.loss", "crosscheck.ffnn.losses._squared_error"),
         (f"{_R}::test_eq_2_17_loss_hand_worked",),
     ),
     (
@@ -1128,7 +1136,7 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "2.21",
         "Δ^(L) = 1/N (A^(L) − T)",
         RELATION,
-        ("ffnn.losses._squared_error_delta", _VB),
+        ("crosscheck.ffnn.losses._squared_error_delta", _VB),
         (
             f"{_V}::test_eq_2_21_delta_L_squared_error",
             f"{_V}::test_hand_computed_value[eq_2_21_Delta2]",
@@ -1146,14 +1154,14 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "2.23",
         "∂Z_kn^(L)/∂A_k'n'^(L-1) = ∂/∂A_k'n'^(L-1) (W^(L) A^(L-1) + b^(L))_kn",
         RELATION,
-        ("reference.forward.forward", f"{_LIT}.delta_previous"),
+        ("crosscheck.reference.forward.forward", f"{_LIT}.delta_previous"),
         (f"{_REG}::test_eq_2_23_to_2_25_dZ_dA_is_W_kk_delta_nn",),
     ),
     (
         "2.24",
         "= ∂/∂A_k'n'^(L-1) (Σ_l W_kl^(L) A_ln^(L-1) + b_k^(L))",
         RELATION,
-        ("reference.forward.forward", f"{_LIT}.delta_previous"),
+        ("crosscheck.reference.forward.forward", f"{_LIT}.delta_previous"),
         (f"{_REG}::test_eq_2_23_to_2_25_dZ_dA_is_W_kk_delta_nn",),
     ),
     (
@@ -1235,7 +1243,7 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "2.34",
         "H^(L-1) = Δ^(L-1) ⊙ ∂σ_{L-1}/∂Z^(L-1)",
         RELATION,
-        (_VB, "reference.backward.hadamard"),
+        (_VB, "crosscheck.reference.backward.hadamard"),
         (f"{_R}::test_eq_2_13_2_34_H_hand_worked[eq_2_34-literal]",),
     ),
     (
@@ -1273,14 +1281,14 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ),
 )
 
-_SM, _CE, _BCE = "tests/test_softmax.py", "tests/test_losses.py", "ffnn.losses"
+_SM, _CE, _BCE = "tests/test_softmax.py", "tests/test_losses.py", "crosscheck.ffnn.losses"
 _EXTENSIONS: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     (
         "2.2'",
         "∂A_kn/∂Z_k'n' = J_kk'(n) δ_nn',  J_kk'(n) = A_kn (δ_kk' − A_k'n)  (softmax)",
         EXTENSION,
         (
-            "ffnn.activations.Activation.jacobian",
+            "crosscheck.ffnn.activations.Activation.jacobian",
             f"{_LIT}.softmax_dA_dZ",
             f"{_CON}.column_factors",
         ),
@@ -1325,7 +1333,7 @@ _EXTENSIONS: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] 
         "2.13''",
         "H^(l) = A^(l) ⊙ (Δ^(l) − J_S J_Sᵗ (A^(l) ⊙ Δ^(l)))  (softmax, closed form)",
         EXTENSION,
-        ("vectorized.jacobians.softmax_H",),
+        ("crosscheck.vectorized.jacobians.softmax_H",),
         (f"{_SM}::test_eq_2_13_pp_closed_form_equals_jacobian_contraction_2_13_prime",),
     ),
     (
@@ -1449,7 +1457,8 @@ def equations_markdown() -> str:
     lines = [
         "# Equations → implementations → tests",
         "",
-        "Generated from `crosscheck/registry.py` by `python -m crosscheck.registry`; do not edit.",
+        "Generated from `crosscheck/equations/registry.py` by"
+        " `python -m crosscheck.equations.registry`; do not edit.",
         "Equation numbers are the seed's (`general-ffnn-backprop.md`); 2.38 and the primed numbers",
         "are extensions ([extensions.md](extensions.md)).",
         "Printed forms that fail the shape check are listed in [errata.md](errata.md).",

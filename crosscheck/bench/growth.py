@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crosscheck.bench_cases import BenchCase
-from crosscheck.bench_timing import time_call
+from crosscheck.bench.cases import BenchCase
+from crosscheck.bench.timing import time_call
 
 EXPECTED: dict[tuple[str, str], int] = {
     ("literal", "S"): 3,
@@ -111,7 +111,7 @@ def run_sweep(
     """Time `implementation` at each value of `axis` (sizes (S, S, S), float64).
 
     Args:
-        implementation: a key of ``crosscheck.bench_cases.runners``.
+        implementation: a key of ``crosscheck.bench.cases.runners``.
         axis: "S" or "N"; `fixed` is the other one.
         values: the swept sizes.
         runner: ``(case, dtype) -> zero-argument pass`` for this implementation.

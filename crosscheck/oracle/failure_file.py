@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from crosscheck.adapters import Adapter
-from crosscheck.oracle import CheckReport
+from crosscheck.ffnn import Layer, Network, validate
+from crosscheck.oracle.layouts import Adapter
+from crosscheck.oracle.report import CheckReport
 from crosscheck.strategies import Problem
-from ffnn import Layer, Network, validate
 
 FORMAT = "crosscheck-failure/1"
 """The metadata's ``format`` field."""
@@ -82,7 +82,7 @@ def load_failure(path: Path) -> tuple[Problem, dict[str, Any]]:
 
     Raises:
         ValueError: a file missing or unreadable, not of this format (e.g. a ``--json``
-            report), or arrays that do not fit the recorded network (``ffnn.validate``'s
+            report), or arrays that do not fit the recorded network (``crosscheck.ffnn.validate``'s
             message).
         TypeError: arrays of a non-float dtype.
     """

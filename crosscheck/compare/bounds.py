@@ -6,7 +6,7 @@ returns, for one implementation computing in a dtype with unit roundoff u, a bou
 |computed − exact| for every entry of Z^(l), A^(l), Δ^(l), H^(l), ∂J/∂W^(l), ∂J/∂b^(l) and
 J, taking X, T and the parameters as exact. Two sides of a comparison both round, so the
 allowed difference of an entry is the sum of both sides' bounds, E(u_expected) +
-E(u_actual) (``crosscheck.compare``): |ŷ_e − ŷ_a| <= |ŷ_e − y| + |y − ŷ_a|.
+E(u_actual) (``crosscheck.compare.comparison``): |ŷ_e − ŷ_a| <= |ŷ_e − y| + |y − ŷ_a|.
 
 Constants (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., ch. 3)
 ---------------------------------------------------------------------------------------
@@ -39,8 +39,8 @@ Activations. σ is evaluated to within ``SIGMA_ULPS`` ulps of σ at an argument 
 by as many ulps (libm's and XLA's exp, log1p, tanh, erfc are within a few ulps;
 ``exp(−logaddexp(0, −z))`` loses u·|z| in the argument): eval error
 ``SIGMA_ULPS·u·(|A| + |Z||σ'(Z)|)``. Forward, E_A = |σ'(Z)| E_Z + that. σ' is evaluated
-stably from Z (``ffnn.Activation.sigma_prime``: sech² not 1 − A², σ(z)σ(−z) not A(1 − A);
-autodiff's JAX forms are the accurate ones too, ``ffnn.jax_namespace``), so its error is
+stably from Z (``crosscheck.ffnn.Activation.sigma_prime``: sech² not 1 − A², σ(z)σ(−z) not A(1 − A);
+autodiff's JAX forms are the accurate ones too, ``crosscheck.ffnn.jax_namespace``), so its error is
 |σ''| E_Z + ``SIGMA_ULPS``·u·(|σ'| + |Z||σ''|): |σ''| is bounded per activation
 (``SECOND_DERIVATIVE_BOUNDS``, the maximum over [Z − E_Z, Z + E_Z], since each bound is
 monotone in |z| or in z). Then H = Δ ⊙ σ'(Z) (eqs 2.13, 2.34) has E_H = |σ'| E_Δ +
@@ -67,7 +67,7 @@ the evaluations of σ and σ' tiny × (4 + |Z|), since an intermediate flushed t
 scaled by 4 (sech² = 4e/(1 + e)²) or by z (GELU).
 
 Non-finite Δ^(L) (an underflowed softmax/sigmoid output under cross-entropy, eqs 2.21',
-2.21''): its bound is inf there; ``crosscheck.compare`` compares such entries only where
+2.21''): its bound is inf there; ``crosscheck.compare.comparison`` compares such entries only where
 both sides are finite. The fused H^(L) (eqs 2.8', 2.8'') never uses Δ^(L).
 """
 
@@ -80,7 +80,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ffnn import Activation, Layer, Network, Trace
+from crosscheck.ffnn import Activation, Layer, Network, Trace
 
 SIGMA_ULPS = 8.0
 """Ulps within which σ and σ' are evaluated (value and argument), see the module docstring."""
@@ -93,7 +93,8 @@ class DtypeConstants:
     Attributes:
         u: unit roundoff, 2⁻⁵³ (float64) or 2⁻²⁴ (float32).
         tiny: smallest positive normal; the underflow term is tiny × the number of terms.
-        rtol, atol: the fixed rule's fallback (``crosscheck.compare.Tolerance``, atol scaled
+        rtol, atol: the fixed rule's fallback (``crosscheck.compare.comparison.Tolerance``, atol
+        scaled
             by max(1, max|expected|)), used when a comparison has no problem to derive a
             bound from.
     """
@@ -152,7 +153,7 @@ def gamma(n: int | np.ndarray, u: float) -> Any:
 class Bounds(NamedTuple):
     """Per-entry bounds on |computed − exact| for one implementation (module docstring).
 
-    Z, A, Delta, H: tuples of length L+1 like ``ffnn.Trace``, (S_l, N) float64 arrays;
+    Z, A, Delta, H: tuples of length L+1 like ``crosscheck.ffnn.Trace``, (S_l, N) float64 arrays;
         Z[0] and H[0] None, A[0] zeros (X is exact); Delta[l] may hold inf where Δ^(L) is
         not finite.
     W, b: tuples of length L: W[l-1] (S_l, S_{l-1}), b[l-1] (S_l,).
@@ -353,7 +354,7 @@ def _sigma_prime_bounds(
     if sigma.name not in SECOND_DERIVATIVE_BOUNDS:
         raise ValueError(
             f"no bound on σ'' for activation {sigma.name!r}; add it to"
-            " crosscheck.tolerance.SECOND_DERIVATIVE_BOUNDS"
+            " crosscheck.compare.bounds.SECOND_DERIVATIVE_BOUNDS"
         )
     sigma_prime = np.abs(sigma.sigma_prime(Z))
     second = SECOND_DERIVATIVE_BOUNDS[sigma.name](Z, E_Z)

@@ -6,11 +6,11 @@ The computation behind the CLI, usable from Python::
     result = verify(plan)
     result.agree, result.to_dict()
 
-Three kinds of check, each a ``crosscheck.compare.Comparison``. Implementations with a
+Three kinds of check, each a ``crosscheck.compare.comparison.Comparison``. Implementations with a
 ``backprop`` are compared trace against trace (``compare_backprop``: Z^(l), A^(l), J,
 then Δ^(l), H^(l), ∂J/∂W^(l), ∂J/∂b^(l) for l = L..1, and Δ^(0)), so a disagreement is
 located at its first equation; those with ``gradients`` only, on ∂J/∂W^(l), ∂J/∂b^(l) and
-J. Every entry is held to the derived per-entry bound of ``crosscheck.tolerance``,
+J. Every entry is held to the derived per-entry bound of ``crosscheck.compare.bounds``,
 computed on the baseline's trace:
 
 1. all N samples: the contracted reference (eqs 2.5, 2.10, 2.27, 2.36) is the baseline;
@@ -20,8 +20,8 @@ computed on the baseline's trace:
    is run again on the same n columns — J's 1/N (eq 2.16) depends on N, so like is
    compared with like.
 3. single entries: one W and one b entry per layer (seeded), each computed on its own by
-   ``reference.gradient_entry`` (contracted form), compared with the entries of every full
-   gradient. On all N samples when the estimated cost fits `ENTRY_BUDGET` scalar products,
+   ``crosscheck.reference.gradient_entry`` (contracted form), compared with the entries of every
+   full gradient. On all N samples when the estimated cost fits `ENTRY_BUDGET` scalar products,
    otherwise on the subsample (the plan says which, and why).
 
 Seam for tests: ``default_lineup()`` returns the implementations; monkeypatch it (or pass
@@ -39,10 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from crosscheck.compare import Comparison, compare_backprop, compare_gradients
-from crosscheck.datasets import Dataset, check_range, default_sizes
-from crosscheck.tolerance import Bounds, trace_bounds
-from ffnn import (
+from crosscheck.compare.bounds import Bounds, trace_bounds
+from crosscheck.compare.comparison import Comparison, compare_backprop, compare_gradients
+from crosscheck.ffnn import (
     NUMPY,
     Layer,
     Network,
@@ -52,6 +51,7 @@ from ffnn import (
     validate,
     weight_decay_term,
 )
+from crosscheck.verify.datasets import Dataset, check_range, default_sizes
 
 GradientsFn = Callable[[Network, Sequence[Layer], np.ndarray, np.ndarray], Sequence[Layer]]
 LossFn = Callable[[Network, Sequence[Layer], np.ndarray, np.ndarray], float]
@@ -61,7 +61,7 @@ BackpropFn = Callable[
 ]
 Progress = Callable[[str], None]
 
-ENTRY_SOURCE = "reference.gradient_entry (contracted)"
+ENTRY_SOURCE = "crosscheck.reference.gradient_entry (contracted)"
 """The expected side's name in the single-entry checks."""
 
 
@@ -104,7 +104,7 @@ class Implementation:
         gradients: ``(network, params, X, T) -> grads``; X (S_0, N), T (S_L, N); grads L
             Layers, ``grads[l-1].W`` (S_l, S_{l-1}), ``grads[l-1].b`` (S_l,).
         loss: ``(network, params, X, T) -> J``, a float.
-        backprop: ``(network, params, X, T) -> (grads, trace)`` with an ``ffnn.Trace`` of
+        backprop: ``(network, params, X, T) -> (grads, trace)`` with an ``crosscheck.ffnn.Trace`` of
             (S_l, N) arrays, or None; when given it replaces `gradients`, and the whole
             trace is compared.
     """
@@ -138,9 +138,7 @@ def default_lineup() -> Lineup:
 
     Imported here, not at module level, so the CLI's ``--help`` never waits for JAX.
     """
-    import autodiff_oracle
-    import reference
-    import vectorized
+    from crosscheck import autodiff_oracle, reference, vectorized
 
     return Lineup(
         literal=Implementation(
@@ -193,7 +191,7 @@ class Plan:
         description: where the data came from.
         network: the architecture, sizes (S_0, ..., S_L).
         params: L Layers, ``params[l-1].W`` (S_l, S_{l-1}), ``params[l-1].b`` (S_l,),
-            seeded (``ffnn.init_params``), read-only.
+            seeded (``crosscheck.ffnn.init_params``), read-only.
         X: (S_0, N) inputs; T: (S_L, N) targets; read-only, in ``dtype``.
         seed: seeds the parameters, the subsample and the entries.
         subsample: (n,) sorted column indices of the subsample, n = min(samples, N).
@@ -244,8 +242,8 @@ def make_plan(
         sizes: (S_0, ..., S_L); default (S_0, 32, S_L). S_0 and S_L must fit the data.
         activations: σ_1..σ_L; default tanh for hidden layers, and last the σ_L the loss
             needs (`OUTPUT_FOR_LOSS`) or else the dataset's.
-        loss: J's name (``ffnn.LOSSES``). weight_decay: λ >= 0.
-        seed: seeds parameters (``ffnn.init_params``), subsample and entries.
+        loss: J's name (``crosscheck.ffnn.LOSSES``). weight_decay: λ >= 0.
+        seed: seeds parameters (``crosscheck.ffnn.init_params``), subsample and entries.
         samples: subsample size for the literal reference, >= 1 (capped at N).
         dtype: ``"float64"`` or ``"float32"``, for X, T and the parameters.
 
@@ -256,10 +254,10 @@ def make_plan(
         PlanTooLargeError (a ValueError): more than `MAX_PARAMETERS` parameters or `MAX_OPERATIONS`
             scalar operations (`plan_cost`), refused before any array is allocated.
         ValueError: sizes that do not fit the data, samples < 1, an unknown activation or
-            loss (ffnn's message), any error ``ffnn.Network`` or ``ffnn.validate`` raises,
-            a value of X or T beyond the range of `dtype` (``datasets.check_range``), and
-            Z^(l), A^(l) (eq 1.4) or J (eq 2.16, with weight decay) overflowing `dtype` for
-            these finite inputs (`check_forward`).
+            loss (ffnn's message), any error ``crosscheck.ffnn.Network`` or
+            ``crosscheck.ffnn.validate`` raises, a value of X or T beyond the range of `dtype`
+            (``datasets.check_range``), and Z^(l), A^(l) (eq 1.4) or J (eq 2.16, with weight decay)
+            overflowing `dtype` for these finite inputs (`check_forward`).
         TypeError: a dtype other than float64/float32, and ffnn's type errors.
     """
     sizes = tuple(default_sizes(dataset) if sizes is None else sizes)

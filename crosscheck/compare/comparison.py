@@ -5,7 +5,7 @@ Every compared entry must satisfy |actual − expected| <= allowed, and each arr
 reports the mismatched count, the worst entry, the allowed error there (its bound) and
 ``worst_ratio`` = max |a − e|/allowed: < 1 passes.
 
-``compare_backprop`` compares whole traces (``(grads, ffnn.Trace)`` from any
+``compare_backprop`` compares whole traces (``(grads, crosscheck.ffnn.Trace)`` from any
 implementation's ``backprop``), every quantity, in derivation order:
 
 - forward: Z^(l), A^(l) for l = 1..L (eq 1.4), then J (eq 2.16, or the loss's own: 2.16',
@@ -22,7 +22,7 @@ row's ``n_skipped`` counts the others.
 
 The allowed error
 -----------------
-By default it is derived per entry (``crosscheck.tolerance``): a running rounding-error
+By default it is derived per entry (``crosscheck.compare.bounds``): a running rounding-error
 bound E(u) on |computed − exact| for each side, from the same backprop over absolute
 values, and allowed = E(u_expected) + E(u_actual), both evaluated on the expected (trusted)
 side's trace so that a wrong actual value cannot widen its own bound. Entries whose Z lies
@@ -70,8 +70,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from crosscheck.tolerance import DTYPE_CONSTANTS, Bounds, dtype_constants, trace_bounds
-from ffnn import Layer, Network, Trace, validate
+from crosscheck.compare.bounds import DTYPE_CONSTANTS, Bounds, dtype_constants, trace_bounds
+from crosscheck.ffnn import Layer, Network, Trace, validate
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,8 @@ class Tolerance:
 
 @dataclass(frozen=True)
 class DerivedBound:
-    """The derived rule: allowed = E(u_expected) + E(u_actual) per entry (crosscheck.tolerance).
+    """The derived rule: allowed = E(u_expected) + E(u_actual) per entry
+    (crosscheck.compare.bounds).
 
     Attributes:
         expected_dtype, actual_dtype: the dtypes the two sides computed in ("float64", ...).
@@ -315,10 +316,10 @@ def compare_backprop(
     Args:
         network: the architecture, sizes (S_0, ..., S_L).
         params: L pairs (W, b), W^(l) (S_l, S_{l-1}), b^(l) (S_l,); X: (S_0, N); T: (S_L, N):
-            the problem both sides solved (checked by ``ffnn.validate`` first).
+            the problem both sides solved (checked by ``crosscheck.ffnn.validate`` first).
         expected: the trusted side's ``(grads, trace)``: grads L Layers shaped like params;
-            trace an ``ffnn.Trace`` with Z[l], A[l], Delta[l], H[l] of shape (S_l, N) (Z[0],
-            H[0] None). Every entry finite except Δ^(L). Its magnitudes set the bound.
+            trace an ``crosscheck.ffnn.Trace`` with Z[l], A[l], Delta[l], H[l] of shape (S_l, N)
+            (Z[0], H[0] None). Every entry finite except Δ^(L). Its magnitudes set the bound.
         actual: the side under test, the same structure; NaN/inf entries are mismatches
             (except in Δ^(L), where they are skipped and counted).
         expected_loss, actual_loss: J from each side (a J row is added when both are given).
@@ -330,7 +331,8 @@ def compare_backprop(
         l = L..1: Δ^(l), H^(l), ∂J/∂W^(l), ∂J/∂b^(l); last Δ^(0).
 
     Raises:
-        TypeError, ValueError: from ``ffnn.validate``; a result that is not (grads, Trace)
+        TypeError, ValueError: from ``crosscheck.ffnn.validate``; a result that is not (grads,
+        Trace)
             of the problem's shapes (named by layer and quantity); a non-finite expected
             value outside Δ^(L); only one loss; a negative or non-finite rtol/atol; a dtype
             without constants.
@@ -745,7 +747,7 @@ def _checked_result(network: Network, N: int, result: Any, side: str) -> tuple[A
         raise TypeError(f"{side} must be a (grads, trace) pair as backprop returns it")
     grads, trace = result
     if not isinstance(trace, tuple) or len(trace) != 4:
-        raise TypeError(f"{side} trace must be an ffnn.Trace (Z, A, Delta, H)")
+        raise TypeError(f"{side} trace must be a crosscheck.ffnn.Trace (Z, A, Delta, H)")
     L = network.L
     checked = []
     for q, low, field in zip(("Z", "A", "Delta", "H"), (1, 0, 0, 1), trace, strict=True):

@@ -1,7 +1,7 @@
 """One example under the oracle: run a function under test on a problem and judge its output.
 
 ``examine(fn, adapter, problem)`` calls ``fn(Ws, bs, X, T)`` twice on read-only copies of
-the problem (in the function's layout, ``crosscheck.adapters``) and returns an
+the problem (in the function's layout, ``crosscheck.oracle.layouts``) and returns an
 ``Examination``: the first ``Finding``, if any, in this order —
 
 1. ``raised``: the call raised (any exception but KeyboardInterrupt, SystemExit included:
@@ -15,8 +15,8 @@ the problem (in the function's layout, ``crosscheck.adapters``) and returns an
 5. ``non-deterministic``: the second call on the same input returned something else;
 6. ``gradient`` / ``loss``: ∂J/∂W^(l), ∂J/∂b^(l) or J disagree with the suite's
    (``vectorized``, the anchor) beyond the comparison module's derived per-entry bound
-   (``crosscheck.tolerance``: the rounding of both sides, float64), widened for σ'
-   evaluated from A, the textbook forms (``crosscheck.oracle_bound``).
+   (``crosscheck.compare.bounds``: the rounding of both sides, float64), widened for σ'
+   evaluated from A, the textbook forms (``crosscheck.compare.textbook``).
 
 Warnings the function emits are recorded, not findings (a correct sigmoid may overflow).
 """
@@ -31,13 +31,13 @@ from typing import Any
 
 import numpy as np
 
-import vectorized
-from crosscheck.adapters import Adapter, OutputError, Returned, call, check_shapes, unpack
-from crosscheck.compare import Comparison, compare_gradients
-from crosscheck.oracle_bound import allowed_errors
+from crosscheck import vectorized
+from crosscheck.compare.bounds import trace_bounds
+from crosscheck.compare.comparison import Comparison, compare_gradients
+from crosscheck.compare.textbook import allowed_errors
+from crosscheck.ffnn import Layer
+from crosscheck.oracle.layouts import Adapter, OutputError, Returned, call, check_shapes, unpack
 from crosscheck.strategies import Problem
-from crosscheck.tolerance import trace_bounds
-from ffnn import Layer
 
 KINDS = ("raised", "mutation", "output", "non-finite", "non-deterministic", "gradient", "loss")
 """Finding kinds, in the order they are looked for."""
@@ -91,7 +91,7 @@ def examine(fn: Callable[..., Any], adapter: Adapter, problem: Problem) -> Exami
         An Examination. Never raises for anything `fn` does (KeyboardInterrupt excepted).
 
     Raises:
-        TypeError, ValueError: from ``ffnn.validate`` if `problem` itself is invalid.
+        TypeError, ValueError: from ``crosscheck.ffnn.validate`` if `problem` itself is invalid.
     """
     network, params, X, T = problem
     grads, trace = vectorized.backprop(network, params, X, T)

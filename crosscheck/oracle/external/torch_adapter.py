@@ -32,7 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from ffnn import ACTIVATIONS, LOSSES
+from crosscheck.ffnn import ACTIVATIONS, LOSSES
 
 TORCH_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "identity": nn.Identity,

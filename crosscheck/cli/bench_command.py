@@ -1,7 +1,7 @@
 """The ``crosscheck bench`` subcommand: its arguments, progress (rich) and outputs.
 
 ``crosscheck bench [--quick] [--out DIR] [--json PATH]`` times every implementation in-process
-(``crosscheck.bench``) and writes report.md, benchmark.json (pytest-benchmark layout) and
+(``crosscheck.bench.run``) and writes report.md, benchmark.json (pytest-benchmark layout) and
 PNG plots into DIR (default ``bench-results``); --json also writes the JSON to PATH.
 Exit status 0 after a run, 2 for a usage error (one line on stderr).
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+
+from crosscheck.cli.common import UsageError, check_writable, output_path
 
 BENCH_EPILOG = """\
 Cases: tiny (2,3,1) N=4, small (10,20,10) N=32, medium (256,256,256,10) N=512,
@@ -22,8 +24,6 @@ same cases under pytest-benchmark. Exit status: 0 done, 2 a usage error.
 
 def add_bench_parser(commands: argparse._SubParsersAction) -> None:
     """Register ``bench`` on the ``crosscheck`` subcommands; it dispatches to ``run``."""
-    from crosscheck.cli import output_path  # here: crosscheck.cli imports this module
-
     bench = commands.add_parser(
         "bench",
         help="benchmark report: every implementation against the GEMM and arithmetic floors",
@@ -58,12 +58,10 @@ def run(args: argparse.Namespace) -> int:
         0 after a completed run.
 
     Raises:
-        UsageError (``crosscheck.cli``): --json cannot be written (checked first, creating
-            nothing; ``crosscheck.cli.check_writable``), --out cannot be created (it is a
+        UsageError (``crosscheck.cli.common``): --json cannot be written (checked first, creating
+            nothing; ``crosscheck.cli.common.check_writable``), --out cannot be created (it is a
             file, say) or is not writable; checked before any timing.
     """
-    from crosscheck.cli import UsageError, check_writable
-
     if args.json is not None:
         check_writable(args.json, "crosscheck bench", "--json")
     out: Path = args.out
@@ -77,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"crosscheck bench: error: --out {out}: it is not writable")
     from rich.console import Console
 
-    from crosscheck.bench import run_bench
-    from crosscheck.bench_report import write_json, write_outputs
+    from crosscheck.bench.report import write_json, write_outputs
+    from crosscheck.bench.run import run_bench
 
     load = os.getloadavg()  # before the run, which loads the cores itself
     console = Console(stderr=True)

@@ -1,9 +1,10 @@
-"""Rich rendering of a `crosscheck.verify.Verification`: what was sampled, agreement, timings.
+"""Rich rendering of a `crosscheck.verify.verification.Verification`: what was sampled, agreement,
+timings.
 
 Each agreement table has one row per compared array in derivation order — Z^(l), A^(l)
 (l = 1..L), J, then per layer l = L..1 Δ^(l), H^(l), ∂J/∂W^(l), ∂J/∂b^(l), and Δ^(0) — with
 the equation computing it, and one column per implementation compared with the baseline.
-A cell is the worst error/bound ratio over the array (the bound of ``crosscheck.tolerance``
+A cell is the worst error/bound ratio over the array (the bound of ``crosscheck.compare.bounds``
 per entry): < 1 agrees (green), >= 1 disagrees (red, with the mismatched count); "—" where
 an implementation offers no trace.
 """
@@ -16,15 +17,15 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from crosscheck.compare import ArrayReport
-from crosscheck.verify import Check, Entry, Plan, Verification
+from crosscheck.compare.comparison import ArrayReport
+from crosscheck.verify.verification import Check, Entry, Plan, Verification
 
 
 def report(result: Verification) -> RenderableType:
     """The whole report: header, one agreement table per kind of check, mismatches, timings.
 
     Args:
-        result: from ``crosscheck.verify.verify``.
+        result: from ``crosscheck.verify.verification.verify``.
 
     Returns:
         A rich renderable (print it with ``Console().print``).
@@ -181,7 +182,7 @@ def print_report(result: Verification, console: Console | None = None) -> None:
     """Print `report(result)` to `console` (default: a new Console on stdout).
 
     Args:
-        result: from ``crosscheck.verify.verify``.
+        result: from ``crosscheck.verify.verification.verify``.
         console: where to print; None for a Console on stdout.
     """
     (console or Console()).print(report(result))

@@ -1,6 +1,6 @@
 """The bug catalogue's kill table: does ``check_gradients`` reject every known bug?
 
-``run_catalogue`` checks each mutant of ``crosscheck.mutants.CATALOGUE`` under its own
+``run_catalogue`` checks each mutant of ``crosscheck.oracle.catalogue.CATALOGUE`` under its own
 settings and records whether it was rejected, after how many examples, with which finding,
 and which catalogued bugs the diagnosis named (ideally its own). ``kill_table`` renders them.
 """
@@ -14,8 +14,8 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from crosscheck.mutants import CATALOGUE, Mutant
-from crosscheck.oracle import GradientMismatch, check_gradients
+from crosscheck.oracle.catalogue import CATALOGUE, Mutant
+from crosscheck.oracle.search import GradientMismatch, check_gradients
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 ``crosscheck check MODULE:FUNCTION --activations tanh,identity ...`` runs
 ``crosscheck.check_gradients`` on someone else's backprop; MODULE is a module name (the
 current directory is importable, as under pytest) or a path to a .py file.
-``crosscheck selftest`` runs it on every catalogued bug (``crosscheck.mutants``) and prints
+``crosscheck selftest`` runs it on every catalogued bug (``crosscheck.oracle.catalogue``) and prints
 the kill table. Exit status: 0 agrees (check) / every bug rejected (selftest), 1 a fault
 found / a bug not rejected, 2 a usage error (one line on stderr, no traceback).
 """
@@ -22,6 +22,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from crosscheck.cli.common import (
+    UsageError,
+    non_negative_float,
+    non_negative_int,
+    parse_names,
+    parse_sizes,
+    positive_int,
+)
+
 CHECK_EPILOG = """\
 FUNCTION is called as fn(Ws, bs, X, T) -> (dWs, dbs) or (J, dWs, dbs), Ws[l-1] = W^(l).
 Default layout: X (S_0, N), T (S_L, N), W^(l) (S_l, S_{l-1}); --layout rows passes X (N, S_0),
@@ -37,8 +46,6 @@ bug rejected, 1 some bug not rejected, 2 a usage error.
 
 def add_check_parser(commands: argparse._SubParsersAction) -> None:
     """Register ``check`` on the ``crosscheck`` subcommands; it dispatches to ``run_check``."""
-    from crosscheck.cli import _names, _non_negative_float, _non_negative_int, _positive_int, _sizes
-
     check = commands.add_parser(
         "check",
         help="check someone else's backprop function against the suite",
@@ -50,19 +57,19 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
     check.add_argument("target", metavar="MODULE:FUNCTION", help="e.g. mynet:backprop or a.py:f")
     check.add_argument(
         "--activations",
-        type=_names,
+        type=parse_names,
         metavar="σ_1,...,σ_L",
         help="one per non-input layer, e.g. tanh,identity (required unless --replay)",
     )
     check.add_argument("--loss", default="squared_error", metavar="NAME", help="(squared_error)")
-    check.add_argument("--sizes", type=_sizes, metavar="S_0,...,S_L", help="fix the widths")
+    check.add_argument("--sizes", type=parse_sizes, metavar="S_0,...,S_L", help="fix the widths")
     check.add_argument(
-        "--weight-decay", type=_non_negative_float, default=0.0, metavar="λ", help="(default 0)"
+        "--weight-decay", type=non_negative_float, default=0.0, metavar="λ", help="(default 0)"
     )
     check.add_argument("--layout", choices=("columns", "rows"), default="columns")
     check.add_argument("--weights", choices=("out_in", "in_out"), default="out_in")
-    check.add_argument("--max-examples", type=_positive_int, default=100, metavar="N")
-    check.add_argument("--seed", type=_non_negative_int, metavar="S", help="(default: random)")
+    check.add_argument("--max-examples", type=positive_int, default=100, metavar="N")
+    check.add_argument("--seed", type=non_negative_int, metavar="S", help="(default: random)")
     check.add_argument("--json", type=Path, metavar="PATH", help="also write the report as JSON")
     check.add_argument(
         "--save-failure", type=Path, metavar="DIR", help="write the failing example to DIR"
@@ -75,8 +82,6 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
 
 def add_selftest_parser(commands: argparse._SubParsersAction) -> None:
     """Register ``selftest``; it dispatches to ``run_selftest``."""
-    from crosscheck.cli import _non_negative_int, _positive_int
-
     selftest = commands.add_parser(
         "selftest",
         help="the bug catalogue's kill table: every known bug must be rejected",
@@ -85,8 +90,8 @@ def add_selftest_parser(commands: argparse._SubParsersAction) -> None:
         epilog=SELFTEST_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    selftest.add_argument("--max-examples", type=_positive_int, default=100, metavar="N")
-    selftest.add_argument("--seed", type=_non_negative_int, default=0, metavar="S")
+    selftest.add_argument("--max-examples", type=positive_int, default=100, metavar="N")
+    selftest.add_argument("--seed", type=non_negative_int, default=0, metavar="S")
     selftest.add_argument("--json", type=Path, metavar="PATH", help="also write the table as JSON")
     selftest.set_defaults(run=run_selftest)
 
@@ -98,11 +103,10 @@ def run_check(args: argparse.Namespace) -> int:
         0 if the function agrees, 1 if a fault was found.
 
     Raises:
-        UsageError (``crosscheck.cli``): a bad target, module or function, settings ffnn
+        UsageError (``crosscheck.cli.common``): a bad target, module or function, settings ffnn
             refuses, unwritable --json or --save-failure, an unreadable --replay file;
             all checked before the search.
     """
-    from crosscheck.cli import UsageError
 
     def usage(message: str) -> UsageError:
         return UsageError(f"crosscheck check: error: {message}")
@@ -110,8 +114,8 @@ def run_check(args: argparse.Namespace) -> int:
     _check_output_paths(args, usage)
     with _importable_cwd():
         fn = load_function(args.target, usage)
-        from crosscheck.failure_file import load_failure, save_failure
-        from crosscheck.oracle import GradientMismatch, check_example, check_gradients
+        from crosscheck.oracle.failure_file import load_failure, save_failure
+        from crosscheck.oracle.search import GradientMismatch, check_example, check_gradients
 
         if args.replay is not None:
             try:
@@ -157,9 +161,8 @@ def run_selftest(args: argparse.Namespace) -> int:
         0 if every bug was rejected, 1 otherwise.
 
     Raises:
-        UsageError (``crosscheck.cli``): an unwritable --json path (checked first).
+        UsageError (``crosscheck.cli.common``): an unwritable --json path (checked first).
     """
-    from crosscheck.cli import UsageError
 
     def usage(message: str) -> UsageError:
         return UsageError(f"crosscheck selftest: error: {message}")
@@ -168,7 +171,7 @@ def run_selftest(args: argparse.Namespace) -> int:
         _check_file(args.json, "--json", usage)
     from rich.console import Console
 
-    from crosscheck.kill_table import kill_table, run_catalogue
+    from crosscheck.oracle.selftest import kill_table, run_catalogue
 
     progress = Console(stderr=True)
     if progress.is_terminal:
@@ -188,7 +191,7 @@ def _console() -> Any:
     """A rich Console on stdout, at least WIDTH columns wide when not a terminal."""
     from rich.console import Console
 
-    from crosscheck.oracle_report import WIDTH
+    from crosscheck.oracle.report import WIDTH
 
     console = Console()
     return console if console.is_terminal else Console(width=WIDTH)
@@ -254,7 +257,7 @@ def _importable_cwd() -> Iterator[None]:
 
 def _check_settings(args: argparse.Namespace, usage: Callable[[str], Exception]) -> None:
     """Refuse settings that ffnn refuses (unknown names, mismatched sizes), before any work."""
-    from ffnn import Network
+    from crosscheck.ffnn import Network
 
     if args.activations is None:
         raise usage("--activations is required (one per layer, e.g. tanh,identity)")

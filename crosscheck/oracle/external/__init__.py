@@ -3,11 +3,11 @@
 Each adapter returns ``fn(Ws, bs, X, T) -> (J, dWs, dbs)`` in the suite's conventions
 (``Ws[l-1]`` = W^(l) of shape (S_l, S_{l-1}), ``bs[l-1]`` = b^(l) of shape (S_l,),
 X (S_0, N), T (S_L, N), J of eq 2.16 or its extensions), so that it can be handed to
-``crosscheck.compare`` or ``crosscheck.oracle.check_gradients``:
+``crosscheck.compare.comparison`` or ``crosscheck.oracle.search.check_gradients``:
 
-- ``crosscheck.external.torch_adapter``: PyTorch autograd through ``nn.Sequential``
+- ``crosscheck.oracle.external.torch_adapter``: PyTorch autograd through ``nn.Sequential``
   (needs the ``torch`` extra).
-- ``crosscheck.external.sklearn_adapter``: scikit-learn's ``MLPRegressor`` /
+- ``crosscheck.oracle.external.sklearn_adapter``: scikit-learn's ``MLPRegressor`` /
   ``MLPClassifier`` internal ``_backprop``.
 
 Nothing is imported here, so importing this package never imports torch.

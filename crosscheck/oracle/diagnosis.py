@@ -1,8 +1,9 @@
 """What a failing example says: known bug, loss convention, self-consistency, suite agreement.
 
-Run once, on the minimal failing example, by ``crosscheck.oracle``:
+Run once, on the minimal failing example, by ``crosscheck.oracle.search``:
 
-- ``diagnose``: every catalogued mutant (``crosscheck.mutants``) is run on the example; those
+- ``diagnose``: every catalogued mutant (``crosscheck.oracle.catalogue``) is run on the example;
+those
   whose output matches the function's name the bug: every returned array, and J if it returned
   one, entry by entry within rtol·(|e| + max|e| over the array), rtol the dtype's fixed-rule
   constant (``tolerance.DTYPE_CONSTANTS``: 2⁻³⁰, or 2⁻¹⁰ for a float32 mutant) — relative to
@@ -29,14 +30,13 @@ from typing import Any
 import numdifftools as nd
 import numpy as np
 
-import reference
-import vectorized
-from crosscheck.adapters import Adapter, Returned, call, unpack
-from crosscheck.compare import Comparison, compare_backprop
-from crosscheck.mutants import CATALOGUE, Mutant
+from crosscheck import reference, vectorized
+from crosscheck.compare.bounds import dtype_constants
+from crosscheck.compare.comparison import Comparison, compare_backprop
+from crosscheck.ffnn import NUMPY, Layer, weight_decay_term
+from crosscheck.oracle.catalogue import CATALOGUE, Mutant
+from crosscheck.oracle.layouts import Adapter, Returned, call, unpack
 from crosscheck.strategies import Problem
-from crosscheck.tolerance import dtype_constants
-from ffnn import NUMPY, Layer, weight_decay_term
 
 CONVENTION_RTOL = 1e-9
 """A returned J matches a convention's value within this relative difference."""
@@ -53,7 +53,7 @@ class Diagnosis:
     """A catalogued bug whose output matches the function's on the failing example.
 
     Attributes:
-        name: the mutant's name (``crosscheck.mutants.MUTANTS``).
+        name: the mutant's name (``crosscheck.oracle.catalogue.MUTANTS``).
         text: what the bug is.
     """
 
@@ -256,7 +256,7 @@ def suite_agreement(problem: Problem) -> tuple[Comparison | str, ...]:
         Two Comparisons (``compare_backprop``, derived bounds, J included) — or, for an
         implementation that cannot run the problem, a string saying why.
     """
-    import autodiff_oracle  # JAX: imported only when a failure needs it
+    from crosscheck import autodiff_oracle  # JAX: imported only when a failure needs it
 
     network, params, X, T = problem
     anchor = vectorized.backprop(network, params, X, T)

@@ -1,4 +1,5 @@
-"""Rendering a ``crosscheck.oracle.CheckReport``: rich, plain text and JSON.
+"""The oracle's report: ``CheckReport`` (what a check found) and its renderings, rich, plain
+text and JSON; ``GradientMismatch``, the exception that carries a failing one.
 
 A failing report reads top to bottom: the finding, the minimal example (architecture, N and
 every value), the per-layer table (J, then ∂J/∂W^(l), ∂J/∂b^(l) for l = L..1 with their
@@ -11,21 +12,110 @@ from __future__ import annotations
 
 import io
 import math
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from crosscheck.compare import Comparison
-from crosscheck.examine import ratio_text
-
-if TYPE_CHECKING:
-    from crosscheck.oracle import CheckReport
+from crosscheck.compare.comparison import Comparison
+from crosscheck.oracle.diagnosis import Consistency, Diagnosis
+from crosscheck.oracle.judge import Examination, Finding, ratio_text
+from crosscheck.oracle.layouts import Adapter
+from crosscheck.strategies import Problem
 
 WIDTH = 100
 """Width of the plain-text rendering."""
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """What was checked, and how: the arguments of ``check_gradients``.
+
+    Attributes:
+        activations: σ_1..σ_L names. loss: J's name. sizes: fixed (S_0..S_L) or None
+        (drawn). weight_decay: λ. layout, weights: the function's array layout
+        (``crosscheck.oracle.layouts``). max_examples: hypothesis's budget. seed: the search's
+        seed (drawn at random, and recorded, when not given).
+    """
+
+    activations: tuple[str, ...]
+    loss: str
+    sizes: tuple[int, ...] | None
+    weight_decay: float
+    layout: str
+    weights: str
+    max_examples: int
+    seed: int
+
+    @property
+    def adapter(self) -> Adapter:
+        """The function's layout."""
+        return Adapter(self.layout, self.weights)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The outcome of a check.
+
+    Attributes:
+        settings: what was checked.
+        examples_run: examples tried, up to and including the first failing one (all of
+            them when the function agreed on every one).
+        example: the minimal failing example (suite layout: W^(l) (S_l, S_{l-1}), b^(l)
+            (S_l,), X (S_0, N), T (S_L, N)); None if the function agreed.
+        examination: the judgement of that example (finding, returned values, comparison).
+        suite: reference and autodiff against vectorized on the example (Comparisons, or
+            why one could not run); empty unless the gradients or J disagreed.
+        diagnosis: catalogued bugs that reproduce the function's output.
+        conventions: loss conventions under which the function's J equals the suite's.
+        consistency: whether its gradient is the gradient of its own J (None without a J).
+        shrunk: False if hypothesis could not shrink (a flaky function): the example is the
+            first failing one as drawn.
+        replayed: True if the example was given (``check_example``), not searched for.
+    """
+
+    settings: CheckSettings
+    examples_run: int
+    example: Problem | None = None
+    examination: Examination | None = None
+    suite: tuple[Comparison | str, ...] = ()
+    diagnosis: tuple[Diagnosis, ...] = ()
+    conventions: tuple[str, ...] = ()
+    consistency: Consistency | None = None
+    shrunk: bool = True
+    replayed: bool = False
+
+    @property
+    def agree(self) -> bool:
+        """True if the function agreed with the suite on every example."""
+        return self.finding is None
+
+    @property
+    def finding(self) -> Finding | None:
+        """The finding on the minimal example (None if the function agreed)."""
+        return None if self.examination is None else self.examination.finding
+
+    def render(self) -> Any:
+        """The report as a rich renderable (``render``)."""
+        return render(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``json.dumps(..., allow_nan=False)`` accepts it)."""
+        return report_dict(self)
+
+    def __str__(self) -> str:
+        return report_text(self)
+
+
+class GradientMismatch(AssertionError):  # noqa: N818 (the name the API promises)
+    """A function under ``check_gradients`` disagreed; ``.report`` is the CheckReport."""
+
+    def __init__(self, report: CheckReport) -> None:
+        super().__init__(str(report))
+        self.report = report
 
 
 def render(report: CheckReport) -> RenderableType:

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ffnn import Layer, Network
+from crosscheck.ffnn import Layer, Network
 
 LAYOUTS = ("columns", "rows")
 """Sample layouts: X (S_0, N) one column per sample, or (N, S_0) one row per sample."""

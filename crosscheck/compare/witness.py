@@ -4,7 +4,7 @@ Central differences of J over the flattened parameters, by ``numdifftools.Gradie
 (Richardson-extrapolated over a sequence of steps, with an error estimate per entry). It
 shares no derivative code with the three implementations: J is evaluated by a forward pass
 written once here in NumPy from the definitions in ``ffnn`` alone — eq 1.4 with
-``network.sigma(l).sigma``, then ``network.J.J`` and ``ffnn.weight_decay_term`` — and
+``network.sigma(l).sigma``, then ``network.J.J`` and ``crosscheck.ffnn.weight_decay_term`` — and
 nothing else of ours (not ``vectorized``: a bug in its forward pass must not be shared).
 Everything is computed in float64, whatever the dtype of the inputs.
 
@@ -44,7 +44,7 @@ from typing import Any
 import numdifftools as nd
 import numpy as np
 
-from ffnn import NUMPY, Layer, Network, validate, weight_decay_term
+from crosscheck.ffnn import NUMPY, Layer, Network, validate, weight_decay_term
 
 MAX_PARAMETERS = 400
 """Largest number of parameters Σ_l S_l (S_{l-1} + 1) the witness accepts."""
@@ -128,7 +128,7 @@ def finite_difference_gradient(
         A WitnessReport (FD values, error estimates, at-kink flags per entry).
 
     Raises:
-        TypeError, ValueError: from ``ffnn.validate``, before any work.
+        TypeError, ValueError: from ``crosscheck.ffnn.validate``, before any work.
         ValueError: more than MAX_PARAMETERS parameters or MAX_PRODUCTS products per
             forward pass; a max_step that is not finite and > 0.
     """

@@ -9,7 +9,7 @@ once bound to an architecture's σ_1..σ_L, J and λ (``Mutant.bind``). They ser
   is invisible under identity, a missing 1/N at N = 1, a transposed ∂W when every W^(l) is
   square and symmetric...);
 - diagnosis: on a failing example, every mutant is run and those whose output matches the
-  function's name the bug (``crosscheck.diagnosis``).
+  function's name the bug (``crosscheck.oracle.diagnosis``).
 
 They are written here independently, plainly in NumPy (not from ``vectorized``'s internals):
 ``Backprop`` is a correct matrix-form backprop (eqs 1.4, 2.13–2.15, 2.21, 2.32–2.37, with the
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ffnn import NUMPY, Network, weight_decay_term
+from crosscheck.ffnn import NUMPY, Network, weight_decay_term
 
 Gradients = tuple[float, list[np.ndarray], list[np.ndarray]]
 

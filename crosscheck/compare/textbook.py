@@ -1,6 +1,6 @@
 """The oracle's allowed error: the derived bound, plus σ' evaluated from A (textbook forms).
 
-The suite evaluates σ' stably from Z (sech², σ(z)σ(−z)), and ``crosscheck.tolerance`` bounds
+The suite evaluates σ' stably from Z (sech², σ(z)σ(−z)), and ``crosscheck.compare.bounds`` bounds
 exactly that. Other people's backprop usually evaluates it from A, as textbooks write it:
 1 − A² for tanh, A(1 − A) for sigmoid, A + 1 for ELU below 0, 1 − e^{−A} for softplus.
 Those forms are correct but only *absolutely* accurate: as a unit saturates, σ' → 0 while
@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from crosscheck.compare.bounds import Bounds, dtype_constants
+from crosscheck.ffnn import Activation, Layer, Trace
 from crosscheck.strategies import Problem
-from crosscheck.tolerance import Bounds, dtype_constants
-from ffnn import Activation, Layer, Trace
 
 EXACT_FROM_A = ("identity", "relu", "leaky_relu", "softmax")
 """Activations whose σ' from A adds nothing to the derived bound."""

@@ -1,9 +1,9 @@
 """``crosscheck bench``: time every implementation on the benchmark cases, against two floors.
 
-Design: timing runs in-process (``crosscheck.bench_timing``: ``time.perf_counter``, warm-up,
+Design: timing runs in-process (``crosscheck.bench.timing``: ``time.perf_counter``, warm-up,
 rounds; ratios use each round set's minimum), so the command works from any install; the
 JSON it writes has pytest-benchmark's layout, and ``benchmarks/`` runs the same cases
-(``crosscheck.bench_cases``) under pytest-benchmark itself. Floors (DESIGN §6), measured in
+(``crosscheck.bench.cases``) under pytest-benchmark itself. Floors (DESIGN §6), measured in
 the same run: the arithmetic floor, a case's exact flop count over the best measured matmul
 rate, and the GEMM-only time, the pass's own products alone on preallocated arrays.
 """
@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crosscheck.bench_cases import CASES, DTYPES, BenchCase, implementations, runner
-from crosscheck.bench_growth import Sweep, run_sweep, sweep_plan
-from crosscheck.bench_timing import Timing, time_call
+from crosscheck.bench.cases import CASES, DTYPES, BenchCase, implementations, runner
+from crosscheck.bench.growth import Sweep, run_sweep, sweep_plan
+from crosscheck.bench.timing import Timing, time_call
 
 RATE_SIZES = (256, 512, 1024, 2048)
 """Square matmul sizes n tried for the best rate, 2n³ flops each (quick: up to 1024)."""
@@ -38,7 +38,8 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Memory:
-    """Peak traced memory (bytes) of one cold ``vectorized.gradients`` call (workspace built).
+    """Peak traced memory (bytes) of one cold ``crosscheck.vectorized.gradients`` call (workspace
+    built).
 
     trace: what the trace must hold, Z^(l) and A^(l) for l = 1..L; workspace: one layer's
     (S_l, N) buffer at the widest layer; peak: tracemalloc's peak during the call (NumPy
@@ -112,10 +113,10 @@ def matmul_rate(dtype: str, sizes: tuple[int, ...] = RATE_SIZES) -> float:
 
 
 def measure_memory(case: BenchCase) -> Memory:
-    """Peak traced memory of a cold ``vectorized.gradients`` on `case` (float64)."""
-    import vectorized
-    from crosscheck.bench_cases import make_problem
-    from vectorized.workspace import clear_workspaces
+    """Peak traced memory of a cold ``crosscheck.vectorized.gradients`` on `case` (float64)."""
+    from crosscheck import vectorized
+    from crosscheck.bench.cases import make_problem
+    from crosscheck.vectorized.workspace import clear_workspaces
 
     network, params, X, T = make_problem(case)
     clear_workspaces()
@@ -163,7 +164,7 @@ def run_bench(
     Args:
         quick: skip the "large" case, shorten rounds and sweeps (about a minute in all).
         cases: the cases to run (default ``CASES``, less "large" when quick).
-        sweeps: run the growth sweeps (``crosscheck.bench_growth``).
+        sweeps: run the growth sweeps (``crosscheck.bench.growth``).
         progress: called with a short description before each step.
 
     Returns:
@@ -209,7 +210,7 @@ def benchmark_json(result: BenchResult) -> dict[str, object]:
             {
                 "group": f"{m.case.name} {m.dtype}",
                 "name": f"test_pass[{param}]",
-                "fullname": f"crosscheck.bench::test_pass[{param}]",
+                "fullname": f"crosscheck.bench.run::test_pass[{param}]",
                 "params": {
                     "case": m.case.name,
                     "dtype": m.dtype,

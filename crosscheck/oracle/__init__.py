@@ -1,0 +1,21 @@
+"""The oracle for other people's backprop (DESIGN §5 "Oracle for others").
+
+- ``search``: ``check_gradients`` (a hypothesis search, shrunk) and ``check_example``.
+- ``judge``: one example under the oracle: the function's output and its first finding.
+- ``diagnosis``: what a failing output is: catalogued bugs, loss conventions, consistency.
+- ``report``: the report, as rich renderables, text and JSON.
+- ``layouts``: the function's array layout (rows, in_out) and reading its output.
+- ``catalogue``: the catalogue of faulty backprops; ``selftest``: its kill table.
+- ``failure_file``: saving and replaying a failing example.
+- ``external``: PyTorch and scikit-learn as functions under test.
+"""
+
+from crosscheck.oracle.search import (
+    CheckReport,
+    CheckSettings,
+    GradientMismatch,
+    check_example,
+    check_gradients,
+)
+
+__all__ = ["CheckReport", "CheckSettings", "GradientMismatch", "check_example", "check_gradients"]
