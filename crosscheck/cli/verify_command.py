@@ -26,7 +26,7 @@ from crosscheck.cli.common import (
 from crosscheck.verify.datasets import DATASETS, Dataset, load_dataset, load_npz
 
 VERIFY_EPILOG = """\
-Checks (all against a baseline, entry by entry; see README "How to read a report"):
+Checks (all against a baseline, entry by entry; see docs/reading-a-report.md):
   all N samples   vectorized and autodiff vs the contracted reference
   subsample       every implementation vs the literal reference on n <= --samples columns
   single entries  one W and one b entry per layer by crosscheck.reference.gradient_entry
