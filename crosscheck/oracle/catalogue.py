@@ -9,7 +9,9 @@ once bound to an architecture's σ_1..σ_L, J and λ (``Mutant.bind``). They ser
   is invisible under identity, a missing 1/N at N = 1, a transposed ∂W when every W^(l) is
   square and symmetric...);
 - diagnosis: on a failing example, every mutant is run and those whose output matches the
-  function's name the bug (``crosscheck.oracle.diagnosis``).
+  function's name the bug (``crosscheck.oracle.diagnosis``). A mutant whose mistake lives in
+  per-layer steps (``LAYER_STEPS``) is also run with the mistake in one layer l only
+  (``Mutant.only_in_layer``), so a bug in one layer of several is named with that layer.
 
 They are written here independently, plainly in NumPy (not from ``vectorized``'s internals):
 ``Backprop`` is a correct matrix-form backprop (eqs 1.4, 2.13–2.15, 2.21, 2.32–2.37, with the
@@ -51,7 +53,7 @@ class Backprop:
         X, T = np.asarray(X, self.dtype), np.asarray(T, self.dtype)
         sizes = (X.shape[0], *(W.shape[0] for W in Ws))
         self.net = Network(sizes, self.activations, self.loss, self.lam)
-        self.N = X.shape[1]
+        self.N, self.bs = X.shape[1], bs
         Z, A = [None], [X]
         for l in range(1, len(Ws) + 1):  # eq 1.4
             Z.append(Ws[l - 1] @ A[l - 1] + bs[l - 1][:, None])
@@ -189,8 +191,16 @@ class _DeltaRecursionWrongWeights(Backprop):
 
 
 class _SignFlipped(Backprop):
-    def finish(self, J, dWs, dbs):
-        return J, [-dW for dW in dWs], [-db for db in dbs]
+    def weight_gradient(self, l, H, A, Ws):
+        return -super().weight_gradient(l, H, A, Ws)  # −∂J: the step of gradient ascent
+
+    def bias_gradient(self, l, H, Delta, bs):
+        return -super().bias_gradient(l, H, Delta, bs)
+
+
+class _BiasMissingOneOverN(Backprop):
+    def bias_gradient(self, l, H, Delta, bs):
+        return H.sum(axis=1) * self.N  # Δ = A − T unscaled; ∂W divided by N, ∂b forgotten
 
 
 class _WeightDecayMissing(Backprop):
@@ -203,11 +213,43 @@ class _WeightDecayOnBiases(Backprop):
         return H.sum(axis=1) + self.lam * bs[l - 1]
 
 
+class _WeightDecayOnBiasesInJ(_WeightDecayOnBiases):
+    def objective(self, Z_L, A_L, T, Ws):
+        return super().objective(Z_L, A_L, T, Ws) + weight_decay_term(self.bs, self.lam)
+
+
 class _Float32Accumulation(Backprop):
     dtype = np.float32
 
     def finish(self, J, dWs, dbs):
         return J, [dW.astype(np.float64) for dW in dWs], [db.astype(np.float64) for db in dbs]
+
+
+LAYER_STEPS = ("H", "hidden_H", "weight_gradient", "bias_gradient", "delta_below")
+"""``Backprop`` steps that take the layer l as their first argument."""
+
+GLOBAL_STEPS = ("objective", "output_H", "finish")
+"""``Backprop`` steps without a layer argument (``output_H`` is layer L's)."""
+
+
+def _only_in_layer(backprop: type[Backprop], layer: int) -> type[Backprop]:
+    """A subclass of `backprop` whose per-layer steps are its own at l = `layer` only."""
+
+    def restricted(name: str) -> Callable[..., Any]:
+        faulty, correct = getattr(backprop, name), getattr(Backprop, name)
+
+        def step(self: Backprop, l: int, *args: Any) -> Any:
+            return (faulty if l == layer else correct)(self, l, *args)
+
+        return step
+
+    def output_H(self: Backprop, Z_L: Any, A_L: Any, T: Any, Delta: Any) -> Any:
+        chosen = backprop if layer == self.net.L else Backprop
+        return chosen.output_H(self, Z_L, A_L, T, Delta)
+
+    steps: dict[str, Any] = {name: restricted(name) for name in LAYER_STEPS}
+    steps["output_H"] = output_H
+    return type(f"{backprop.__name__}_in_layer_{layer}", (backprop,), steps)
 
 
 @dataclass(frozen=True)
@@ -244,6 +286,39 @@ class Mutant:
         """The mutant bound to its own ``settings``."""
         s = self.settings
         return self.bind(s["activations"], s.get("loss", "squared_error"), s.get("weight_decay", 0))
+
+    @property
+    def per_layer(self) -> bool:
+        """True if the mistake lives in per-layer steps only (``LAYER_STEPS``, and H^(L) of
+        ``output_H`` as layer L's), with at least one step taking l: it can be made in one
+        layer alone. Mistakes in J, in the returned value or in the dtype cannot."""
+        changed = {
+            name
+            for name in (*LAYER_STEPS, *GLOBAL_STEPS)
+            if getattr(self.backprop, name) is not getattr(Backprop, name)
+        }
+        changed |= {"dtype"} if self.backprop.dtype is not Backprop.dtype else set()
+        return bool(changed & set(LAYER_STEPS)) and changed <= {*LAYER_STEPS, "output_H"}
+
+    def only_in_layer(
+        self,
+        layer: int,
+        activations: Sequence[str],
+        loss: str = "squared_error",
+        weight_decay: float = 0.0,
+    ) -> Callable[..., Gradients]:
+        """Like ``bind``, with the mistake made in layer `layer` alone: each per-layer step
+        (``LAYER_STEPS``; ``output_H`` counts as layer L's) is the mutant's at l = `layer`
+        and the correct one elsewhere.
+
+        Raises:
+            ValueError: the mutant is not ``per_layer``, or `layer` < 1.
+        """
+        if not self.per_layer:
+            raise ValueError(f"{self.name} is not a per-layer mistake")
+        if layer < 1:
+            raise ValueError(f"layer must be >= 1, got {layer}")
+        return _only_in_layer(self.backprop, layer)(activations, loss, weight_decay)
 
 
 _TANH_ID = {"activations": ("tanh", "identity")}
@@ -378,8 +453,25 @@ CATALOGUE: tuple[Mutant, ...] = (
     ),
     Mutant(
         "weight_decay_on_biases",
-        "weight decay applied to biases (λ b^(l) added to ∂J/∂b^(l); biases are not decayed)",
+        "weight decay applied to biases in the gradient (λ b^(l) added to ∂J/∂b^(l); biases are"
+        " not decayed)",
         _WeightDecayOnBiases,
+        _DECAY,
+        "λ = 0, b = 0",
+    ),
+    Mutant(
+        "bias_missing_1_over_N",
+        "bias gradients not averaged: ∂J/∂b^(l) = N·H^(l) J_N (the 1/N left out of ∂b alone;"
+        " theirs = N·ours)",
+        _BiasMissingOneOverN,
+        _TANH_ID,
+        "N = 1",
+    ),
+    Mutant(
+        "weight_decay_on_biases_in_J",
+        "weight decay applied to biases in J and gradient alike ((λ/2)Σ‖b^(l)‖² added to J,"
+        " λ b^(l) to ∂J/∂b^(l); biases are not decayed)",
+        _WeightDecayOnBiasesInJ,
         _DECAY,
         "λ = 0, b = 0",
     ),
