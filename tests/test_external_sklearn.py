@@ -153,6 +153,37 @@ def test_finding_squared_error_is_found_by_the_search():
     assert raised.value.report.finding.kind == "loss"
 
 
+@pytest.mark.parametrize("S_L", [2, 3, 5], ids=lambda k: f"eq_2_16_S_L_{k}")
+def test_finding_squared_error_is_named_as_the_J_over_S_L_convention(S_L):
+    problem = _problem(("tanh", "identity"), "squared_error", sizes=(3, 4, S_L))
+    report = check_example(sklearn_backprop(("tanh", "identity")), problem)
+    factor = f"factor 1/S_L = 1/{S_L}"
+    assert any(
+        c.startswith(f"J reported over the S_L outputs: {factor}") for c in report.conventions
+    )
+    J, *gradients = report.relations
+    assert J.factor == pytest.approx(1 / S_L) and "1/S_L" in J.text
+    assert not any(r.differs for r in gradients) and report.gradient_conventions == ()
+    assert "Its gradient is the suite's: the gradient of the suite's J" in str(report)
+
+
+def test_finding_squared_error_convention_is_named_by_the_search():
+    with pytest.raises(GradientMismatch) as raised:
+        check_gradients(
+            sklearn_backprop(("tanh", "identity")),
+            activations=("tanh", "identity"),
+            max_examples=50,
+            seed=0,
+        )
+    report = raised.value.report
+    S_L = report.example.network.sizes[-1]
+    assert S_L > 1 and report.finding.kind == "loss"
+    assert any(
+        c.startswith(f"J reported over the S_L outputs: factor 1/S_L = 1/{S_L}")
+        for c in report.conventions
+    )
+
+
 @pytest.mark.parametrize(
     ("activations", "loss", "Ws", "T"),
     [

@@ -131,7 +131,7 @@ def _one_nan(Ws, bs, X, T):
 
 def _rows_product(Ws, bs, X, T):
     X @ Ws[0]  # X taken as (N, S_0) although the default layout passes (S_0, N)
-    return [np.zeros(W.shape) for W in Ws], [np.zeros(b.shape) for b in bs]
+    return Backprop(("tanh", "identity"), "squared_error", 0.0)(Ws, bs, X, T)
 
 
 _calls = []
@@ -210,7 +210,8 @@ def test_first_diverging_quantity_is_in_the_output_layer_eqs_2_14_2_15():
 
 def test_summed_loss_convention_is_named_and_self_consistent_eq_2_16():
     report = mismatch(MUTANTS["summed_over_samples"].function())
-    assert "summed over the samples instead of averaged (N·J)" in report.conventions
+    N = report.example.X.shape[1]
+    assert f"summed over the samples instead of averaged (N·J, N = {N})" in report.conventions
     assert report.consistency.verdict == "consistent"
 
 

@@ -1,17 +1,19 @@
-"""What a failing example says: known bug, loss convention, self-consistency, suite agreement.
+"""What a failing example says: known bug and where it lives, self-consistency, suite agreement.
 
-Run once, on the minimal failing example, by ``crosscheck.oracle.search``:
+Run once, on the minimal failing example, by ``crosscheck.oracle.search`` (beside
+``crosscheck.oracle.relations``, the relation seen per quantity and layer, and
+``crosscheck.oracle.conventions``, the loss conventions):
 
-- ``diagnose``: every catalogued mutant (``crosscheck.oracle.catalogue``) is run on the example;
-those
-  whose output matches the function's name the bug: every returned array, and J if it returned
-  one, entry by entry within rtol·(|e| + max|e| over the array), rtol the dtype's fixed-rule
-  constant (``tolerance.DTYPE_CONSTANTS``: 2⁻³⁰, or 2⁻¹⁰ for a float32 mutant) — relative to
-  each array's own scale, so a tiny example is judged as finely as an ordinary one. Mutants
-  that agree with the suite on the example (same rule) are left out: they tell nothing apart.
-- ``loss_conventions``: a returned J that differs from the suite's by a recognisable factor —
-  N·J (summed over samples), 2J/S_L ("MSE": averaged over outputs too, no ½), 2J (missing ½),
-  J/2 (extra ½), or a weight-decay term left out, without its ½, or divided by N.
+- ``diagnose``: every catalogued mutant (``crosscheck.oracle.catalogue``) is run on the
+  example — as catalogued, and, for a mistake in per-layer steps, made in each layer l alone
+  — and those whose output matches the function's name the bug, with where it lives: its
+  layer (when in one alone) and the arrays it changes on the example (J, ∂J/∂W^(l),
+  ∂J/∂b^(l), those where its output leaves the suite's allowed error). A match is every
+  returned array, and J if it returned one, entry by entry within rtol·(|e| + max|e| over the
+  array), rtol the dtype's fixed-rule constant (``bounds.DTYPE_CONSTANTS``: 2⁻³⁰, or 2⁻¹⁰ for a
+  float32 mutant) — relative to each array's own scale, so a tiny example is judged as finely
+  as an ordinary one. Mutants that agree with the suite on the example (same rule) are left
+  out: they tell nothing apart.
 - ``consistency``: is the returned gradient the gradient of the returned loss, whatever their
   conventions? The directional derivative of the function's own J along a random unit
   direction e over every W^(l), b^(l) (central differences, numdifftools) is compared with
@@ -33,13 +35,11 @@ import numpy as np
 from crosscheck import reference, vectorized
 from crosscheck.compare.bounds import dtype_constants
 from crosscheck.compare.comparison import Comparison, compare_backprop
-from crosscheck.ffnn import NUMPY, Layer, weight_decay_term
+from crosscheck.ffnn import NUMPY, Layer
 from crosscheck.oracle.catalogue import CATALOGUE, Mutant
+from crosscheck.oracle.expected import Expected, expected_values
 from crosscheck.oracle.layouts import Adapter, Returned, call, unpack
 from crosscheck.strategies import Problem
-
-CONVENTION_RTOL = 1e-9
-"""A returned J matches a convention's value within this relative difference."""
 
 STEP = 1e-3
 """Largest step of the directional central differences (then halved NUM_STEPS − 1 times)."""
@@ -55,10 +55,31 @@ class Diagnosis:
     Attributes:
         name: the mutant's name (``crosscheck.oracle.catalogue.MUTANTS``).
         text: what the bug is.
+        layer: None when the bug as catalogued (in every layer) matches; l when it matches
+            made in layer l alone (``Mutant.only_in_layer``).
+        where: the arrays the bug changes on this example, "J", "∂J/∂W^(l)", "∂J/∂b^(l)"
+            (those where its output differs from the suite's beyond the allowed error), in
+            the comparison table's order.
     """
 
     name: str
     text: str
+    layer: int | None = None
+    where: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        """The name, with its layer when it lives in one: ``"sign_flipped in layer 2 only"``."""
+        return self.name if self.layer is None else f"{self.name} in layer {self.layer} only"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "name": self.name,
+            "text": self.text,
+            "layer": self.layer,
+            "where": list(self.where),
+        }
 
 
 @dataclass(frozen=True)
@@ -90,6 +111,9 @@ def diagnose(
 ) -> tuple[Diagnosis, ...]:
     """The catalogued bugs whose output on `problem` matches `returned` (module docstring).
 
+    Each mutant is tried as catalogued; a per-layer one (``Mutant.per_layer``) that does not
+    match is then tried made in each layer l alone, for L > 1.
+
     Args:
         problem: the failing example, suite layout: W^(l) (S_l, S_{l-1}), b^(l) (S_l,),
             X (S_0, N), T (S_L, N).
@@ -99,34 +123,72 @@ def diagnose(
             left out.
 
     Returns:
-        Diagnoses in catalogue order; empty if no mutant matches.
+        Diagnoses in catalogue order, each with where it lives; empty if no mutant matches,
+        or if `returned` is within the allowed error of the suite's everywhere (a float32
+        mutant's output may match correct code within its float32 rule).
     """
-    return tuple(
-        Diagnosis(
-            mutant.name,
-            mutant.diagnosis.replace(LAYOUT_HINT, "") if weights == "in_out" else mutant.diagnosis,
-        )
-        for mutant in CATALOGUE
-        if _matches(mutant, problem, returned, ours)
-    )
+    network = problem.network
+    expected = expected_values(problem)
+    if not _where(returned, expected):
+        return ()  # within the allowed error everywhere: no fault to name
+    found = []
+    for mutant in CATALOGUE:
+        args = (network.activations, network.loss, network.weight_decay)
+        candidates = [(None, mutant.bind(*args))]
+        if mutant.per_layer and network.L > 1:
+            candidates += [(l, mutant.only_in_layer(l, *args)) for l in range(1, network.L + 1)]
+        for layer, fn in candidates:
+            mutated = _run(fn, problem, with_J=returned.J is not None)
+            if mutated is not None and _matches(mutant, mutated, returned, ours):
+                # one layer transposed is no layout: the hint to pass weights='in_out' goes
+                hint = weights == "out_in" and layer is None
+                text = mutant.diagnosis if hint else mutant.diagnosis.replace(LAYOUT_HINT, "")
+                found.append(Diagnosis(mutant.name, text, layer, _where(mutated, expected)))
+                break
+    return tuple(found)
 
 
-def _matches(mutant: Mutant, problem: Problem, returned: Returned, ours: tuple[float, Any]) -> bool:
-    network, params, X, T = problem
-    fn = mutant.bind(network.activations, network.loss, network.weight_decay)
+def _run(fn: Callable[..., Any], problem: Problem, with_J: bool) -> Returned | None:
+    """A mutant's output on `problem` as a Returned (J only if `with_J`), or None if its
+    mistaken products cannot take these shapes (then it is not this bug)."""
+    _, params, X, T = problem
     try:
         with np.errstate(all="ignore"):
             J, dWs, dbs = fn([W for W, _ in params], [b for _, b in params], X, T)
         grads = tuple(Layer(np.asarray(W), np.asarray(b)) for W, b in zip(dWs, dbs, strict=True))
-    except Exception:  # a mistaken product that cannot take these shapes: not this bug
-        return False
-    with_J = returned.J is not None
-    mutated = Returned(J if with_J else None, grads)
+    except Exception:
+        return None
+    return Returned(J if with_J else None, grads)
+
+
+def _matches(
+    mutant: Mutant, mutated: Returned, returned: Returned, ours: tuple[float, Any]
+) -> bool:
+    """The mutant's output differs from the suite's and matches the function's."""
     our_J, our_grads = ours
     float64 = dtype_constants(np.float64).rtol
-    if _agree(Returned(our_J if with_J else None, our_grads), mutated, float64):
+    if _agree(Returned(our_J if mutated.J is not None else None, our_grads), mutated, float64):
         return False  # indistinguishable from the correct answer here
     return _agree(mutated, returned, dtype_constants(mutant.backprop.dtype).rtol)
+
+
+def _where(mutated: Returned, expected: Expected) -> tuple[str, ...]:
+    """Labels of the arrays in which `mutated` differs from the suite's beyond the allowed
+    error (or in shape), J first, then ∂J/∂W^(l), ∂J/∂b^(l) for l = L..1."""
+    if len(mutated.grads) != len(expected.grads):
+        return ("the number of layers",)
+    where = []
+    if mutated.J is not None and not abs(mutated.J - expected.J) <= expected.allowed_J:
+        where.append("J")
+    for l in range(len(expected.grads), 0, -1):
+        for quantity in "Wb":
+            E = getattr(expected.grads[l - 1], quantity)
+            B = getattr(expected.allowed[l - 1], quantity)
+            M = np.asarray(getattr(mutated.grads[l - 1], quantity), dtype=np.float64)
+            with np.errstate(all="ignore"):
+                if M.shape != E.shape or not np.all(np.abs(M - E) <= B):
+                    where.append(f"∂J/∂{quantity}^({l})")
+    return tuple(where)
 
 
 def _agree(expected: Returned, actual: Returned, rtol: float) -> bool:
@@ -146,45 +208,6 @@ def _close(e: np.ndarray, a: np.ndarray, rtol: float) -> bool:
     scale = float(np.max(np.abs(e), initial=0.0))
     with np.errstate(all="ignore"):
         return bool(np.all(np.abs(a - e) <= rtol * (np.abs(e) + scale)))
-
-
-def loss_conventions(problem: Problem, theirs: float) -> tuple[str, ...]:
-    """Name the conventions under which the returned J equals the suite's J (module docstring).
-
-    Args:
-        problem: the example; its network's J (without weight decay) is D, the decay R.
-        theirs: the function's returned J.
-
-    Returns:
-        Descriptions of every matching convention (several when they coincide, e.g. 2J =
-        N·J at N = 2); empty if none.
-    """
-    network, params, X, T = problem
-    Z_L, A_L = _forward(network, params, X)[-1]
-    D = float(network.J.J(Z_L, A_L, T, NUMPY))
-    R = float(weight_decay_term([W for W, _ in params], network.weight_decay))
-    N, S_L = X.shape[1], network.sizes[-1]
-    candidates = [
-        (N * D + R, "summed over the samples instead of averaged (N·J)"),
-        (2 * D + R, "missing ½ (2J)"),
-        (D / 2 + R, "extra ½ (J/2)"),
-    ]
-    if network.loss == "squared_error":
-        candidates.append(
-            (2 * D / S_L + R, "'MSE': averaged over the S_L outputs too, without ½ (2J/S_L)")
-        )
-    if R > 0:
-        candidates += [
-            (D, "weight-decay term (λ/2)Σ‖W‖² left out of J"),
-            (D + 2 * R, "weight decay without its ½ (λΣ‖W‖²)"),
-            (D + R / N, "weight decay divided by N"),
-        ]
-    scale = abs(D) + R
-    return tuple(
-        text
-        for value, text in candidates
-        if value != D + R and abs(theirs - value) <= CONVENTION_RTOL * max(scale, 1e-300)
-    )
 
 
 def consistency(

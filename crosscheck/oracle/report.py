@@ -4,8 +4,10 @@ text and JSON; ``GradientMismatch``, the exception that carries a failing one.
 A failing report reads top to bottom: the finding, the minimal example (architecture, N and
 every value), the per-layer table (J, then ∂J/∂W^(l), ∂J/∂b^(l) for l = L..1 with their
 equations, mismatched counts and the worst error/allowed ratio), the first diverging
-quantity, the loss (value, recognised convention, consistency with the gradient), the
-diagnosis from the bug catalogue, the suite's agreement with itself, and any warnings.
+quantity, the loss (value, consistency with the gradient), the diagnosis (the catalogued bugs
+that match and where they live, the loss conventions of J and gradient, the relation seen per
+quantity and layer, notes of follow-up runs), the suite's agreement with itself, and
+any warnings.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from crosscheck.compare.comparison import Comparison
 from crosscheck.oracle.diagnosis import Consistency, Diagnosis
 from crosscheck.oracle.judge import Examination, Finding, ratio_text
 from crosscheck.oracle.layouts import Adapter
+from crosscheck.oracle.relations import NEGLIGIBLE, Relation, touched
 from crosscheck.strategies import Problem
 
 WIDTH = 100
@@ -69,8 +72,16 @@ class CheckReport:
         examination: the judgement of that example (finding, returned values, comparison).
         suite: reference and autodiff against vectorized on the example (Comparisons, or
             why one could not run); empty unless the gradients or J disagreed.
-        diagnosis: catalogued bugs that reproduce the function's output.
+        diagnosis: catalogued bugs that reproduce the function's output, with where they
+            live (``Diagnosis.layer``, ``Diagnosis.where``).
         conventions: loss conventions under which the function's J equals the suite's.
+        gradient_conventions: conventions under which every returned ∂J/∂W^(l), ∂J/∂b^(l)
+            equals the suite's (``crosscheck.oracle.conventions``).
+        relations: per quantity and layer, the relation of the function's value to the
+            suite's (``crosscheck.oracle.relations``); empty unless values were compared.
+        notes: what follow-up runs found where the example itself cannot tell, in sentences
+            (``crosscheck.oracle.followup``): "This fault shows only when N = S_l ...", what
+            the example shows with its zeros replaced, or on one where named factors differ.
         consistency: whether its gradient is the gradient of its own J (None without a J).
         shrunk: False if hypothesis could not shrink (a flaky function): the example is the
             first failing one as drawn.
@@ -85,6 +96,9 @@ class CheckReport:
     diagnosis: tuple[Diagnosis, ...] = ()
     conventions: tuple[str, ...] = ()
     consistency: Consistency | None = None
+    gradient_conventions: tuple[str, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    notes: tuple[str, ...] = ()
     shrunk: bool = True
     replayed: bool = False
 
@@ -148,12 +162,8 @@ def render(report: CheckReport) -> RenderableType:
                 Text(f"First diverging quantity: {first.label} (eq {first.equation})", style="bold")
             )
     parts += _loss_lines(report)
-    if report.diagnosis:
-        lines = [f"  {d.name}: {d.text}" for d in report.diagnosis]
-        parts += [Text(), Text("Diagnosis — matches known bug(s):", style="bold")]
-        parts.append(Text("\n".join(lines), style="yellow"))
-    elif finding.kind in ("gradient", "loss", "output"):
-        parts += [Text(), Text("Diagnosis: no catalogued bug reproduces this output.")]
+    if finding.kind in ("gradient", "loss", "output"):
+        parts += diagnosis_lines(report)
     if report.suite:
         parts += [Text(), Text(_suite_text(report))]
     if report.examination.warnings:
@@ -245,8 +255,12 @@ def report_dict(report: CheckReport) -> dict[str, Any]:
         suite_J=_json_float(examination.J),
         function_J=None if returned is None or returned.J is None else _json_float(returned.J),
         comparison=None if examination.comparison is None else examination.comparison.to_dict(),
-        diagnosis=[{"name": d.name, "text": d.text} for d in report.diagnosis],
+        diagnosis=[d.to_dict() for d in report.diagnosis],
         conventions=list(report.conventions),
+        gradient_conventions=list(report.gradient_conventions),
+        relations=[r.to_dict() for r in report.relations],
+        touched=touched(report.relations) if report.relations else None,
+        notes=list(report.notes),
         consistency=None if report.consistency is None else _consistency_dict(report),
         suite=[c if isinstance(c, str) else c.to_dict() for c in report.suite],
         warnings=list(examination.warnings),
@@ -289,8 +303,6 @@ def _loss_lines(report: CheckReport) -> list[RenderableType]:
         return []
     J = report.examination.J
     lines = [f"Loss: suite J = {J:.9g}, function J = {returned.J:.9g}"]
-    if report.conventions:
-        lines.append("  the function's J is the suite's under: " + "; ".join(report.conventions))
     c = report.consistency
     if c is not None:
         detail = (
@@ -301,6 +313,66 @@ def _loss_lines(report: CheckReport) -> list[RenderableType]:
         )
         lines.append(f"  own gradient vs own loss along a random direction: {c.verdict} ({detail})")
     return [Text(), Text("\n".join(lines))]
+
+
+def diagnosis_lines(report: CheckReport) -> list[RenderableType]:
+    """The diagnosis part of a failing report: the catalogued bugs that match and where they
+    live, the loss conventions of J and of the gradient, the relation seen per quantity and
+    layer, and the notes of the follow-up runs."""
+    parts: list[RenderableType] = [Text()]
+    if report.diagnosis:
+        parts.append(Text("Diagnosis — matches known bug(s):", style="bold"))
+        lines = [
+            f"  {d.title}: {d.text}" + (f" — changes {', '.join(d.where)}" if d.where else "")
+            for d in report.diagnosis
+        ]
+        parts.append(Text("\n".join(lines), style="yellow"))
+    else:
+        parts.append(Text("Diagnosis: no catalogued bug reproduces this output."))
+    conventions = _convention_lines(report)
+    if conventions:
+        parts.append(Text("\n".join(conventions), style="yellow"))
+    if report.relations:
+        parts.append(Text())
+        parts.append(
+            Text(
+                "Relations seen, function vs suite (each holds on every entry within the"
+                " allowed error):",
+                style="bold",
+            )
+        )
+        lines = [f"  {', '.join(labels)}: {text}" for text, labels in _grouped(report.relations)]
+        lines.append(f"  Differs in: {touched(report.relations)}")
+        parts.append(Text("\n".join(lines)))
+    parts += [Text(note, style="bold yellow") for note in report.notes]
+    return parts
+
+
+def _convention_lines(report: CheckReport) -> list[str]:
+    lines = []
+    if report.conventions:
+        lines.append(
+            "  Loss convention: the function's J is the suite's under: "
+            + "; ".join(report.conventions)
+        )
+    if report.gradient_conventions:
+        lines.append(
+            "  Gradient convention: the function's ∂J is the suite's under: "
+            + "; ".join(report.gradient_conventions)
+        )
+    elif report.conventions and all(not r.differs for r in report.relations if r.quantity != "J"):
+        lines.append("  Its gradient is the suite's: the gradient of the suite's J, not of its own")
+    return lines
+
+
+def _grouped(relations: tuple[Relation, ...]) -> list[tuple[str, list[str]]]:
+    """(relation text, labels of the quantities it holds for), in first-seen order; every
+    agreeing quantity under "agree"."""
+    groups: dict[str, list[str]] = {}
+    for relation in relations:
+        text = relation.text if relation.differs else "agree" + NEGLIGIBLE * relation.negligible
+        groups.setdefault(text, []).append(relation.label)
+    return list(groups.items())
 
 
 def _suite_text(report: CheckReport) -> str:

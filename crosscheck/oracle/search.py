@@ -14,6 +14,7 @@ whether a returned gradient is the gradient of the returned loss. It returns a
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import secrets
 from collections.abc import Callable, Sequence
@@ -25,13 +26,9 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException, NoSuchExample
 
 from crosscheck.ffnn import Network
-from crosscheck.oracle.diagnosis import (
-    consistency,
-    diagnose,
-    loss_conventions,
-    suite_agreement,
-)
-from crosscheck.oracle.judge import examine
+from crosscheck.oracle.diagnosis import consistency, suite_agreement
+from crosscheck.oracle.followup import analysis, fill_zeros, follow_up
+from crosscheck.oracle.judge import Examination, examine
 from crosscheck.oracle.layouts import Adapter
 from crosscheck.oracle.report import CheckReport, CheckSettings, GradientMismatch
 from crosscheck.strategies import Problem, problems
@@ -172,8 +169,6 @@ def _analyse(
     report = CheckReport(config, run, example, examination, shrunk=shrunk, replayed=replayed)
     if finding is None or returned is None:
         return report
-    values_differ = finding.kind in ("gradient", "loss", "output")
-    ours = (examination.J, examination.grads)
     J_checked = finding.kind in ("gradient", "loss") and returned.J is not None
     return CheckReport(
         config,
@@ -181,15 +176,49 @@ def _analyse(
         example,
         examination,
         suite=suite_agreement(example) if finding.kind in ("gradient", "loss") else (),
-        diagnosis=diagnose(example, returned, ours, config.weights) if values_differ else (),
-        conventions=loss_conventions(example, returned.J) if J_checked else (),
         consistency=consistency(fn, adapter, example, returned, config.seed) if J_checked else None,
         shrunk=shrunk,
         replayed=replayed,
+        **_diagnosis(fn, config, example, examination),
     )
 
 
-def _problems(config: CheckSettings) -> st.SearchStrategy[Problem]:
+def _diagnosis(
+    fn: Callable[..., Any], config: CheckSettings, example: Problem, examination: Examination
+) -> dict[str, Any]:
+    """The report's diagnosis fields (``crosscheck.oracle.followup.analysis``) and the notes
+    of the follow-up runs, which search problems as this search does (``_problems``)."""
+    fields = analysis(example, examination, config.weights)
+
+    def examples(sizes: tuple[int, ...], N: int) -> st.SearchStrategy[Problem]:
+        return _problems(dataclasses.replace(config, sizes=sizes), samples=N)
+
+    notes = follow_up(
+        fn,
+        config.adapter,
+        config.weights,
+        example,
+        fields,
+        examples,
+        seed=config.seed,
+        resizable=config.sizes is None,
+    )
+    return {**fields, "notes": notes} if fields else {}
+
+
+def _problems(config: CheckSettings, samples: int | None = None) -> st.SearchStrategy[Problem]:
+    """Problems for the search, shrinking towards examples that show *where* a fault is.
+
+    Each draw may tie N to a width S_l (a boolean that shrinks towards untied), so a fault
+    that shows only when N = S_l shrinks with S_l and N going down together; and each draw
+    may keep the exact zeros of W^(l), b^(l) and X (a boolean that shrinks towards not
+    keeping them): otherwise they are replaced by non-zero values
+    (``crosscheck.oracle.followup.fill_zeros``), so that shrinking towards 0 does not make
+    ∂J/∂W^(l) = 0 on both sides (X = 0 or W = 0), or a bias term vanish, and hide whether
+    that quantity is affected. A fault that needs the zeros keeps them. `samples` fixes N
+    (then nothing is tied).
+    """
+
     def network(sizes: tuple[int, ...]) -> Network:
         return Network(sizes, config.activations, config.loss, config.weight_decay)
 
@@ -198,7 +227,21 @@ def _problems(config: CheckSettings) -> st.SearchStrategy[Problem]:
     else:
         width = st.integers(1, MAX_WIDTH)
         networks = st.tuples(*[width] * (len(config.activations) + 1)).map(network)
-    return problems(networks=networks, max_samples=MAX_SAMPLES)
+    return _revealing(networks, samples)
+
+
+@st.composite
+def _revealing(
+    draw: st.DrawFn, networks: st.SearchStrategy[Network], samples: int | None
+) -> Problem:
+    network = draw(networks)
+    low, high = (1, MAX_SAMPLES) if samples is None else (samples, samples)
+    widths = [l for l, S in enumerate(network.sizes) if S <= MAX_SAMPLES]
+    if samples is None and widths and draw(st.booleans()):
+        low = high = network.sizes[draw(st.sampled_from(widths))]  # N = S_l
+    problem = draw(problems(networks=st.just(network), min_samples=low, max_samples=high))
+    keep_zeros = draw(st.booleans())
+    return problem if keep_zeros else fill_zeros(problem)
 
 
 def _validated(problem: Problem) -> Problem:
