@@ -2,8 +2,8 @@
 
 ``analysis`` gathers what ``crosscheck.oracle.diagnosis``, ``.conventions`` and
 ``.relations`` say about one failing example (the report's diagnosis fields). ``follow_up``
-then reruns the function where the example itself cannot tell (DESIGN §5: "a problem with
-N == S_l ... for faults that only show then"; shrinking "keeps what the fault needs"):
+then reruns the function where the example itself cannot tell (DESIGN §5: a diagnosis says
+where a fault lives; the search's shrinking keeps what a fault needs to be visible):
 
 - **N = S_l**: when N equals a width (N >= 2), the function is rerun with the same sizes at
   the smallest N' >= 2 that equals no width, on ``FOLLOW_UP_EXAMPLES`` drawn problems; if it
@@ -14,9 +14,9 @@ N == S_l ... for faults that only show then"; shrinking "keeps what the fault ne
   too, and a note gives what it shows.
 - **names that coincide**: when the example cannot tell named factors or conventions apart
   (2 = N at N = 2, ½ = 1/S_L at S_L = 2) or matches several catalogued bugs, an example
-  where 2, N and S_L differ (S_L raised to 3 when the sizes are drawn, N to the smallest >= 3
-  other than S_L; for several bugs, other values at the same sizes will do) is searched for
-  and analysed, and a note gives what it shows.
+  where they differ is searched for (N raised to the smallest >= 3 other than S_L; S_L to 3
+  when the sizes are drawn and S_L is among the names; for several bugs other values at the
+  same sizes will do) and analysed, and a note gives what it shows.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def _separated(
         return ()
     network, _, X, _ = example
     sizes, N = list(network.sizes), X.shape[1]
-    if resizable and sizes[-1] <= 2:
+    if resizable and sizes[-1] <= 2 and any("S_L" in name for name in coinciding):
         sizes[-1] = 3
     S_L = sizes[-1]
     other = N if N >= 3 and N != S_L else next(n for n in itertools.count(3) if n != S_L)
