@@ -61,7 +61,9 @@ DISTINCT = _problem((3, 4, 5, 3), TANH3, 4)
 FACTORS = {"−1": -1.0, "2": 2.0, "½": 0.5, "N": 4.0, "1/N": 0.25, "S_L": 3.0, "1/S_L": 1 / 3}
 FACTORS["2/S_L"] = 2 / 3
 LOCATIONS = [(q, l) for l in (3, 2, 1) for q in "Wb"]
-LOCATION_IDS = [f"{'eq_2_14' if l == 3 else 'eq_2_33'}_{q}{l}" for q, l in LOCATIONS]
+EQUATION = {("W", True): "eq_2_14", ("W", False): "eq_2_33"}
+EQUATION |= {("b", True): "eq_2_15", ("b", False): "eq_2_37"}
+LOCATION_IDS = [f"{EQUATION[q, l == 3]}_{q}{l}" for q, l in LOCATIONS]
 
 
 @pytest.mark.parametrize("name", list(FACTORS))
