@@ -196,9 +196,9 @@ def _coinciding(fields: dict[str, Any]) -> list[str]:
         name = relation.text.split(" × ")[0]
         if relation.kind in ("factor", "form") and " = " in name and name not in found:
             found.append(name)
-    for key, what in (("conventions", "J"), ("gradient_conventions", "gradient")):
+    for key, whose in (("conventions", "J's"), ("gradient_conventions", "the gradient's")):
         if len(fields[key]) > 1:
-            found.append(f"the conventions of the {what}: {' and '.join(fields[key])}")
+            found.append(f"{whose} conventions {' and '.join(fields[key])}")
     if len(fields["diagnosis"]) > 1:
         found.append("the known bugs " + ", ".join(d.title for d in fields["diagnosis"]))
     return found
