@@ -2,7 +2,11 @@
 
 - ``search``: ``check_gradients`` (a hypothesis search, shrunk) and ``check_example``.
 - ``judge``: one example under the oracle: the function's output and its first finding.
-- ``diagnosis``: what a failing output is: catalogued bugs, loss conventions, consistency.
+- ``diagnosis``: what a failing output is: catalogued bugs and where they live, consistency.
+- ``relations``: the function's value per quantity and layer in terms of the suite's;
+  ``conventions``: loss conventions of J and of the gradient; ``expected``: the suite's
+  values with their allowed errors; ``followup``: the diagnosis of an example and reruns where
+  it hides something (N = S_l, zeros, coinciding names).
 - ``report``: the report, as rich renderables, text and JSON.
 - ``layouts``: the function's array layout (rows, in_out) and reading its output.
 - ``catalogue``: the catalogue of faulty backprops; ``selftest``: its kill table.
