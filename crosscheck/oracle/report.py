@@ -41,7 +41,8 @@ class CheckSettings:
         activations: σ_1..σ_L names. loss: J's name. sizes: fixed (S_0..S_L) or None
         (drawn). weight_decay: λ. layout, weights: the function's array layout
         (``crosscheck.oracle.layouts``). max_examples: hypothesis's budget. seed: the search's
-        seed (drawn at random, and recorded, when not given).
+        seed (drawn at random, and recorded, when not given). isolation: where the function
+        ran, e.g. "in a worker process, 60 s per call" (``crosscheck.oracle.calling.Callee``).
     """
 
     activations: tuple[str, ...]
@@ -52,6 +53,7 @@ class CheckSettings:
     weights: str
     max_examples: int
     seed: int
+    isolation: str = ""
 
     @property
     def adapter(self) -> Adapter:
@@ -231,6 +233,7 @@ def report_dict(report: CheckReport) -> dict[str, Any]:
             "weights": s.weights,
             "max_examples": s.max_examples,
             "seed": s.seed,
+            "isolation": s.isolation,
         },
         "examples_run": report.examples_run,
         "replayed": report.replayed,
@@ -277,9 +280,10 @@ def _settings_line(report: CheckReport) -> str:
         if report.replayed
         else f"up to {plural(s.max_examples, 'example')}, seed {s.seed}"
     )
+    where = f"; ran {s.isolation}" if s.isolation else ""
     return (
         f"σ = {', '.join(s.activations)}; J = {s.loss}{lam}; sizes {sizes}; layout={s.layout!r},"
-        f" weights={s.weights!r}; {budget}"
+        f" weights={s.weights!r}; {budget}{where}"
     )
 
 

@@ -10,11 +10,18 @@ whether a returned gradient is the gradient of the returned loss. It returns a
 (an AssertionError carrying ``.report``) when it does not.
 
 ``check_example`` judges one given problem (``crosscheck check --replay``).
+
+Both call the function through a ``crosscheck.oracle.calling.Callee``: an importable function
+runs in a worker process (``crosscheck.oracle.worker.Isolated``, one worker for the whole
+search, `timeout` seconds per call), a closure or a function of ``__main__`` in this process
+(``isolate`` chooses). A call that passes the time limit ends the search at once: the example
+it hung on is reported as drawn (shrinking would wait out the limit again and again).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 import secrets
 from collections.abc import Callable, Sequence
@@ -26,11 +33,13 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException, NoSuchExample
 
 from crosscheck.ffnn import Network
+from crosscheck.oracle.calling import Callee, InProcess
 from crosscheck.oracle.diagnosis import consistency, suite_agreement
 from crosscheck.oracle.followup import analysis, fill_zeros, follow_up
 from crosscheck.oracle.judge import Examination, examine
 from crosscheck.oracle.layouts import Adapter
 from crosscheck.oracle.report import CheckReport, CheckSettings, GradientMismatch
+from crosscheck.oracle.worker import DEFAULT_TIMEOUT, Isolated, LoadError, Target
 from crosscheck.strategies import Problem, problems
 
 MAX_WIDTH = 6
@@ -38,6 +47,42 @@ MAX_WIDTH = 6
 
 MAX_SAMPLES = 8
 """Drawn N lies in 1..MAX_SAMPLES."""
+
+MAX_LAYERS = 100
+"""Most layers L a search takes: hypothesis draws each layer's arrays from one bounded buffer,
+and deeper problems exhaust it (400 layers: 3 examples in 39 s; 600: none, Unsatisfiable)."""
+
+MAX_PARAMETERS = 1_000_000
+"""Most parameters Σ_l S_l (S_{l-1} + 1) of fixed `sizes` a search takes. At the cap N is 1
+(``crosscheck.strategies.problems``' max_products), an example costs the checker about 0.5 s
+and a pure-Python backprop (the suite's contracted reference, 2–5e6 products/s) about 1 s per
+call, far below ``crosscheck.oracle.worker.DEFAULT_TIMEOUT``; a larger network would only
+be slower to search, and its arrays (several copies per example) outgrow memory."""
+
+
+def check_size(sizes: Sequence[int] | None, L: int) -> None:
+    """Refuse a search beyond MAX_LAYERS or MAX_PARAMETERS, naming the cap.
+
+    Args:
+        sizes: (S_0, ..., S_L) if fixed, else None. L: the number of layers (activations).
+
+    Raises:
+        ValueError: "<n> layers, more than the cap of 100 ..." or "sizes ... have <p>
+            parameters, more than the cap of 1e+06 ...".
+    """
+    if L > MAX_LAYERS:
+        raise ValueError(
+            f"{L} layers (one activation each), more than the cap of {MAX_LAYERS}: hypothesis"
+            " cannot draw deeper problems"
+        )
+    if sizes is not None:
+        parameters = sum(sizes[l] * (sizes[l - 1] + 1) for l in range(1, len(sizes)))
+        if parameters > MAX_PARAMETERS:
+            raise ValueError(
+                f"sizes {','.join(map(str, sizes))} have {parameters:.3g} parameters, more than"
+                f" the cap of {MAX_PARAMETERS:.0e} (about 1 s per call of a pure-Python"
+                " backprop); use smaller widths"
+            )
 
 
 def check_gradients(
@@ -51,6 +96,8 @@ def check_gradients(
     weights: str = "out_in",
     max_examples: int = 100,
     seed: int | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    isolate: bool | None = None,
 ) -> CheckReport:
     """Search for a problem on which `fn`'s ∂J/∂W^(l), ∂J/∂b^(l) (eqs 2.14, 2.15, 2.33, 2.37)
     or J (eq 2.16) disagree with the suite's; shrink it, diagnose it, report it.
@@ -68,28 +115,64 @@ def check_gradients(
         layout: ``"columns"`` or ``"rows"``. weights: ``"out_in"`` or ``"in_out"``.
         max_examples: hypothesis's budget of examples, >= 1.
         seed: seeds the search (int >= 0); None draws one, recorded in the report.
+        timeout: seconds one call of `fn` may take in the worker process (> 0; None: no
+            limit); past it the call is a ``timeout`` finding. The default,
+            ``crosscheck.oracle.worker.DEFAULT_TIMEOUT`` (60 s), is far beyond what a correct
+            function needs at the sizes drawn. No limit applies in this process.
+        isolate: None (default): run `fn` in a worker process if the worker can import it
+            (a function or callable object of an importable module, picklable), else in this
+            process (a closure, a lambda, a function of ``__main__``); True: in a worker
+            process or a TypeError; False: in this process. `fn` may also be a
+            ``crosscheck.oracle.calling.Callee`` already set up (``crosscheck check`` passes
+            its ``Isolated``). The report says where it ran.
 
     Returns:
         A CheckReport with ``agree`` True: no example disagreed.
 
     Raises:
         GradientMismatch: a finding on some example; ``.report`` holds the minimal example,
-            the per-layer comparison, the diagnosis.
-        TypeError, ValueError: a bad argument (naming it), before any call of `fn`.
+            the per-layer comparison, the diagnosis. In a worker process, a function that
+            exits, crashes, passes `timeout` or raises KeyboardInterrupt is a finding too.
+        TypeError, ValueError: a bad argument (naming it), before any call of `fn`; with
+            ``isolate=True``, a function the worker cannot import.
     """
     __tracebackhide__ = True  # pytest: the report, not this function's source
     config = _settings(
         fn, activations, loss, sizes, weight_decay, layout, weights, max_examples, seed
     )
+    _check_isolation(timeout, isolate)
+    callee = _callee(fn, timeout, isolate)
+    try:
+        return _search(callee, dataclasses.replace(config, isolation=callee.isolation))
+    finally:
+        if callee is not fn:
+            callee.close()
+
+
+class _Hung(BaseException):
+    """A call passed its time limit: ends hypothesis's search at once (hypothesis lets a
+    BaseException that is not an Exception through, as it does KeyboardInterrupt)."""
+
+    def __init__(self, problem: Problem, examination: Examination) -> None:
+        super().__init__()
+        self.problem, self.examination = problem, examination
+
+
+def _search(callee: Callee, config: CheckSettings) -> CheckReport:
+    """check_gradients's search, shrink and analysis, with `callee` set up."""
+    __tracebackhide__ = True
     adapter = config.adapter
     counted = {"calls": 0, "first": None, "first_problem": None}
 
     def fails(problem: Problem) -> bool:
-        failed = examine(fn, adapter, problem).finding is not None
+        examination = examine(callee, adapter, problem)
+        failed = examination.finding is not None
         if counted["first"] is None:
             counted["calls"] += 1
             if failed:
                 counted["first"], counted["first_problem"] = counted["calls"], problem
+        if failed and examination.finding.kind == "timeout":
+            raise _Hung(problem, examination)
         return failed
 
     search = settings(
@@ -106,11 +189,16 @@ def check_gradients(
         example = find(_problems(config), fails, settings=search, random=Random(config.seed))
     except NoSuchExample:
         return CheckReport(config, counted["calls"])
+    except _Hung as hung:
+        run = counted["first"] or counted["calls"]
+        raise GradientMismatch(
+            CheckReport(config, run, hung.problem, hung.examination, shrunk=False)
+        ) from None
     except HypothesisException:  # e.g. Flaky: a function that fails only sometimes
         if counted["first_problem"] is None:
             raise
         example, shrunk = counted["first_problem"], False
-    report = _analyse(fn, config, example, counted["first"] or counted["calls"], shrunk)
+    report = _analyse(callee, config, example, counted["first"] or counted["calls"], shrunk)
     raise GradientMismatch(report)
 
 
@@ -121,6 +209,8 @@ def check_example(
     layout: str = "columns",
     weights: str = "out_in",
     seed: int = 0,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    isolate: bool | None = None,
 ) -> CheckReport:
     """Judge `fn` on one given problem, with the full analysis of a failure (no search).
 
@@ -130,6 +220,7 @@ def check_example(
         (``crosscheck.ffnn.validate``). layout, weights: the function's layout, as for
         ``check_gradients``.
         seed: seeds the direction of the consistency check.
+        timeout, isolate: where `fn` runs and its time limit, as for ``check_gradients``.
 
     Returns:
         A CheckReport (``examples_run`` 1, ``replayed`` True); ``agree`` tells the outcome.
@@ -151,7 +242,50 @@ def check_example(
         1,
         seed,
     )
-    return _analyse(fn, config, _validated(problem), 1, True, replayed=True)
+    _check_isolation(timeout, isolate)
+    problem = _validated(problem)
+    callee = _callee(fn, timeout, isolate)
+    try:
+        config = dataclasses.replace(config, isolation=callee.isolation)
+        return _analyse(callee, config, problem, 1, True, replayed=True)
+    finally:
+        if callee is not fn:
+            callee.close()
+
+
+def _callee(fn: Any, timeout: float | None, isolate: bool | None) -> Callee:
+    """Where `fn` runs (``check_gradients``'s `isolate`): a Callee given is used as it is."""
+    if isinstance(fn, Callee):
+        return fn
+    if isolate is False:
+        return InProcess(fn, "isolate=False")
+    target = Target.from_function(fn)
+    if isinstance(target, str):
+        if isolate:
+            raise TypeError(f"isolate=True, but fn cannot run in a worker process: it is {target}")
+        return InProcess(fn, target)
+    isolated = Isolated(target, timeout)
+    try:
+        isolated.load()
+    except LoadError as error:
+        if isolate:
+            raise TypeError(
+                f"isolate=True, but the worker process cannot load fn: {error}"
+            ) from None
+        return InProcess(fn, f"the worker process cannot load it: {error}")
+    return isolated
+
+
+def _check_isolation(timeout: Any, isolate: Any) -> None:
+    """Refuse a timeout that is not a positive finite number (or None), an isolate that is
+    not a bool (or None)."""
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+            raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
+        if not (timeout > 0 and math.isfinite(timeout)):
+            raise ValueError(f"timeout must be > 0 and finite, got {timeout!r}")
+    if isolate is not None and not isinstance(isolate, bool):
+        raise TypeError(f"isolate must be True, False or None, got {isolate!r}")
 
 
 def _analyse(
@@ -280,6 +414,7 @@ def _settings(
             raise ValueError(f"{name} must be >= {low}, got {value}")
     probe = tuple(sizes) if sizes is not None else (1,) * (len(activations) + 1)
     network = Network(probe, tuple(activations), loss, weight_decay)  # names, λ, sizes
+    check_size(None if sizes is None else network.sizes, network.L)
     return CheckSettings(
         activations=network.activations,
         loss=network.loss,
