@@ -18,10 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from crosscheck import __version__
-from crosscheck.cli.bench_command import add_bench_parser
-from crosscheck.cli.check_command import add_check_parser, add_selftest_parser
 from crosscheck.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, STDOUT, Parser, UsageError
-from crosscheck.cli.verify_command import add_verify_parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,10 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Raises:
         Nothing: usage errors and Ctrl-C print one line on stderr and return 2 and 130.
     """
-    parser = build_parser()
     try:
         with _one_interrupt():
-            args = parser.parse_args(argv)
+            args = build_parser().parse_args(argv)
             args.stdout = sys.stdout  # where --json - writes
             with _report_stream(args):
                 return args.run(args)
@@ -84,7 +80,12 @@ def _report_stream(args: argparse.Namespace) -> Iterator[None]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``crosscheck`` parser with its subcommands ."""
+    """The ``crosscheck`` parser with its subcommands (imported here, after ``main`` has
+    taken Ctrl-C over: some import NumPy, which takes a while)."""
+    from crosscheck.cli.bench_command import add_bench_parser
+    from crosscheck.cli.check_command import add_check_parser, add_selftest_parser
+    from crosscheck.cli.verify_command import add_verify_parser
+
     parser = Parser(
         prog="crosscheck",
         description="Cross-check backpropagation: an index-level reference, the matrix form"

@@ -65,8 +65,9 @@ index (the suite's contracted reference) needs about 1 ms at the widths ``check`
 about 1 s at its largest accepted sizes (``crosscheck.cli.check_command.MAX_PARAMETERS``),
 measured at 2–5e6 products/s: the default leaves a margin of 50 or more."""
 
-TAIL_BYTES = 2000
-"""How much of the worker's latest output is kept, for the message of a finding."""
+TAIL_BYTES = 16384
+"""How much of the worker's latest output is kept (enough for a crash's faulthandler report
+with its list of extension modules), for the message of a finding."""
 
 TAIL_LINES = 12
 """At most this many of the last output's lines are quoted in a message."""
