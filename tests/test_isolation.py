@@ -269,6 +269,25 @@ def test_checking_leaves_this_process_import_path_and_modules_alone(tmp_path, mo
     assert (sys.path, "isolated_user_module" in sys.modules) == (path, False)
 
 
+def test_a_script_without_a_main_guard_is_not_run_again_in_the_worker(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import misbehaving\n"
+        "from crosscheck import check_gradients\n"
+        "report = check_gradients(misbehaving.correct, activations=misbehaving.ACTIVATIONS,"
+        " max_examples=3, seed=0)\n"
+        "print('ran', report.settings.isolation)\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(Path(misbehaving.__file__).parent)}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=environment
+    )
+    assert (done.returncode, done.stdout) == (
+        0,
+        f"ran in a worker process, {DEFAULT_TIMEOUT:g} s per call\n",
+    )
+
+
 def test_the_worker_ends_with_the_checker(tmp_path):
     """A checker killed outright (SIGKILL, no clean-up) takes its worker with it."""
     pid_file = tmp_path / "worker.pid"

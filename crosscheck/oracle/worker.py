@@ -65,6 +65,10 @@ index (the suite's contracted reference) needs about 1 ms at the widths ``check`
 about 1 s at its largest accepted sizes (``crosscheck.cli.check_command.MAX_PARAMETERS``),
 measured at 2–5e6 products/s: the default leaves a margin of 50 or more."""
 
+IMPORT_TIMEOUT = 120.0
+"""Seconds the worker may take to import the function (a module that imports JAX or PyTorch
+takes several) when the time limit per call is shorter."""
+
 TAIL_BYTES = 16384
 """How much of the worker's latest output is kept (enough for a crash's faulthandler report
 with its list of extension modules), for the message of a finding."""
@@ -202,8 +206,12 @@ class Isolated(Callee):
 
     def _start(self) -> str | None:
         """Start a worker and import the function in it; None, or why it could not."""
-        self._worker = _Worker()
-        reply = self._worker.request(("load", self.target), self.timeout)
+        try:
+            self._worker = _Worker()
+        except OSError as error:  # no process, pipe or forkserver socket to be had
+            return f"the worker process could not start: {error}"
+        limit = None if self.timeout is None else max(self.timeout, IMPORT_TIMEOUT)
+        reply = self._worker.request(("load", self.target), limit)
         if reply == ("loaded", None):
             return None
         self.close()
@@ -238,10 +246,16 @@ class _Worker:
         self.process = context.Process(
             target=serve, args=(child, output_child), name="crosscheck-worker"
         )
-        with _main_hidden():
-            self.process.start()
-        child.close()
-        output_child.close()
+        try:
+            with _main_hidden():
+                self.process.start()
+        except BaseException:
+            self.connection.close()
+            output.close()
+            raise
+        finally:
+            child.close()
+            output_child.close()
         self.tail = _Tail(output)
 
     def alive(self) -> bool:
@@ -370,18 +384,23 @@ def _context() -> Any:
     return context
 
 
+_STARTING = threading.Lock()
+"""One worker starts at a time (``_main_hidden`` swaps a process-wide module)."""
+
+
 @contextlib.contextmanager
 def _main_hidden() -> Iterator[None]:
     """A blank ``__main__`` while a worker starts: multiprocessing would otherwise run the
     caller's script again in the worker (a script without ``if __name__ == "__main__":``
     would then start its whole work there)."""
-    main = sys.modules.get("__main__")
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        if main is not None:
-            sys.modules["__main__"] = main
+    with _STARTING:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
 
 
 def _describe(target: Target) -> str:
