@@ -508,18 +508,18 @@ def _load(target: Target) -> Any:
     module_name, _, attribute = target.spec.rpartition(":")
     sys.path.insert(0, target.directory)
     try:
-        module = _import(module_name, target.directory)
+        found: Any = _import(module_name, target.directory)
+        for part in attribute.split("."):
+            if not hasattr(found, part):
+                raise LoadError(f"{module_name} has no attribute {attribute!r}")
+            found = getattr(found, part)
+        if not callable(found):
+            kind = type(found).__name__
+            raise LoadError(f"{module_name}:{attribute} is a {kind}, not a function")
     except LoadError:
         raise
     except BaseException as error:  # whatever the module raises, SystemExit included
         raise LoadError(f"cannot import {module_name}: {_one_line(error)}") from None
-    found: Any = module
-    for part in attribute.split("."):
-        if not hasattr(found, part):
-            raise LoadError(f"{module_name} has no attribute {attribute!r}")
-        found = getattr(found, part)
-    if not callable(found):
-        raise LoadError(f"{module_name}:{attribute} is a {type(found).__name__}, not a function")
     return found
 
 
