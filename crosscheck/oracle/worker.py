@@ -61,9 +61,11 @@ from crosscheck.oracle.layouts import Adapter
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds one call may take before it is a ``timeout`` finding. A pure-Python loop over every
-index (the suite's contracted reference) needs about 1 ms at the widths ``check`` draws and
-about 1 s at its largest accepted sizes (``crosscheck.cli.check_command.MAX_PARAMETERS``),
-measured at 2–5e6 products/s: the default leaves a margin of 50 or more."""
+index (the suite's reference) needs at most about 0.1 s at the widths ``check`` draws (S_l <= 6,
+N <= 8), even 100 layers deep (the depth cap) in the literal form with its Kronecker deltas,
+and 1–2 s in the contracted form at the largest fixed sizes accepted
+(``crosscheck.oracle.search.MAX_PARAMETERS``); measured on 2 loaded cores (load average 8):
+the default leaves a margin of 30 or more."""
 
 IMPORT_TIMEOUT = 120.0
 """Seconds the worker may take to import the function (a module that imports JAX or PyTorch
