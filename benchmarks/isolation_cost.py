@@ -4,7 +4,9 @@ Runs ``check_gradients`` on a correct function (``crosscheck.oracle.catalogue.Ba
 the sizes ``crosscheck check`` draws by default (widths 1..6, N 1..8; the ci profile's 200
 examples), once in this process (``isolate=False``) and once in a worker process
 (``isolate=True``), each with a fixed seed so both see the same examples, and prints ms per
-example for each, their difference, and the worker's start (first call) separately.
+example for each, their difference, the cost of one judged call either way (an example makes
+two), and the worker's start separately. On a loaded machine the per-example figures vary
+from run to run (the worker must be scheduled for every call); the per-call ones less.
 
     python benchmarks/isolation_cost.py [--examples 200] [--repeats 3]
 """
@@ -15,7 +17,12 @@ import argparse
 import os
 import time
 
+import numpy as np
+from crosscheck.ffnn import Network, init_params
+
+from crosscheck.oracle.calling import Callee, InProcess
 from crosscheck.oracle.catalogue import Backprop
+from crosscheck.oracle.layouts import Adapter
 from crosscheck.oracle.search import check_gradients
 from crosscheck.oracle.worker import Isolated, Target
 
@@ -40,6 +47,17 @@ def ms_per_example(isolate: bool, examples: int, seed: int) -> float:
     elapsed = time.perf_counter() - start
     assert report.agree
     return 1e3 * elapsed / report.examples_run
+
+
+def ms_per_call(callee: Callee, calls: int = 1000) -> float:
+    """Wall milliseconds of one judged call (``Callee.attempt``) on a 3-4-1 network, N = 8."""
+    network = Network((3, 4, 1), ACTIVATIONS[1:], "squared_error", 0.0)
+    X = np.linspace(-1.0, 1.0, 24).reshape(3, 8)
+    params, T = init_params(network), np.zeros((1, 8))
+    start = time.perf_counter()
+    for _ in range(calls):
+        callee.attempt(Adapter(), params, X, T)
+    return 1e3 * (time.perf_counter() - start) / calls
 
 
 def start_seconds() -> float:
@@ -67,6 +85,11 @@ def main() -> int:
     print(f"in this process   {per[False]:.2f} ms/example")
     print(f"in a worker       {per[True]:.2f} ms/example")
     print(f"isolation costs   {per[True] - per[False]:.2f} ms/example")
+    fn = Backprop(ACTIVATIONS[1:], "squared_error", 0.0)
+    with Isolated(Target.from_function(fn)) as callee:
+        callee.load()
+        call = {True: ms_per_call(callee), False: ms_per_call(InProcess(fn))}
+    print(f"one call          {call[False]:.3f} ms in this process, {call[True]:.3f} in a worker")
     first, later = 1e3 * first_start, 1e3 * later_start
     print(f"worker start      {first:.0f} ms the first (forkserver), then {later:.0f} ms")
     return 0
