@@ -17,7 +17,8 @@ Each is checked on vectorized and the contracted reference under the derived per
 bound (crosscheck.compare.bounds): the two sides sum the same terms in a different order (and,
 for the mean, divide by N at a different point), which changes only rounding — and
 rounding of a sum scales with Σ|terms|, not with the result, which may cancel to ~1e-16
-where the exact value is 0. The allowed difference is the sum of both sides' bounds.
+where the exact value is 0. The allowed difference is the sum of both sides' bounds
+(``bounds.sum_of_bounds``; the mean's own rounding, ``bounds.mean_bound``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crosscheck import reference, vectorized
-from crosscheck.compare.bounds import dtype_constants, gamma, trace_bounds
+from crosscheck.compare.bounds import mean_bound, sum_of_bounds, trace_bounds
 from crosscheck.compare.comparison import assert_gradients_close
 from crosscheck.strategies import Problem, networks, problems
 
@@ -40,23 +41,13 @@ GRADIENTS = {
     "contracted": partial(reference.gradients, form="contracted"),
 }
 
-U = dtype_constants(np.float64).u
 ALL_NETWORKS = networks(losses=tuple(LOSSES), weight_decay=True)
 
 
 def bound(network, params, X, T) -> tuple[Layer, ...]:
     """Per-entry rounding-error bound of ∂J/∂W^(l), ∂J/∂b^(l) for one problem (float64)."""
     _, trace = vectorized.backprop(network, params, X, T)
-    bounds = trace_bounds(network, params, X, T, trace, np.float64)
-    return tuple(Layer(W, b) for W, b in zip(bounds.W, bounds.b, strict=True))
-
-
-def added(*layer_sets: tuple[Layer, ...]) -> tuple[Layer, ...]:
-    """Entry-wise sum of several bounds of the same structure."""
-    return tuple(
-        Layer(sum(s[l].W for s in layer_sets), sum(s[l].b for s in layer_sets))
-        for l in range(len(layer_sets[0]))
-    )
+    return trace_bounds(network, params, X, T, trace, np.float64).grads
 
 
 def mean_of(per_sample: list[tuple[Layer, ...]]) -> tuple[Layer, ...]:
@@ -75,13 +66,8 @@ def test_eq_2_16_batch_gradient_is_the_mean_of_per_sample_gradients(name, proble
     columns = [(X[:, [n]], T[:, [n]]) for n in range(X.shape[1])]
     per_sample = [gradients(network, params, x, t) for x, t in columns]
     # the mean's error: the per-sample bounds / N, plus γ_{N+1}·Σ_n|g_n|/N for summing and dividing
-    N = len(columns)
-    magnitudes = [tuple(Layer(abs(W), abs(b)) for W, b in g) for g in per_sample]
-    summation = tuple(
-        Layer(gamma(N + 1, U) * W, gamma(N + 1, U) * b) for W, b in mean_of(magnitudes)
-    )
-    mean_bound = mean_of([bound(network, params, x, t) for x, t in columns])
-    allowed = added(bound(*problem), mean_bound, summation)
+    of_the_mean = mean_bound(per_sample, [bound(network, params, x, t) for x, t in columns])
+    allowed = sum_of_bounds(bound(*problem), of_the_mean)
     assert_gradients_close(
         gradients(*problem), mean_of(per_sample), names=("batch", "mean"), allowed=allowed
     )
@@ -114,7 +100,7 @@ def test_eq_2_14_2_33_2_37_permuting_hidden_units_permutes_the_gradients(name, c
     permuted = permute_units(params, l, pi)
     expected = permute_units(gradients(network, params, X, T), l, pi)
     actual = gradients(network, permuted, X, T)
-    allowed = added(
+    allowed = sum_of_bounds(
         permute_units(bound(network, params, X, T), l, pi), bound(network, permuted, X, T)
     )
     assert_gradients_close(
@@ -128,7 +114,7 @@ def test_eq_2_16_duplicating_every_sample_leaves_the_gradient_unchanged(name, pr
     gradients = GRADIENTS[name]
     network, params, X, T = problem
     X2, T2 = np.repeat(X, 2, axis=1), np.repeat(T, 2, axis=1)
-    allowed = added(bound(*problem), bound(network, params, X2, T2))
+    allowed = sum_of_bounds(bound(*problem), bound(network, params, X2, T2))
     assert_gradients_close(
         gradients(*problem),
         gradients(network, params, X2, T2),

@@ -1,5 +1,5 @@
-"""Tests of crosscheck.compare.bounds: the per-dtype table, γ_n, σ'' bounds and the running
-bound."""
+"""Tests of crosscheck.compare.bounds: the per-dtype table, γ_n, σ'' bounds, the running
+bound, the allowed difference of two sides, the oracle's allowance and the fixed rule."""
 
 import numpy as np
 import pytest
@@ -7,10 +7,21 @@ from crosscheck.ffnn import ACTIVATIONS, Layer, Network
 
 from crosscheck import vectorized
 from crosscheck.compare.bounds import (
+    DEFAULT_TOLERANCES,
     DTYPE_CONSTANTS,
     SECOND_DERIVATIVE_BOUNDS,
+    Tolerance,
+    allowed_difference,
+    allowed_differences,
+    default_tolerance,
     dtype_constants,
+    fixed_allowed,
+    fixed_tolerance,
     gamma,
+    mean_bound,
+    oracle_allowed,
+    rounding_dtype,
+    sum_of_bounds,
     trace_bounds,
 )
 
@@ -121,3 +132,183 @@ def test_inputs_not_changed_and_read_only_work() -> None:
     before = problem[1][0].W.copy()
     trace_bounds(*problem, np.float64)
     assert np.array_equal(problem[1][0].W, before)
+
+
+# --- the fixed rule's fallback table -------------------------------------------------------
+
+
+def test_default_tolerances_hold_exactly_float64_and_float32() -> None:
+    assert set(DEFAULT_TOLERANCES) == {np.dtype(np.float64), np.dtype(np.float32)}
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value"), [(np.float64, 2.0**-30), (np.float32, 2.0**-10)], ids=["f64", "f32"]
+)
+def test_default_tolerance_values(dtype, value: float) -> None:
+    tiny = float(np.finfo(dtype).smallest_normal)
+    expected = Tolerance(rtol=value, atol=value, scale_atol=True, tiny=tiny)
+    assert default_tolerance(dtype) == expected
+
+
+def test_default_tolerance_float64_far_above_unit_roundoff_far_below_bugs() -> None:
+    u = np.finfo(np.float64).eps / 2
+    assert 1e6 * u < TOL64.rtol < 1e-8
+
+
+def test_default_tolerance_unknown_dtype_names_it() -> None:
+    with pytest.raises(ValueError, match="float16"):
+        default_tolerance(np.float16)
+
+
+TOL64 = DEFAULT_TOLERANCES[np.dtype(np.float64)]
+
+
+@pytest.mark.parametrize(
+    ("dtypes", "expected"),
+    [
+        ((np.float64, np.float32), np.float32),
+        ((np.float64, np.int64), np.float64),
+        ((np.int32,), np.float64),
+        ((), np.float64),
+    ],
+    ids=["f64+f32", "f64+int", "int", "none"],
+)
+def test_rounding_dtype_is_the_least_precise_float(dtypes, expected) -> None:
+    assert rounding_dtype(dtypes) == np.dtype(expected)
+
+
+def test_fixed_tolerance_rtol_alone_keeps_the_scaled_atol() -> None:
+    assert fixed_tolerance(np.float64, 1e-6, None) == Tolerance(
+        rtol=1e-6, atol=TOL64.atol, scale_atol=True, tiny=TOL64.tiny
+    )
+
+
+def test_fixed_allowed_scales_atol_by_the_array_largest_entry() -> None:
+    # atol·max|e| + tiny·n + rtol·|e|, n = 2 entries
+    allowed = fixed_allowed(np.array([4.0, -1.0]), TOL64)
+    expected = TOL64.atol * 4.0 + TOL64.tiny * 2 + TOL64.rtol * np.array([4.0, 1.0])
+    assert np.array_equal(allowed, expected)
+
+
+def test_fixed_allowed_J_scales_by_at_least_one() -> None:
+    assert fixed_allowed(np.array(0.0), TOL64, least_scale=1.0) == TOL64.atol + TOL64.tiny
+
+
+# --- the running bound through two layers (hand-worked) ---------------------------------------
+
+
+def _two_layers():
+    """Identity layers, W^(1) = [[2, -1]], W^(2) = [[3]], zero biases, X = [[1], [1]], T = 0:
+    Z^(1) = 1, Z^(2) = 3, Δ^(2) = H^(2) = 3, ∂J/∂W^(2) = 3, Δ^(1) = H^(1) = 9."""
+    network = Network((2, 1, 1), ("identity", "identity"))
+    params = (Layer(np.array([[2.0, -1.0]]), np.zeros(1)), Layer(np.array([[3.0]]), np.zeros(1)))
+    X, T = np.ones((2, 1)), np.zeros((1, 1))
+    trace = vectorized.backprop(network, params, X, T)[1]
+    return network, params, X, T, trace
+
+
+def test_eqs_1_4_2_14_2_32_bound_through_two_layers() -> None:
+    # Each product's error |W| E_A + γ_n |W||A| (and its backward forms), the γ term folded
+    # into the product by linearity: the bound equals the sum of the separate terms.
+    network, params, X, T, trace = _two_layers()
+    bounds = trace_bounds(network, params, X, T, trace, np.float64)
+    u, flushed = U64, TINY64 * 5  # σ = identity at |Z| = 1: tiny·(4 + |Z|)
+    E_Z1 = gamma(3, u) * 3.0 + 3 * TINY64
+    E_A1 = E_Z1 + 8 * u * (1.0 + 1.0) + flushed
+    E_Z2 = 3.0 * E_A1 + gamma(2, u) * 3.0 + 2 * TINY64
+    assert bounds.Z[2][0, 0] == pytest.approx(E_Z2, rel=1e-12)
+    E_A2 = E_Z2 + 8 * u * (3.0 + 3.0) + TINY64 * 7
+    E_Delta2 = E_A2 + gamma(3, u) * 3.0 + TINY64
+    E_H2 = E_Delta2 + u * 3.0 + TINY64 + 3.0 * (8 * u * 1.0 + TINY64 * 7)
+    assert bounds.H[2][0, 0] == pytest.approx(E_H2, rel=1e-12)
+    E_W2 = E_H2 * 1.0 + 3.0 * E_A1 + gamma(2, u) * 3.0 + 2 * TINY64
+    assert bounds.W[1][0, 0] == pytest.approx(E_W2, rel=1e-12)
+    E_Delta1 = 3.0 * E_H2 + gamma(1, u) * 9.0 + TINY64
+    assert bounds.Delta[1][0, 0] == pytest.approx(E_Delta1, rel=1e-12)
+
+
+# --- the allowed difference of two sides ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual"),
+    [(np.float64, np.float64), (np.float64, np.float32), (np.float32, np.float64)],
+    ids=["f64-f64", "f64-f32", "f32-f64"],
+)
+def test_allowed_difference_is_the_sum_of_both_sides_bounds(expected, actual) -> None:
+    network, params, X, T, trace = _two_layers()
+    allowed = allowed_difference(network, params, X, T, trace, expected, actual)
+    e, a = (trace_bounds(network, params, X, T, trace, d) for d in (expected, actual))
+    assert allowed.J == e.J + a.J
+    for name in ("Z", "A", "Delta", "H", "W", "b"):
+        for total, E_e, E_a in zip(*(getattr(side, name) for side in (allowed, e, a)), strict=True):
+            assert total is None or np.array_equal(total, E_e + E_a)
+
+
+def test_allowed_differences_one_bound_per_distinct_dtype() -> None:
+    network, params, X, T, trace = _two_layers()
+    sums = allowed_differences(
+        network, params, X, T, trace, np.float64, [np.float32, np.float64, np.float32]
+    )
+    assert list(sums) == [np.dtype(np.float32), np.dtype(np.float64)]
+
+
+def test_allowed_difference_counts_kinks_of_the_expected_side() -> None:
+    # Z = 1 − (1 + 2⁻³³) at a ReLU: within float32's bound of the kink (~γ_3·2), not float64's.
+    network = Network((2, 1), ("relu",))
+    params = (Layer(np.array([[1.0, -1.0]]), np.zeros(1)),)
+    X, T = np.array([[1.0], [1.0 + 2.0**-33]]), np.zeros((1, 1))
+    trace = vectorized.backprop(network, params, X, T)[1]
+    f64 = allowed_difference(network, params, X, T, trace, np.float64, np.float32)
+    f32 = allowed_difference(network, params, X, T, trace, np.float32, np.float64)
+    assert (f64.at_kink[1][0, 0], f32.at_kink[1][0, 0]) == (False, True)
+
+
+# --- the oracle's allowance: σ' from A --------------------------------------------------------
+
+
+def _saturated_tanh():
+    network = Network((1, 1, 1), ("tanh", "identity"))
+    params = (Layer(np.array([[8.0]]), np.zeros(1)), Layer(np.array([[1.0]]), np.zeros(1)))
+    X, T = np.ones((1, 1)), np.zeros((1, 1))
+    trace = vectorized.backprop(network, params, X, T)[1]
+    return network, params, X, T, trace
+
+
+def test_oracle_allowed_is_twice_the_derived_bound_where_sigma_prime_is_exact() -> None:
+    network, params, X, T, trace = _saturated_tanh()
+    allowed = oracle_allowed(network, params, X, T, trace)
+    bounds = trace_bounds(network, params, X, T, trace, np.float64)
+    assert allowed.J == 2 * bounds.J and np.array_equal(allowed.W[1], 2 * bounds.W[1])
+
+
+def test_eq_2_34_oracle_allows_1_minus_A_squared_at_a_saturated_tanh() -> None:
+    # At z = 8, 1 − tanh² = 4.5e-7 errs by ~u absolutely (1.2e-16 here), 5e3 times the stable
+    # form's bound of both sides.
+    network, params, X, T, trace = _saturated_tanh()
+    allowed = oracle_allowed(network, params, X, T, trace)
+    bounds = trace_bounds(network, params, X, T, trace, np.float64)
+    H = trace.Delta[1] * (1 - trace.A[1] ** 2)  # σ' from A, as textbooks write it
+    error = abs(float(H[0, 0] - trace.H[1][0, 0]))  # ∂J/∂W^(1) = H^(1) X, X = 1
+    assert 1e3 * 2 * bounds.W[0][0, 0] < error <= allowed.W[0][0, 0]
+
+
+# --- bounds of related problems (the metamorphic properties) ----------------------------------
+
+
+def test_sum_of_bounds_adds_entry_by_entry() -> None:
+    one = (Layer(np.array([[1.0, 2.0]]), np.array([3.0])),)
+    two = (Layer(np.array([[0.5, 0.25]]), np.array([1.0])),)
+    (total,) = sum_of_bounds(one, two)
+    assert np.array_equal(total.W, [[1.5, 2.25]]) and np.array_equal(total.b, [4.0])
+
+
+def test_mean_bound_is_the_mean_of_bounds_plus_gamma_of_the_mean_magnitude() -> None:
+    values = [
+        (Layer(np.array([[2.0]]), np.array([-4.0])),),
+        (Layer(np.array([[-2.0]]), np.zeros(1)),),
+    ]
+    bounds = [(Layer(np.array([[1e-16]]), np.array([3e-16])),)] * 2
+    (mean,) = mean_bound(values, bounds)
+    assert mean.W[0, 0] == pytest.approx(1e-16 + gamma(3, U64) * 2.0, rel=1e-15)
+    assert mean.b[0] == pytest.approx(3e-16 + gamma(3, U64) * 2.0, rel=1e-15)

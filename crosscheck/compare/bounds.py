@@ -1,12 +1,34 @@
-"""A per-entry error bound for every quantity of backprop, by running error analysis (DESIGN §5).
+"""Every allowed error of the suite, in one module (DESIGN §5): the derived per-entry bound,
+the allowed difference of two sides, the fixed rule, and the oracle's allowance.
 
+Public functions, from one side's rounding to what a comparison allows:
+
+- ``trace_bounds``: E(u), a bound on |computed − exact| for every entry of Z^(l), A^(l),
+  Δ^(l), H^(l), ∂J/∂W^(l), ∂J/∂b^(l) and J of one implementation computing in a dtype with
+  unit roundoff u (the running error analysis below).
+- ``allowed_differences`` / ``allowed_difference``: the allowed |ŷ_expected − ŷ_actual| of
+  two sides, E(u_expected) + E(u_actual), both on the expected (trusted) side's trace so
+  that a wrong actual value cannot widen its own bound: |ŷ_e − ŷ_a| <= |ŷ_e − y| + |y − ŷ_a|.
+- ``oracle_allowed``: the same for a function under ``crosscheck check`` (both sides
+  float64), widened for σ' evaluated from A as textbooks write it (below).
+- ``sum_of_bounds``, ``mean_bound``: the allowed difference of results of two related
+  problems, each with its own bound, and the bound of a mean of N bounded results (the
+  metamorphic properties).
+- The fixed rule: ``Tolerance``, ``default_tolerance``, ``fixed_tolerance`` and
+  ``fixed_allowed`` (atol' + rtol·|expected|, ``crosscheck.compare.comparison`` describes
+  when it applies); ``DerivedBound`` names the derived rule in a report.
+- ``dtype_constants``, ``gamma``, ``rounding_dtype``: the per-dtype constants, γ_n and the
+  dtype whose rounding applies to a side.
+
+``crosscheck.compare.comparison``, ``crosscheck.verify`` and ``crosscheck.oracle`` call these
+and never add terms of their own.
+
+The running error bound
+-----------------------
 Two correct implementations of eqs 1.4, 2.7–2.38 differ only by rounding, and rounding
 error scales with the magnitudes of the summands, not of the result. ``trace_bounds``
 returns, for one implementation computing in a dtype with unit roundoff u, a bound E on
-|computed − exact| for every entry of Z^(l), A^(l), Δ^(l), H^(l), ∂J/∂W^(l), ∂J/∂b^(l) and
-J, taking X, T and the parameters as exact. Two sides of a comparison both round, so the
-allowed difference of an entry is the sum of both sides' bounds, E(u_expected) +
-E(u_actual) (``crosscheck.compare.comparison``): |ŷ_e − ŷ_a| <= |ŷ_e − y| + |y − ŷ_a|.
+|computed − exact| for every entry, taking X, T and the parameters as exact.
 
 Constants (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., ch. 3)
 ---------------------------------------------------------------------------------------
@@ -33,7 +55,11 @@ Accumulated over depth: the inputs of each product carry the errors of the layer
 |W| E_A for Z, |H| E_Aᵗ + E_H |A|ᵗ for ∂W, and so on. This is a running error analysis
 (Higham §3.3): the bound of every entry is c·u·M with c built from the γ_n of the path
 that produced it, never a multiple of the array's size. Second-order terms (u²) are
-dropped.
+dropped. Each propagated term and its own γ_n term share a product by linearity, so the
+bound costs about as many matrix products as the pass it bounds: |W| E_A + γ_n |W||A| =
+|W| (E_A + γ_n |A|), likewise for ∂W and Δ. Both forms are the same exact value, and a sum
+of non-negative terms is computed to a relative γ_k whichever way it is grouped, so the
+rewrite moves the bound by O(u) of itself — the order of the terms already dropped.
 
 Activations. σ is evaluated to within ``SIGMA_ULPS`` ulps of σ at an argument perturbed
 by as many ulps (libm's and XLA's exp, log1p, tanh, erfc are within a few ulps;
@@ -69,12 +95,59 @@ scaled by 4 (sech² = 4e/(1 + e)²) or by z (GELU).
 Non-finite Δ^(L) (an underflowed softmax/sigmoid output under cross-entropy, eqs 2.21',
 2.21''): its bound is inf there; ``crosscheck.compare.comparison`` compares such entries only where
 both sides are finite. The fused H^(L) (eqs 2.8', 2.8'') never uses Δ^(L).
+
+σ' from A: the oracle's allowance
+---------------------------------
+The suite evaluates σ' stably from Z, and the bound above bounds exactly that. Other
+people's backprop usually evaluates it from A, as textbooks write it: 1 − A² for tanh,
+A(1 − A) for sigmoid, A + 1 for ELU below 0, 1 − e^{−A} for softplus. Those forms are
+correct but only *absolutely* accurate: as a unit saturates, σ' → 0 while their rounding
+error stays about u — relative accuracy is lost (at z = 3.5, 1 − tanh² is 3.6e-3 with an
+error near 2e-16, a relative 5e-14, past the stable form's bound). An oracle must not call
+that a bug, so ``oracle_allowed`` adds, per entry of ∂W and ∂b, the first-order effect of
+
+    e_σ'(l) = 2·E_A^(l) + 4u     (|σ'_A(a)'| <= 2 on the forms above, a few roundings)
+
+on every smooth elementwise σ_l (not identity, ReLU, leaky ReLU, whose σ' from A is exact;
+not softmax, whose Jacobian the derived bound already takes from A's magnitudes), carried
+through the backward pass over absolute values like every other error:
+
+    a_H^(l) = |Δ^(l)| e_σ'(l) + |σ'_l(Z^(l))| a_Δ^(l),   a_Δ^(l-1) = |W^(l)|ᵗ a_H^(l),
+    a_W^(l) = a_H^(l) |A^(l-1)|ᵗ,   a_b^(l) = a_H^(l) J_N,
+
+from a_Δ^(L) = 0, and doubled for the first-order terms dropped. A fused output H^(L) (eqs
+2.8', 2.8'') has no σ'. A bug moves entries by O(|Δ| σ'), far beyond O(u |Δ|).
+
+The fixed rule
+--------------
+With explicit ``rtol=``/``atol=``, or ``compare_gradients`` without bounds, allowed =
+atol' + rtol·|expected|, with the dtype's fallback rtol = atol from ``DTYPE_CONSTANTS``
+(float64 2⁻³⁰, float32 2⁻¹⁰) and
+
+    atol' = atol·max|expected| + tiny·n     (``Tolerance.scale_atol``)
+
+over the array of n entries, tiny the dtype's smallest normal. The absolute part is
+relative to the array's own magnitude, whatever it is: an array of vanishing gradients
+(all entries ~1e-6..1e-11) is held to the same relative accuracy as one of order 1, so a
+sign flip or a 5e-4 relative error there fails (a floor of max(1, ·) would let an
+absolute 2⁻³⁰ swallow them). tiny·n only keeps an all-zero expected array from demanding
+exact zeros below the underflow threshold (a stand-in for the unknown number of terms).
+J alone keeps atol·max(1, |J|) (``J_LEAST_SCALE``): J >= 0 is a sum of logs and squares
+whose rounding near a perfect fit is absolute (log A at A ≈ 1, (a − t)² at a ≈ t err by
+~u, not ~u·J), so a J of 0 may come back as 1e-16 from correct code.
+The rule cannot see an entry whose terms are large while its array is small (a saturated
+softmax, cancelling pre-activations behind large activations): steered searches found
+correct code at ratios 0.3–50 under it, which the derived bound covers. Explicit
+``rtol``/``atol`` override one at a time; an explicit atol is absolute (not scaled, no
+floor). The table used is that of the less precise of the two sides' dtypes (integers
+count as float64). Relative errors below rtol + atol (float64 ≈ 1.9e-9, float32 ≈
+2.0e-3 at an array's largest entry) pass by design.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -85,6 +158,8 @@ from crosscheck.ffnn import Activation, Layer, Network, Trace
 SIGMA_ULPS = 8.0
 """Ulps within which σ and σ' are evaluated (value and argument), see the module docstring."""
 
+# --- per-dtype constants --------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DtypeConstants:
@@ -93,10 +168,8 @@ class DtypeConstants:
     Attributes:
         u: unit roundoff, 2⁻⁵³ (float64) or 2⁻²⁴ (float32).
         tiny: smallest positive normal; the underflow term is tiny × the number of terms.
-        rtol, atol: the fixed rule's fallback (``crosscheck.compare.comparison.Tolerance``, atol
-        scaled
-            by max(1, max|expected|)), used when a comparison has no problem to derive a
-            bound from.
+        rtol, atol: the fixed rule's fallback (``default_tolerance``; atol scaled by
+            max|expected|), used when a comparison has no problem to derive a bound from.
     """
 
     u: float
@@ -134,24 +207,166 @@ def dtype_constants(dtype: Any) -> DtypeConstants:
         ) from None
 
 
-def gamma(n: int | np.ndarray, u: float) -> Any:
+def gamma(n: int, u: float) -> float:
     """γ_n = n·u/(1 − n·u) (Higham, Lemma 3.1); requires n·u < 1.
 
     Raises:
         ValueError: n·u >= 1 (no bound exists: the sum is too long for the dtype).
     """
-    if isinstance(n, np.ndarray):
-        nu = n.astype(np.float64) * u
-        largest = float(nu.max(initial=0.0))
-    else:  # a scalar in plain floats: the bounds take a dozen per trace
-        nu = largest = float(n) * u
-    if largest >= 1:
-        raise ValueError(f"n·u = {largest:g} >= 1: the sums are too long for this dtype")
+    nu = n * u
+    if nu >= 1:
+        raise ValueError(f"n·u = {nu:g} >= 1: the sums are too long for this dtype")
     return nu / (1 - nu)
 
 
+def rounding_dtype(dtypes: Iterable[Any]) -> np.dtype:
+    """The dtype whose rounding bounds a side made of arrays of `dtypes`: the least precise
+    float dtype among them; float64 if none is floating (integers are exact)."""
+    floats = {np.dtype(d) for d in dtypes if np.dtype(d).kind == "f"}
+    return max(floats, key=lambda d: np.finfo(d).eps, default=np.dtype(np.float64))
+
+
+# --- the rules a report names ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """The fixed rule: |actual − expected| <= atol' + rtol·|expected| per entry.
+
+    Attributes:
+        rtol: relative part, >= 0.
+        atol: absolute part, >= 0.
+        scale_atol: if True, atol' = atol·max|expected| + tiny·n over the compared array
+            of n entries (the magnitude stand-in of the fallback; J: atol·max(1, |J|) +
+            tiny); if False, atol' = atol.
+        tiny: with `scale_atol`, the dtype's smallest normal (the floor per entry counted);
+            unused otherwise.
+    """
+
+    rtol: float
+    atol: float
+    scale_atol: bool = False
+    tiny: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: {"rule": "fixed", "rtol", "atol", "scale_atol", "tiny"}."""
+        return {
+            "rule": "fixed",
+            "rtol": _json_float(self.rtol),
+            "atol": _json_float(self.atol),
+            "scale_atol": self.scale_atol,
+            "tiny": _json_float(self.tiny),
+        }
+
+
+@dataclass(frozen=True)
+class DerivedBound:
+    """The derived rule: allowed = E(u_expected) + E(u_actual) per entry
+    (``allowed_differences``).
+
+    Attributes:
+        expected_dtype, actual_dtype: the dtypes the two sides computed in ("float64", ...).
+    """
+
+    expected_dtype: str
+    actual_dtype: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: {"rule": "derived", the dtypes, "unit_roundoff" of each side}."""
+        return {
+            "rule": "derived",
+            "expected_dtype": self.expected_dtype,
+            "actual_dtype": self.actual_dtype,
+            "unit_roundoff": {
+                "expected": dtype_constants(self.expected_dtype).u,
+                "actual": dtype_constants(self.actual_dtype).u,
+            },
+        }
+
+
+def _json_float(value: float) -> float | str:
+    return value if math.isfinite(value) else str(value)
+
+
+# --- the fixed rule -------------------------------------------------------------------------
+
+
+def default_tolerance(dtype: Any) -> Tolerance:
+    """The fixed rule's fallback Tolerance for results of `dtype` (float64 or float32).
+
+    Raises:
+        TypeError: `dtype` is not a NumPy dtype specifier.
+        ValueError: no default for `dtype` (e.g. float16); pass rtol and atol explicitly.
+    """
+    c = dtype_constants(dtype)
+    return Tolerance(rtol=c.rtol, atol=c.atol, scale_atol=True, tiny=c.tiny)
+
+
+DEFAULT_TOLERANCES: dict[np.dtype, Tolerance] = {
+    dtype: default_tolerance(dtype) for dtype in DTYPE_CONSTANTS
+}
+"""dtype → the fixed rule's fallback Tolerance (from ``DTYPE_CONSTANTS``)."""
+
+J_LEAST_SCALE = 1.0
+"""The fixed rule scales J's atol by max(1, |J|): J's rounding is absolute near 0 (module
+docstring); gradient arrays scale by their own max|expected| alone."""
+
+
+def fixed_tolerance(dtype: Any, rtol: float | None, atol: float | None) -> Tolerance:
+    """The fixed rule for results of `dtype` with the caller's rtol and/or atol, each
+    overriding the dtype's fallback (an explicit atol is absolute, not scaled).
+
+    Raises:
+        ValueError: a negative or non-finite rtol/atol; no default for `dtype` where one
+            is needed.
+    """
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+    if rtol is not None and atol is not None:
+        return Tolerance(rtol=float(rtol), atol=float(atol))
+    default = default_tolerance(dtype)
+    if atol is not None:
+        return Tolerance(rtol=default.rtol, atol=float(atol))
+    if rtol is not None:
+        return Tolerance(
+            rtol=float(rtol), atol=default.atol, scale_atol=default.scale_atol, tiny=default.tiny
+        )
+    return default
+
+
+def fixed_allowed(
+    expected: np.ndarray, tolerance: Tolerance, *, least_scale: float = 0.0
+) -> np.ndarray:
+    """Per-entry allowed |actual − expected| under the fixed rule (module docstring).
+
+    With ``scale_atol``, atol' = atol·max(least_scale, max|expected|) + tiny·n over the
+    finite entries: gradient arrays use least_scale 0 (relative to their own magnitude), J
+    uses ``J_LEAST_SCALE``.
+
+    Args:
+        expected: the trusted side's array (any shape), or J.
+        tolerance: the rule.
+        least_scale: the smallest magnitude atol is scaled by.
+
+    Returns:
+        float64 array of expected's shape.
+    """
+    magnitude = np.abs(np.asarray(expected, dtype=np.float64))
+    finite = magnitude[np.isfinite(magnitude)]
+    atol = tolerance.atol
+    if tolerance.scale_atol:
+        scale = max(least_scale, float(np.max(finite, initial=0.0)))
+        atol = atol * scale + tolerance.tiny * magnitude.size
+    return atol + tolerance.rtol * magnitude
+
+
+# --- the running error bound of one side ----------------------------------------------------
+
+
 class Bounds(NamedTuple):
-    """Per-entry bounds on |computed − exact| for one implementation (module docstring).
+    """Per-entry bounds for one trace: on |computed − exact| of one side (``trace_bounds``)
+    or on the difference of two sides (``allowed_differences``).
 
     Z, A, Delta, H: tuples of length L+1 like ``crosscheck.ffnn.Trace``, (S_l, N) float64 arrays;
         Z[0] and H[0] None, A[0] zeros (X is exact); Delta[l] may hold inf where Δ^(L) is
@@ -159,7 +374,7 @@ class Bounds(NamedTuple):
     W, b: tuples of length L: W[l-1] (S_l, S_{l-1}), b[l-1] (S_l,).
     J: bound on |Ĵ − J|, a float.
     at_kink: tuple of length L+1, at_kink[l] a bool (S_l, N) array (None at l = 0): Z^(l)
-        within its own bound of a kink of σ_l.
+        within its own bound (the expected side's, for a difference) of a kink of σ_l.
     """
 
     Z: tuple[np.ndarray | None, ...]
@@ -171,11 +386,22 @@ class Bounds(NamedTuple):
     J: float
     at_kink: tuple[np.ndarray | None, ...]
 
+    @property
+    def grads(self) -> tuple[Layer, ...]:
+        """The bounds of ∂J/∂W^(l), ∂J/∂b^(l) as L Layers, shaped like the gradients."""
+        return tuple(Layer(W, b) for W, b in zip(self.W, self.b, strict=True))
+
 
 def _decreasing(f: Callable[[np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
     """A bound f(|z|) non-increasing in |z|: its maximum over [Z − E, Z + E] at the point
     nearest 0."""
-    return lambda Z, E: f(np.maximum(np.abs(Z) - E, 0.0))
+
+    def at_nearest(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
+        distance = np.abs(Z)
+        distance -= E
+        return f(np.maximum(distance, 0.0, out=distance))
+
+    return at_nearest
 
 
 def _sigmoid_prime(Z: np.ndarray) -> np.ndarray:
@@ -183,8 +409,15 @@ def _sigmoid_prime(Z: np.ndarray) -> np.ndarray:
 
 
 def _tanh_prime(Z: np.ndarray) -> np.ndarray:
-    e = np.exp(-2.0 * np.abs(Z))
-    return 4.0 * e / (1.0 + e) ** 2
+    """sech²(z) = 4e/(1 + e)², e = e^{−2|z|}."""
+    e = np.abs(Z)
+    e *= -2.0
+    np.exp(e, out=e)
+    denominator = np.add(e, 1.0)
+    np.square(denominator, out=denominator)
+    e *= 4.0
+    e /= denominator
+    return e
 
 
 def _gelu_second(Z: np.ndarray) -> np.ndarray:
@@ -237,37 +470,44 @@ def trace_bounds(
     c = dtype_constants(dtype)
     u, tiny = c.u, c.tiny
     L, N = network.L, X.shape[1]
-    f64 = _float64_trace(trace)
     T = np.asarray(T, dtype=np.float64)
-    Ws = [np.abs(np.asarray(W, dtype=np.float64)) for W, _ in params]
-    bs = [np.abs(np.asarray(b, dtype=np.float64)) for _, b in params]
+    Z = [None] + [np.asarray(trace.Z[l], dtype=np.float64) for l in range(1, L + 1)]
+    abs_A = [np.abs(A, dtype=np.float64) for A in trace.A]
+    Ws = [np.abs(W, dtype=np.float64) for W, _ in params]
+    bs = [np.abs(b, dtype=np.float64) for _, b in params]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        E_Z, E_A, slopes, sigma_prime_errors, at_kink = _forward(network, Ws, bs, f64, u, tiny)
-        E_J = _loss_bound(network, params, f64, T, E_Z[L], E_A[L], u, tiny)
+        E_Z, E_A, slopes, sigma_prime_errors, at_kink = _forward(network, Ws, bs, Z, abs_A, u, tiny)
+        A_L = np.asarray(trace.A[L], dtype=np.float64)
+        E_J = _loss_bound(network, params, Z[L], A_L, T, E_Z[L], E_A[L], u, tiny)
         E_Delta: list[Any] = [None] * (L + 1)
         E_H: list[Any] = [None] * (L + 1)
         E_W: list[Any] = [None] * L
         E_b: list[Any] = [None] * L
-        E_Delta[L] = _output_delta_bound(network, f64.A[L], T, E_A[L], u, tiny)
+        E_Delta[L] = _output_delta_bound(network, A_L, T, E_A[L], u, tiny)
+        lam = network.weight_decay
         for l in range(L, 0, -1):
+            abs_Delta = np.abs(trace.Delta[l], dtype=np.float64)  # then scratch, below
             E_H[l] = _H_bound(
-                network, l, f64, T, E_A[l], E_Delta[l], slopes[l], sigma_prime_errors[l], u, tiny
-            )
-            H, A_prev, W = np.abs(f64.H[l]), np.abs(f64.A[l - 1]), Ws[l - 1]
-            lam = network.weight_decay
-            E_W[l - 1] = (
-                E_H[l] @ A_prev.T
-                + H @ E_A[l - 1].T
-                + gamma(N + 1, u) * (H @ A_prev.T)
-                + gamma(3, u) * lam * W  # fl(λ)·W, then the sum: at N = 1 beyond γ_(N+1)
-                + tiny * (N + 1 + 4 * W * (lam > 0))  # λ/2 below tiny is flushed, then ×2W
-            )
-            E_b[l - 1] = E_H[l].sum(axis=1) + gamma(N, u) * H.sum(axis=1) + tiny * N
+                network, l, Z[l], abs_A[l], abs_Delta, T, E_A[l], E_Delta[l],
+                slopes[l], sigma_prime_errors[l], u, tiny,
+            )  # fmt: skip
+            abs_H, W = np.abs(trace.H[l], dtype=np.float64), Ws[l - 1]
+            E_b[l - 1] = E_H[l].sum(axis=1) + gamma(N, u) * abs_H.sum(axis=1) + tiny * N
+            # eqs 2.14, 2.33: E_H|A|ᵗ + |H|E_Aᵗ + γ_{N+1}|H||A|ᵗ, the γ term folded into the
+            # first product (module docstring); E_A^(0) = 0 (X is exact) needs no product.
+            scaled = _scaled_sum(abs_H, gamma(N + 1, u), E_H[l], out=abs_Delta)
+            E_W[l - 1] = scaled @ abs_A[l - 1].T
+            if l > 1:
+                E_W[l - 1] += abs_H @ E_A[l - 1].T
+            E_W[l - 1] += gamma(3, u) * lam * W  # fl(λ)·W, then the sum: at N = 1 beyond γ_(N+1)
+            E_W[l - 1] += tiny * (N + 1 + 4 * W * (lam > 0))  # λ/2 below tiny is flushed, ×2W
+            # eqs 2.32, 2.38: |W|ᵗE_H + γ_S|W|ᵗ|H| = |W|ᵗ(E_H + γ_S|H|)
             S_l = network.sizes[l]
-            E_Delta[l - 1] = W.T @ E_H[l] + gamma(S_l, u) * (W.T @ H) + tiny * S_l
+            E_Delta[l - 1] = W.T @ _scaled_sum(abs_H, gamma(S_l, u), E_H[l], out=abs_H)
+            E_Delta[l - 1] += tiny * S_l
     return Bounds(
         Z=_unbounded(E_Z),
-        A=_unbounded(E_A),
+        A=(E_A[0], *_unbounded(E_A[1:])),  # A^(0) = X is exact: zeros
         Delta=_unbounded(E_Delta),
         H=_unbounded(E_H),
         W=_unbounded(E_W),
@@ -275,6 +515,16 @@ def trace_bounds(
         J=math.inf if math.isnan(E_J) else E_J,
         at_kink=tuple(at_kink),
     )
+
+
+def _scaled_sum(
+    magnitude: np.ndarray, factor: float, bound: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """factor·magnitude + bound (into `out` if given): a propagated bound and a product's own
+    γ term, which then share one matrix product."""
+    result = np.multiply(magnitude, factor, out=out)
+    result += bound
+    return result
 
 
 def _unbounded(bounds: list[Any]) -> tuple[Any, ...]:
@@ -287,13 +537,6 @@ def _unbounded(bounds: list[Any]) -> tuple[Any, ...]:
     return tuple(bounds)
 
 
-def _float64_trace(trace: Trace) -> Trace:
-    def cast(arrays: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple([None if a is None else np.asarray(a, dtype=np.float64) for a in arrays])
-
-    return Trace(*[cast(field) for field in trace])
-
-
 def _times(A: np.ndarray, bound: np.ndarray) -> np.ndarray:
     """A ⊙ bound, with 0 where A = 0 even where the bound is inf (no NaN)."""
     return np.where(A == 0, 0.0, A * np.where(A == 0, 0.0, bound))
@@ -303,35 +546,50 @@ def _forward(
     network: Network,
     Ws: list[np.ndarray],
     bs: list[np.ndarray],
-    trace: Trace,
+    Z: list[Any],
+    abs_A: list[np.ndarray],
     u: float,
     tiny: float,
 ) -> tuple[list[Any], list[Any], list[Any], list[Any], list[Any]]:
     """Eq 1.4 over absolute values: E_Z, E_A per layer, and per elementwise layer the slope
-    bound |σ'| and the error bound of σ'(Z) (None for softmax), and the kink mask."""
+    bound |σ'| and the error bound of σ'(Z) (None for softmax), and the kink mask.
+
+    Z[l] float64 (None at l = 0), abs_A[l] = |A^(l)| float64; Ws, bs = |W^(l)|, |b^(l)|."""
     L = network.L
     E_Z: list[Any] = [None] * (L + 1)
-    E_A: list[Any] = [np.zeros(trace.A[0].shape)] + [None] * L
+    E_A: list[Any] = [np.zeros(abs_A[0].shape)] + [None] * L
     slopes: list[Any] = [None] * (L + 1)
     sp_errors: list[Any] = [None] * (L + 1)
     at_kink: list[Any] = [None] * (L + 1)
     for l in range(1, L + 1):
-        W, b, A_prev = Ws[l - 1], bs[l - 1], np.abs(trace.A[l - 1])
         n = network.sizes[l - 1] + 1  # eq 1.4: S_{l-1} products and the bias
-        E_Z[l] = W @ E_A[l - 1] + gamma(n, u) * (W @ A_prev + b[:, None]) + tiny * n
-        sigma, Z, A = network.sigma(l), trace.Z[l], trace.A[l]
+        # |W| E_A + γ_n (|W||A| + |b|) + tiny·n, the γ term folded into the product
+        # (module docstring); E_A^(0) = 0 (X is exact)
+        carried = np.multiply(abs_A[l - 1], gamma(n, u))
+        if l > 1:
+            carried += E_A[l - 1]
+        E_Z[l] = Ws[l - 1] @ carried
+        E_Z[l] += (gamma(n, u) * bs[l - 1] + tiny * n)[:, None]
+        sigma = network.sigma(l)
         if sigma.elementwise:
-            abs_Z = np.abs(Z)
+            abs_Z = np.abs(Z[l])
+            flushed = _flushed(abs_Z, tiny)
             slopes[l], sp_errors[l], at_kink[l] = _sigma_prime_bounds(
-                sigma, Z, abs_Z, E_Z[l], u, tiny
+                sigma, Z[l], abs_Z, E_Z[l], flushed, u
             )
-            evaluation = SIGMA_ULPS * u * (np.abs(A) + abs_Z * slopes[l]) + _flushed(abs_Z, tiny)
-            E_A[l] = slopes[l] * E_Z[l] + evaluation
+            # E_A = |σ'| E_Z + SIGMA_ULPS·u·(|A| + |Z||σ'|) + tiny(4 + |Z|)
+            evaluation = np.multiply(abs_Z, slopes[l], out=abs_Z)
+            evaluation += abs_A[l]
+            evaluation *= SIGMA_ULPS * u
+            evaluation += flushed
+            E_A[l] = np.multiply(slopes[l], E_Z[l], out=flushed)
+            E_A[l] += evaluation
         else:  # softmax: A_k = exp(Z_k − m)/Σ_k' exp(Z_k' − m), per column
-            at_kink[l] = np.zeros(Z.shape, dtype=bool)
-            m = np.max(np.abs(Z), axis=0, keepdims=True)
+            at_kink[l] = np.zeros(Z[l].shape, dtype=bool)
+            A = abs_A[l]  # A >= 0
+            m = np.max(np.abs(Z[l]), axis=0, keepdims=True)
             with np.errstate(over="ignore"):  # |Z| + m beyond the float range: no bound
-                argument = E_Z[l] + SIGMA_ULPS * u * (np.abs(Z) + m)
+                argument = E_Z[l] + SIGMA_ULPS * u * (np.abs(Z[l]) + m)
             S = network.sizes[l]
             E_A[l] = _times(A, argument + _times(A, argument).sum(axis=0, keepdims=True))
             E_A[l] += gamma(S + 3, u) * A + tiny * (S + 3)
@@ -344,13 +602,21 @@ def _flushed(abs_Z: np.ndarray, tiny: float) -> np.ndarray:
     sech²(z) = 4e/(1 + e)², e = e^{−2|z|} (tanh' at z = 43.7 in float32: e = 1.1e-38
     flushed, 4.3e-38 lost), |z| in GELU's z·erfc(−z/√2)/2 (z = −13.09 in float32) and its
     derivative's z·φ(z)."""
-    return tiny * (4 + abs_Z)
+    term = np.add(abs_Z, 4)
+    term *= tiny
+    return term
 
 
 def _sigma_prime_bounds(
-    sigma: Activation, Z: np.ndarray, abs_Z: np.ndarray, E_Z: np.ndarray, u: float, tiny: float
+    sigma: Activation,
+    Z: np.ndarray,
+    abs_Z: np.ndarray,
+    E_Z: np.ndarray,
+    flushed: np.ndarray,
+    u: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(|σ'| bound over [Z ± E_Z], error bound of computed σ'(Z), at-kink mask); abs_Z = |Z|."""
+    """(|σ'| bound over [Z ± E_Z], error bound of computed σ'(Z), at-kink mask); abs_Z = |Z|,
+    flushed = ``_flushed(abs_Z, tiny)``."""
     if sigma.name not in SECOND_DERIVATIVE_BOUNDS:
         raise ValueError(
             f"no bound on σ'' for activation {sigma.name!r}; add it to"
@@ -358,17 +624,24 @@ def _sigma_prime_bounds(
         )
     sigma_prime = np.abs(sigma.sigma_prime(Z))
     second = SECOND_DERIVATIVE_BOUNDS[sigma.name](Z, E_Z)
-    spread = second * E_Z
-    slope = sigma_prime + spread
-    error = spread + SIGMA_ULPS * u * (sigma_prime + abs_Z * second) + _flushed(abs_Z, tiny)
+    spread = second * E_Z  # σ' moves by up to |σ''| E_Z within Z's bound
+    # error = spread + SIGMA_ULPS·u·(|σ'| + |Z||σ''|) + flushed
+    evaluation = np.multiply(abs_Z, second, out=second)
+    evaluation += sigma_prime
+    evaluation *= SIGMA_ULPS * u
+    slope = sigma_prime
+    slope += spread  # |σ'| + spread, over [Z ± E_Z]
+    error = spread
+    error += evaluation
+    error += flushed
     at_kink = np.zeros(Z.shape, dtype=bool)
     for k in sigma.kinks:
         near = np.abs(Z - k) <= E_Z
         sides = np.abs(
             sigma.sigma_prime(np.array([np.nextafter(k, -np.inf), np.nextafter(k, np.inf)]))
         )
-        slope = np.where(near, np.maximum(slope, sides.max()), slope)
-        error = np.where(near, np.maximum(error, abs(sides[1] - sides[0])), error)
+        np.maximum(slope, sides.max(), out=slope, where=near)
+        np.maximum(error, abs(sides[1] - sides[0]), out=error, where=near)
         at_kink |= near
     return slope, error, at_kink
 
@@ -376,15 +649,15 @@ def _sigma_prime_bounds(
 def _loss_bound(
     network: Network,
     params: Sequence[Layer],
-    trace: Trace,
+    Z: np.ndarray,
+    A: np.ndarray,
     T: np.ndarray,
     E_Z: np.ndarray,
     E_A: np.ndarray,
     u: float,
     tiny: float,
 ) -> float:
-    """Eqs 2.16, 2.16', 2.16'' (+ weight decay): the bound on |Ĵ − J|."""
-    Z, A = trace.Z[-1], trace.A[-1]
+    """Eqs 2.16, 2.16', 2.16'' (+ weight decay): the bound on |Ĵ − J|; Z, A = Z^(L), A^(L)."""
     S_L, N = A.shape
     n = S_L * N + 4 + SIGMA_ULPS
     if network.loss == "squared_error":  # Σ (A − T)²/(2N)
@@ -436,7 +709,9 @@ def _over(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 def _H_bound(
     network: Network,
     l: int,
-    trace: Trace,
+    Z: np.ndarray,
+    A: np.ndarray,
+    Delta: np.ndarray,
     T: np.ndarray,
     E_A: np.ndarray,
     E_Delta: np.ndarray,
@@ -445,8 +720,10 @@ def _H_bound(
     u: float,
     tiny: float,
 ) -> np.ndarray:
-    """Eqs 2.8', 2.8'' (fused output), 2.13/2.34 (elementwise), 2.13'' (softmax): E_H."""
-    A, Delta = np.abs(trace.A[l]), np.abs(trace.Delta[l])
+    """Eqs 2.8', 2.8'' (fused output), 2.13/2.34 (elementwise), 2.13'' (softmax): E_H.
+
+    Z = Z^(l); A, Delta = |A^(l)|, |Δ^(l)| (float64). The elementwise case overwrites
+    Delta and `sigma_prime_error` (their last use)."""
     S, N = A.shape
     if l == network.L and network.J.H is not None:
         if network.loss == "cross_entropy":  # (A Σ_k T_k − T)/N
@@ -455,12 +732,203 @@ def _H_bound(
         # (A − T)/N, which autodiff forms as ((1 − T) σ(Z) − T σ(−Z))/N: σ(±Z) <= 1 is
         # evaluated on its own as exp(±Z − log(1 + e^{±Z})), a relative error u·(1 + |Z|).
         weight = np.abs(T) + np.abs(1 - T)
-        evaluation = SIGMA_ULPS * u * (1 + np.abs(trace.Z[l]))
+        evaluation = SIGMA_ULPS * u * (1 + np.abs(Z))
         return weight * (E_A + evaluation) / N + gamma(3, u) * (A + weight) / N + tiny
-    if network.sigma(l).elementwise:  # Δ ⊙ σ'(Z)
-        return slope * E_Delta + Delta * sigma_prime_error + u * Delta * slope + tiny
+    if network.sigma(l).elementwise:  # Δ ⊙ σ'(Z): |σ'| E_Δ + |Δ| E_σ' + u|Δ||σ'| + tiny
+        E_H = slope * E_Delta
+        E_H += np.multiply(Delta, sigma_prime_error, out=sigma_prime_error)
+        Delta *= u
+        Delta *= slope
+        E_H += Delta
+        E_H += tiny
+        return E_H
     # softmax: A ⊙ (Δ − Σ_k A_k Δ_k)
     weighted = (A * Delta).sum(axis=0, keepdims=True)
     propagated = A * (E_Delta + (A * E_Delta).sum(axis=0, keepdims=True))
     propagated += E_A * (Delta + weighted) + A * (E_A * Delta).sum(axis=0, keepdims=True)
     return propagated + gamma(S + 3, u) * A * (Delta + weighted) + tiny * (S + 3)
+
+
+# --- what a comparison allows ---------------------------------------------------------------
+
+
+def allowed_differences(
+    network: Network,
+    params: Sequence[Layer],
+    X: np.ndarray,
+    T: np.ndarray,
+    trace: Trace,
+    expected_dtype: Any,
+    actual_dtypes: Iterable[Any],
+) -> dict[np.dtype, Bounds]:
+    """The allowed |ŷ_expected − ŷ_actual| of every entry, E(u_expected) + E(u_actual), for
+    an expected side computing in `expected_dtype` and actual sides in `actual_dtypes`.
+
+    Both terms come from the expected side's `trace` (a wrong actual value cannot widen its
+    own bound); each dtype's ``trace_bounds`` is computed once.
+
+    Args:
+        network, params, X, T, trace: as in ``trace_bounds``.
+        expected_dtype: the dtype the expected side computes in.
+        actual_dtypes: the dtypes of the actual sides (repeats allowed).
+
+    Returns:
+        actual dtype → Bounds of the sum (its ``at_kink`` the expected side's), one entry
+        per distinct dtype.
+
+    Raises:
+        As ``trace_bounds``.
+    """
+    e_dtype = np.dtype(expected_dtype)
+    actual = list(dict.fromkeys(np.dtype(d) for d in actual_dtypes))
+    e_bounds = trace_bounds(network, params, X, T, trace, e_dtype)
+    sums = {
+        a_dtype: _added(e_bounds, trace_bounds(network, params, X, T, trace, a_dtype))
+        for a_dtype in actual
+        if a_dtype != e_dtype
+    }
+    if e_dtype in actual:  # E + E, in E's own arrays: their last use
+        sums[e_dtype] = _added(e_bounds, e_bounds)
+    return {a_dtype: sums[a_dtype] for a_dtype in actual}
+
+
+def allowed_difference(
+    network: Network,
+    params: Sequence[Layer],
+    X: np.ndarray,
+    T: np.ndarray,
+    trace: Trace,
+    expected_dtype: Any,
+    actual_dtype: Any,
+) -> Bounds:
+    """``allowed_differences`` for one actual side: E(u_expected) + E(u_actual) per entry.
+
+    Raises:
+        As ``trace_bounds``.
+    """
+    (bounds,) = allowed_differences(
+        network, params, X, T, trace, expected_dtype, [actual_dtype]
+    ).values()
+    return bounds
+
+
+def _added(expected: Bounds, actual: Bounds) -> Bounds:
+    """expected + actual, entry by entry, into actual's arrays; expected's kink mask."""
+    fields = {}
+    for name in ("Z", "A", "Delta", "H", "W", "b"):
+        for e, a in zip(getattr(expected, name), getattr(actual, name), strict=True):
+            if a is not None:
+                a += e
+        fields[name] = getattr(actual, name)
+    return Bounds(**fields, J=expected.J + actual.J, at_kink=expected.at_kink)
+
+
+TEXTBOOK_EXACT = ("identity", "relu", "leaky_relu", "softmax")
+"""Activations whose σ' from A adds nothing to the derived bound."""
+
+
+def oracle_allowed(
+    network: Network,
+    params: Sequence[Layer],
+    X: np.ndarray,
+    T: np.ndarray,
+    trace: Trace,
+) -> Bounds:
+    """The allowed |function − suite| under ``crosscheck check``: both sides float64, and
+    ∂J/∂W^(l), ∂J/∂b^(l) widened for σ' evaluated from A (module docstring).
+
+    Args:
+        network: the architecture. params: W^(l) (S_l, S_{l-1}), b^(l) (S_l,). X: (S_0, N);
+            T: (S_L, N): the problem, float64.
+        trace: the suite's float64 trace of the problem (Z, A, Δ, H of shape (S_l, N)).
+
+    Returns:
+        Bounds: 2·E (both sides' derived bounds) for every entry and J, plus the σ'-from-A
+        allowance in W and b.
+
+    Raises:
+        As ``trace_bounds``.
+    """
+    bounds = trace_bounds(network, params, X, T, trace, np.float64)
+    widening = _textbook_allowance(network, params, trace, bounds)
+    allowed = _added(bounds, bounds)  # after the allowance: it reads E_A of one side
+    return allowed._replace(
+        W=tuple(E + a.W for E, a in zip(allowed.W, widening, strict=True)),
+        b=tuple(E + a.b for E, a in zip(allowed.b, widening, strict=True)),
+    )
+
+
+def _textbook_allowance(
+    network: Network, params: Sequence[Layer], trace: Trace, bounds: Bounds
+) -> list[Layer]:
+    """a_W^(l), a_b^(l) of the module docstring, doubled; `bounds` of one float64 side."""
+    u = dtype_constants(np.float64).u
+    L = network.L
+    a_Delta = np.zeros_like(np.asarray(trace.A[L], dtype=np.float64))
+    allowance: list[Layer] = [None] * L  # type: ignore[list-item]
+    for l in range(L, 0, -1):
+        sigma = network.sigma(l)
+        through = _through_sigma(sigma, trace.Z[l], a_Delta)
+        if l == L and network.J.H is not None:
+            a_H = np.zeros_like(a_Delta)  # fused H^(L): no σ'
+        elif sigma.name in TEXTBOOK_EXACT:
+            a_H = through
+        else:
+            Delta = np.abs(np.asarray(trace.Delta[l], dtype=np.float64))
+            a_H = Delta * (2 * bounds.A[l] + 4 * u) + through
+        A_prev = np.abs(np.asarray(trace.A[l - 1], dtype=np.float64))
+        allowance[l - 1] = Layer(2 * (a_H @ A_prev.T), 2 * a_H.sum(axis=1))
+        a_Delta = np.abs(np.asarray(params[l - 1].W, dtype=np.float64)).T @ a_H
+    return allowance
+
+
+def _through_sigma(sigma: Activation, Z: np.ndarray, a_Delta: np.ndarray) -> np.ndarray:
+    """|∂A/∂Z|ᵗ a_Δ per column: |σ'| ⊙ a_Δ, or |J(n)|ᵗ a_Δ for softmax (eq 2.13')."""
+    Z = np.asarray(Z, dtype=np.float64)
+    if sigma.elementwise:
+        return np.abs(sigma.sigma_prime(Z)) * a_Delta
+    return np.einsum("kjn,kn->jn", np.abs(sigma.jacobian(Z)), a_Delta)
+
+
+def sum_of_bounds(*bounds: Sequence[Layer]) -> tuple[Layer, ...]:
+    """The allowed difference of results that each lie within their own bound of one exact
+    value (two related problems, e.g. a permuted one): Σ_k E_k entry by entry, since
+    |ŷ_1 − ŷ_2| <= |ŷ_1 − y| + |y − ŷ_2|.
+
+    Args:
+        bounds: per-entry bounds of ∂J/∂W^(l), ∂J/∂b^(l), each L Layers of the same shapes.
+
+    Returns:
+        L Layers of float64 arrays.
+    """
+    return tuple(
+        Layer(sum(side[l].W for side in bounds), sum(side[l].b for side in bounds))
+        for l in range(len(bounds[0]))
+    )
+
+
+def mean_bound(
+    values: Sequence[Sequence[Layer]], bounds: Sequence[Sequence[Layer]]
+) -> tuple[Layer, ...]:
+    """The bound of fl(Σ_n ŷ_n / N) in float64 for N results ŷ_n (e.g. per-sample gradients),
+    each within bounds[n] of its exact value: Σ_n E_n/N for the inputs, plus γ_{N+1}·Σ_n|ŷ_n|/N
+    for summing and dividing.
+
+    Args:
+        values: N results, each L Layers. bounds: their N bounds, the same structure.
+
+    Returns:
+        L Layers of float64 arrays.
+    """
+    N = len(values)
+    g = gamma(N + 1, dtype_constants(np.float64).u)
+
+    def mean(layers: Sequence[Sequence[Layer]], l: int, field: int) -> np.ndarray:
+        return sum(np.abs(layer[l][field]) for layer in layers) / N
+
+    return tuple(
+        Layer(
+            mean(bounds, l, 0) + g * mean(values, l, 0), mean(bounds, l, 1) + g * mean(values, l, 1)
+        )
+        for l in range(len(values[0]))
+    )

@@ -22,41 +22,22 @@ row's ``n_skipped`` counts the others.
 
 The allowed error
 -----------------
-By default it is derived per entry (``crosscheck.compare.bounds``): a running rounding-error
-bound E(u) on |computed − exact| for each side, from the same backprop over absolute
-values, and allowed = E(u_expected) + E(u_actual), both evaluated on the expected (trusted)
-side's trace so that a wrong actual value cannot widen its own bound. Entries whose Z lies
-within its own bound of a kink of σ (ReLU at 0) are "at a kink": σ' may differ there, the
-bound of the sample's downstream entries widens accordingly, and the Z^(l) and H^(l) rows
-count them (``n_at_kink``).
+Every allowed error comes from ``crosscheck.compare.bounds``. By default it is derived per
+entry: a running rounding-error bound E(u) on |computed − exact| for each side, from the
+same backprop over absolute values, and allowed = E(u_expected) + E(u_actual), both
+evaluated on the expected (trusted) side's trace so that a wrong actual value cannot
+widen its own bound (``bounds.allowed_differences``). Entries whose Z lies within its own
+bound of a kink of σ (ReLU at 0) are "at a kink": σ' may differ there, the bound of the
+sample's downstream entries widens accordingly, and the Z^(l) and H^(l) rows count them
+(``n_at_kink``).
 
 ``compare_gradients`` compares ∂J/∂W^(l), ∂J/∂b^(l) (and J) alone, for callers without a
-trace. It takes per-entry bounds (``allowed=``, e.g. from ``tolerance.trace_bounds`` of a
-trusted trace) or else falls back to the fixed rule below.
-
-Fixed rule (explicit ``rtol=``/``atol=``, or ``compare_gradients`` without bounds)
------------------------------------------------------------------------------------
-allowed = atol' + rtol·|expected|, with the dtype's fallback rtol = atol from
-``tolerance.DTYPE_CONSTANTS`` (float64 2⁻³⁰, float32 2⁻¹⁰) and
-
-    atol' = atol·max|expected| + tiny·n     (``Tolerance.scale_atol``)
-
-over the array of n entries, tiny the dtype's smallest normal. The absolute part is
-relative to the array's own magnitude, whatever it is: an array of vanishing gradients
-(all entries ~1e-6..1e-11) is held to the same relative accuracy as one of order 1, so a
-sign flip or a 5e-4 relative error there fails (a floor of max(1, ·) would let an
-absolute 2⁻³⁰ swallow them). tiny·n only keeps an all-zero expected array from demanding
-exact zeros below the underflow threshold (a stand-in for the unknown number of terms).
-J alone keeps atol·max(1, |J|): J >= 0 is a sum of logs and squares whose rounding near a
-perfect fit is absolute (log A at A ≈ 1, (a − t)² at a ≈ t err by ~u, not ~u·J), so a J
-of 0 may come back as 1e-16 from correct code.
-The rule cannot see an entry whose terms are large while its array is small (a saturated
-softmax, cancelling pre-activations behind large activations): steered searches found
-correct code at ratios 0.3–50 under it, which the derived bound covers. Explicit
-``rtol``/``atol`` override one at a time; an explicit atol is absolute (not scaled, no
-floor). The table used is that of the less precise of the two sides' dtypes (integers
-count as float64). Relative errors below rtol + atol (float64 ≈ 1.9e-9, float32 ≈
-2.0e-3 at an array's largest entry) pass by design.
+trace. It takes per-entry bounds (``allowed=``, e.g. ``bounds.allowed_difference(...).grads``)
+or else falls back to the fixed rule (explicit ``rtol=``/``atol=`` select it in
+``compare_backprop`` too): allowed = atol·max|expected| + tiny·n + rtol·|expected| per
+array of n entries, with the dtype's fallback rtol = atol (float64 2⁻³⁰, float32 2⁻¹⁰),
+J scaled by max(1, |J|); ``crosscheck.compare.bounds`` gives the reasons. The table used is
+that of the less precise of the two sides' dtypes.
 """
 
 from __future__ import annotations
@@ -64,92 +45,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
-from itertools import accumulate
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from crosscheck.compare.bounds import DTYPE_CONSTANTS, Bounds, dtype_constants, trace_bounds
+from crosscheck.compare.bounds import (
+    J_LEAST_SCALE,
+    DerivedBound,
+    Tolerance,
+    allowed_differences,
+    fixed_allowed,
+    fixed_tolerance,
+    rounding_dtype,
+)
 from crosscheck.ffnn import Layer, Network, Trace, validate
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """The fixed rule: |actual − expected| <= atol' + rtol·|expected| per entry.
-
-    Attributes:
-        rtol: relative part, >= 0.
-        atol: absolute part, >= 0.
-        scale_atol: if True, atol' = atol·max|expected| + tiny·n over the compared array
-            of n entries (the magnitude stand-in of the fallback; J: atol·max(1, |J|) +
-            tiny); if False, atol' = atol.
-        tiny: with `scale_atol`, the dtype's smallest normal (the floor per entry counted);
-            unused otherwise.
-    """
-
-    rtol: float
-    atol: float
-    scale_atol: bool = False
-    tiny: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: {"rule": "fixed", "rtol", "atol", "scale_atol", "tiny"}."""
-        return {
-            "rule": "fixed",
-            "rtol": _json_float(self.rtol),
-            "atol": _json_float(self.atol),
-            "scale_atol": self.scale_atol,
-            "tiny": _json_float(self.tiny),
-        }
-
-
-@dataclass(frozen=True)
-class DerivedBound:
-    """The derived rule: allowed = E(u_expected) + E(u_actual) per entry
-    (crosscheck.compare.bounds).
-
-    Attributes:
-        expected_dtype, actual_dtype: the dtypes the two sides computed in ("float64", ...).
-    """
-
-    expected_dtype: str
-    actual_dtype: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: {"rule": "derived", the dtypes, "unit_roundoff" of each side}."""
-        return {
-            "rule": "derived",
-            "expected_dtype": self.expected_dtype,
-            "actual_dtype": self.actual_dtype,
-            "unit_roundoff": {
-                "expected": dtype_constants(self.expected_dtype).u,
-                "actual": dtype_constants(self.actual_dtype).u,
-            },
-        }
-
-
-DEFAULT_TOLERANCES: dict[np.dtype, Tolerance] = {
-    dtype: Tolerance(rtol=c.rtol, atol=c.atol, scale_atol=True, tiny=c.tiny)
-    for dtype, c in DTYPE_CONSTANTS.items()
-}
-"""dtype → the fixed rule's fallback Tolerance (from ``tolerance.DTYPE_CONSTANTS``)."""
-
-
-def default_tolerance(dtype: Any) -> Tolerance:
-    """The fixed rule's fallback Tolerance for results of `dtype` (float64 or float32).
-
-    Raises:
-        TypeError: `dtype` is not a NumPy dtype specifier.
-        ValueError: no default for `dtype` (e.g. float16); pass rtol and atol explicitly.
-    """
-    c = dtype_constants(dtype)
-    return Tolerance(rtol=c.rtol, atol=c.atol, scale_atol=True, tiny=c.tiny)
-
-
-J_LEAST_SCALE = 1.0
-"""The fixed rule scales J's atol by max(1, |J|): J's rounding is absolute near 0 (module
-docstring); gradient arrays scale by their own max|expected| alone."""
 
 QUANTITY_SYMBOLS = {"Z": "Z", "A": "A", "Delta": "Δ", "H": "H"}
 """Trace quantity → its symbol in labels."""
@@ -400,7 +309,7 @@ def compare_backprop_many(
     N = X.shape[1]
     e_grads, e_trace = _checked_result(network, N, expected, "expected")
     e_layers = _checked_expected_layers(e_grads)
-    e_dtype = _comparison_dtype(_arrays(e_layers, e_trace))
+    e_dtype = rounding_dtype(a.dtype for a in _arrays(e_layers, e_trace))
     sides: dict[str, _Side] = {}
     for name, actual in actuals.items():
         _check_names((expected_name, name))
@@ -411,61 +320,63 @@ def compare_backprop_many(
         a_layers = _checked_actual_layers(e_layers, a_grads)
         losses = _checked_losses(expected_loss, actual_loss)
         a_J = None if losses is None else losses[1]
-        a_arrays = _in_derivation_order(a_trace, a_layers, a_J)
-        sides[name] = _Side(losses, a_arrays, _comparison_dtype(_arrays(a_layers, a_trace)))
+        sides[name] = _Side(
+            losses=losses,
+            arrays=_in_derivation_order(a_trace, a_layers, a_J),
+            dtype=rounding_dtype(a.dtype for a in _arrays(a_layers, a_trace)),
+        )
     if not sides:
         return {}
     losses = next(iter(sides.values())).losses  # a J row for every side or for none
     e_arrays = _in_derivation_order(e_trace, e_layers, None if losses is None else losses[0])
     keys = _row_keys(network.L, with_J=losses is not None)
-    e = _flat(e_arrays)
     labels = equation_labels(network)
-    bounds: dict[np.dtype, tuple[Bounds, np.ndarray]] = {}  # dtype → Bounds and them flat
-
-    def bounds_of(dtype: np.dtype) -> tuple[Bounds, np.ndarray]:
-        if dtype not in bounds:
-            dtype_bounds = trace_bounds(network, params, X, T, e_trace, dtype)
-            layers = [E for pair in zip(dtype_bounds.W, dtype_bounds.b, strict=True) for E in pair]
-            J = None if losses is None else dtype_bounds.J
-            flat = _flat(_in_derivation_order(Trace(*dtype_bounds[:4]), layers, J))
-            bounds[dtype] = dtype_bounds, flat
-        return bounds[dtype]
-
     by_dtype: dict[np.dtype, list[str]] = {}  # the sides that share a rule and a bound
     for name, side in sides.items():
         by_dtype.setdefault(side.dtype, []).append(name)
+    fixed = rtol is not None or atol is not None
+    if not fixed:
+        derived = allowed_differences(network, params, X, T, e_trace, e_dtype, by_dtype)
     comparisons = {}
     for a_dtype, names in by_dtype.items():
-        if rtol is not None or atol is not None:
-            rule: Tolerance | DerivedBound = _tolerance(
-                max(e_dtype, a_dtype, key=lambda d: np.finfo(d).eps), rtol, atol
+        if fixed:
+            rule: Tolerance | DerivedBound = fixed_tolerance(
+                rounding_dtype([e_dtype, a_dtype]), rtol, atol
             )
-            allowed = _flat(
-                [
-                    _allowed_error(array, rule, least_scale=J_LEAST_SCALE if q == "J" else 0.0)
-                    for (q, _), array in zip(keys, e_arrays, strict=True)
-                ]
-            )
+            allowed = [
+                fixed_allowed(array, rule, least_scale=J_LEAST_SCALE if q == "J" else 0.0)
+                for (q, _), array in zip(keys, e_arrays, strict=True)
+            ]
             kinks = [0] * (network.L + 1)
         else:
             rule = DerivedBound(str(e_dtype), str(a_dtype))
-            (e_bounds, e_allowed), (_, a_allowed) = bounds_of(e_dtype), bounds_of(a_dtype)
-            allowed = e_allowed + a_allowed
-            kinks = [0] + [int(np.count_nonzero(m)) for m in e_bounds.at_kink[1:]]
-        specs = [
-            _RowSpec(  # positionally: keywords cost a third more, on dozens of rows
-                q,
-                l,
-                labels[q, l],
-                array.shape,
-                q == "Delta" and l == network.L,  # skip_non_finite
-                kinks[l] if q in ("Z", "H") else 0,  # n_at_kink
+            bounds = derived[a_dtype]
+            layers = [E for layer in bounds.grads for E in layer]
+            allowed = _in_derivation_order(
+                Trace(*bounds[:4]), layers, None if losses is None else np.asarray(bounds.J)
             )
-            for (q, l), array in zip(keys, e_arrays, strict=True)
-        ]
-        a = _flat([array for name in names for array in sides[name].arrays])
-        rows = _reports(specs, e, a.reshape(len(names), e.size), allowed)
-        for name, side_rows in zip(names, rows, strict=True):
+            kinks = [0] + [int(np.count_nonzero(mask)) for mask in bounds.at_kink[1:]]
+        scratch = _scratch(len(names), e_arrays)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            rows = [
+                _row_reports(
+                    _RowSpec(
+                        quantity=q,
+                        layer=l,
+                        equation=labels[q, l],
+                        shape=np.shape(e),
+                        skip_non_finite=q == "Delta" and l == network.L,
+                        n_at_kink=kinks[l] if q in ("Z", "H") else 0,
+                    ),
+                    e,
+                    [sides[name].arrays[k] for name in names],
+                    limit,
+                    scratch,
+                )
+                for k, ((q, l), e, limit) in enumerate(zip(keys, e_arrays, allowed, strict=True))
+            ]
+        for n, name in enumerate(names):
+            side_rows = tuple(row[n] for row in rows)
             comparisons[name] = Comparison(expected_name, name, rule, side_rows)
     return {name: comparisons[name] for name in actuals}
 
@@ -530,42 +441,38 @@ def compare_gradients(
     _check_names(names)
     pairs = _checked_layers(expected, actual)
     losses = _checked_losses(expected_loss, actual_loss)
-    arrays = [a for pair in pairs for a in pair]
     if allowed is not None:
         if rtol is not None or atol is not None:
             raise ValueError("give either allowed (the derived bound) or rtol/atol, not both")
-        limits = [limit for limit, _ in _checked_layers(allowed, expected)]
+        limits = [_checked_allowed(limit) for limit, _ in _checked_layers(allowed, expected)]
         if losses is not None and allowed_loss is None:
             raise ValueError("allowed_loss is needed with allowed when losses are compared")
-        dtypes = [
-            _comparison_dtype([e for e, _ in pairs]),
-            _comparison_dtype([a for _, a in pairs]),
-        ]
-        rule: Tolerance | DerivedBound = DerivedBound(*(str(d) for d in dtypes))
-    else:
-        rule = _tolerance(_comparison_dtype(arrays), rtol, atol)
-        limits = [_allowed_error(e, rule) for e, _ in pairs]
-    specs, e, a, limit = [], [], [], []
-    if losses is not None:
-        specs.append(_RowSpec("J", None, "2.16", ()))
-        e.append(losses[0])
-        a.append(losses[1])
-        limit.append(
-            _allowed_error(losses[0], rule, least_scale=J_LEAST_SCALE)
-            if allowed is None
-            else np.broadcast_to(allowed_loss, ())
+        rule: Tolerance | DerivedBound = DerivedBound(
+            str(rounding_dtype(e.dtype for e, _ in pairs)),
+            str(rounding_dtype(a.dtype for _, a in pairs)),
         )
+        J_limit = None if losses is None else _checked_allowed(np.asarray(allowed_loss))
+    else:
+        rule = fixed_tolerance(rounding_dtype(a.dtype for pair in pairs for a in pair), rtol, atol)
+        limits = [fixed_allowed(e, rule) for e, _ in pairs]
+        J_limit = (
+            None if losses is None else fixed_allowed(losses[0], rule, least_scale=J_LEAST_SCALE)
+        )
+    rows = []
+    if losses is not None:
+        spec = _RowSpec(quantity="J", layer=None, equation="2.16", shape=())
+        rows.append((spec, losses[0], losses[1], J_limit))
     L = len(pairs) // 2
     for l in range(L, 0, -1):  # backward order: the layer the backward pass reaches first
         for k, quantity in enumerate("Wb"):
-            e_array, a_array = pairs[2 * (l - 1) + k]
+            e, a = pairs[2 * (l - 1) + k]
             equation = {"W": ("2.33", "2.14"), "b": ("2.37", "2.15")}[quantity][l == L]
-            specs.append(_RowSpec(quantity, l, equation, e_array.shape))
-            e.append(e_array)
-            a.append(a_array)
-            limit.append(limits[2 * (l - 1) + k])
-    (rows,) = _reports(specs, _flat(e), _flat(a)[None], _flat(limit))
-    return Comparison(names[0], names[1], rule, rows)
+            spec = _RowSpec(quantity=quantity, layer=l, equation=equation, shape=e.shape)
+            rows.append((spec, e, a, limits[2 * (l - 1) + k]))
+    scratch = _scratch(1, [e for _, e, _, _ in rows])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        reports = [_row_reports(spec, e, [a], limit, scratch)[0] for spec, e, a, limit in rows]
+    return Comparison(names[0], names[1], rule, tuple(reports))
 
 
 def assert_gradients_close(expected: Sequence[Any], actual: Sequence[Any], **kwargs: Any) -> None:
@@ -585,23 +492,6 @@ def assert_gradients_close(expected: Sequence[Any], actual: Sequence[Any], **kwa
         raise AssertionError(_failure_text(comparison))
 
 
-def _allowed_error(
-    expected: np.ndarray, tolerance: Tolerance, *, least_scale: float = 0.0
-) -> np.ndarray:
-    """Per-entry allowed |actual − expected| under the fixed rule (module docstring).
-
-    With ``scale_atol``, atol' = atol·max(least_scale, max|expected|) + tiny·n: gradient
-    arrays use least_scale 0 (relative to their own magnitude), J uses J_LEAST_SCALE.
-    """
-    magnitude = np.abs(np.asarray(expected, dtype=np.float64))
-    finite = magnitude[np.isfinite(magnitude)]
-    atol = tolerance.atol
-    if tolerance.scale_atol:
-        scale = max(least_scale, float(np.max(finite, initial=0.0)))
-        atol = atol * scale + tolerance.tiny * magnitude.size
-    return atol + tolerance.rtol * magnitude
-
-
 def _in_derivation_order(trace: Trace, layers: Sequence[Any], J: Any) -> list[Any]:
     """The entries of a trace, its gradients `layers` ([∂W^(1), ∂b^(1), ∂W^(2), ...]) and J
     in the order of ``compare_backprop``'s rows: Z^(1), A^(1), ..., Z^(L), A^(L), J (unless
@@ -616,17 +506,11 @@ def _in_derivation_order(trace: Trace, layers: Sequence[Any], J: Any) -> list[An
     return order
 
 
-@cache
-def _row_keys(L: int, *, with_J: bool) -> tuple[tuple[str, int | None], ...]:
+def _row_keys(L: int, *, with_J: bool) -> list[tuple[str, int | None]]:
     """(quantity, layer) of each row of ``compare_backprop``, in derivation order."""
     keys = Trace(*(tuple((q, l) for l in range(L + 1)) for q in ("Z", "A", "Delta", "H")))
     layers = [(q, l) for l in range(1, L + 1) for q in "Wb"]
-    return tuple(_in_derivation_order(keys, layers, ("J", None) if with_J else None))
-
-
-def _flat(arrays: Sequence[Any]) -> np.ndarray:
-    """The entries of `arrays` (arrays or scalars), each raveled, in one float64 vector."""
-    return np.concatenate(arrays, axis=None, dtype=np.float64)
+    return _in_derivation_order(keys, layers, ("J", None) if with_J else None)
 
 
 class _Side(NamedTuple):
@@ -648,92 +532,82 @@ class _RowSpec(NamedTuple):
     n_at_kink: int = 0
 
 
-def _reports(
-    specs: Sequence[_RowSpec], e: np.ndarray, a: np.ndarray, allowed: np.ndarray
-) -> list[tuple[ArrayReport, ...]]:
-    """The ArrayReports of k actual sides against one expected side.
+def _scratch(k: int, arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """Room for the |a − e| and the ratios of k sides, reused array after array: a fresh
+    array of a trace's size costs as much as the arithmetic on it."""
+    return np.empty((2, k, max(array.size for array in arrays)))
 
-    The rows' entries are raveled into one vector (`e` and `allowed`, (n,)), each side's
-    into a row of `a` ((k, n)), so the elementwise work is done once for all rows and sides
-    (a comparison has 6L + 2 small arrays).
+
+def _row_reports(
+    spec: _RowSpec,
+    expected: np.ndarray,
+    actuals: Sequence[np.ndarray],
+    allowed: np.ndarray,
+    scratch: np.ndarray,
+) -> list[ArrayReport]:
+    """The ArrayReports of one array for k actual sides against one expected side.
+
+    Each side's |a − e| is one row of a (k, n) float64 array (in `scratch`, from
+    ``_scratch``), so the rest is whole-array work over all sides at once. A NaN in an
+    actual value is an infinitely wrong entry; a NaN ratio is 0 at an exact entry (0/0) and
+    inf elsewhere (no bound allows no error). Call under ``np.errstate(over="ignore",
+    invalid="ignore", divide="ignore")``.
     """
-    sizes = [math.prod(spec.shape) for spec in specs]
-    starts = np.array([0, *accumulate(sizes[:-1])])  # np.cumsum of a list costs 3× more
-    skip = np.repeat([spec.skip_non_finite for spec in specs], sizes)
-    compared = ~skip | (np.isfinite(e) & np.isfinite(a))
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        error = np.where(compared, np.abs(a - e), 0.0)
-        error[np.isnan(error)] = np.inf  # a NaN actual is infinitely wrong
-        exact = error == 0
-        ratio = np.where(exact, 0.0, error / allowed)
-        ratio[np.isnan(ratio)] = np.inf  # no bound (NaN) allows no error
-        relative = np.where(exact, 0.0, error / np.abs(e))
-    mismatched = compared & ~exact & ~(error <= allowed)
-    worst_ratio = np.maximum.reduceat(ratio, starts, axis=1)
-    # the worst entry of each row: its first at the row's largest ratio, as np.argmax picks
-    at_worst = ratio == np.repeat(worst_ratio, sizes, axis=1)
-    worst = np.minimum.reduceat(np.where(at_worst, np.arange(e.size), e.size), starts, axis=1)
-    columns = [
-        column.tolist()  # (k, R) → per side, per row
-        for column in (
-            np.add.reduceat(mismatched, starts, axis=1),
-            np.maximum.reduceat(error, starts, axis=1),
-            np.maximum.reduceat(relative, starts, axis=1),
-            worst - starts,
-            e[worst],
-            a[np.arange(len(a))[:, None], worst],
-            worst_ratio,
-            allowed[worst],
-            np.add.reduceat(~compared, starts, axis=1),
-        )
+    e, limit = expected.reshape(-1), allowed.reshape(-1)
+    a = [actual.reshape(-1) for actual in actuals]
+    k = len(a)
+    error, ratio = scratch[0, :k, : e.size], scratch[1, :k, : e.size]
+    for side, values in zip(error, a, strict=True):
+        np.subtract(values, e, out=side, dtype=np.float64)
+    np.abs(error, out=error)
+    n_skipped = [0] * k
+    if spec.skip_non_finite:  # compared only where finite on both sides
+        for n, (side, values) in enumerate(zip(error, a, strict=True)):
+            skipped = ~(np.isfinite(e) & np.isfinite(values))
+            side[skipped] = 0.0
+            n_skipped[n] = int(np.count_nonzero(skipped))
+    # per side, the row's numbers as Python values (k of each)
+    max_abs_error = error.max(axis=1).tolist()
+    if any(math.isnan(value) for value in max_abs_error):  # a NaN actual value
+        error[np.isnan(error)] = np.inf
+        max_abs_error = error.max(axis=1).tolist()
+    np.divide(error, limit, out=ratio)
+    worst_ratio = ratio.max(axis=1).tolist()
+    if any(math.isnan(value) for value in worst_ratio):
+        undefined = np.isnan(ratio)
+        ratio[undefined] = np.where(error[undefined] == 0, 0.0, np.inf)
+        worst_ratio = ratio.max(axis=1).tolist()
+    worst = ratio.argmax(axis=1)  # the first entry at the largest ratio
+    # fl(error/allowed) < 1 only where error < allowed: a side below 1 has no mismatch
+    n_mismatched = [0] * k
+    if max(worst_ratio) >= 1:
+        n_mismatched = np.count_nonzero((error != 0) & ~(error <= limit), axis=1).tolist()
+    relative = np.abs(np.divide(error, e, out=ratio), out=ratio)  # NaN: exact entries, e = 0
+    max_rel_error = [  # the largest, NaN left out; 0 if every entry is exact
+        0.0 if math.isnan(value) else value for value in np.fmax.reduce(relative, axis=1).tolist()
     ]
+    indices = np.unravel_index(worst, spec.shape) if spec.shape else ()  # an array per axis
+    expected_values, limits = e[worst].tolist(), limit[worst].tolist()
     return [
-        tuple(
-            [
-                ArrayReport(
-                    quantity=spec.quantity,
-                    layer=spec.layer,
-                    equation=spec.equation,
-                    shape=spec.shape,
-                    n_mismatched=n_mismatched,
-                    max_abs_error=max_abs_error,
-                    max_rel_error=max_rel_error,
-                    worst_index=_unravel(offset, spec.shape),
-                    expected_value=expected_value,
-                    actual_value=actual_value,
-                    worst_ratio=worst_ratio_k,
-                    passed=n_mismatched == 0,
-                    allowed=allowed_k,
-                    n_skipped=n_skipped,
-                    n_at_kink=spec.n_at_kink,
-                )
-                for (
-                    spec,
-                    n_mismatched,
-                    max_abs_error,
-                    max_rel_error,
-                    offset,
-                    expected_value,
-                    actual_value,
-                    worst_ratio_k,
-                    allowed_k,
-                    n_skipped,
-                ) in zip(specs, *side, strict=True)
-            ]
+        ArrayReport(
+            quantity=spec.quantity,
+            layer=spec.layer,
+            equation=spec.equation,
+            shape=spec.shape,
+            n_mismatched=n_mismatched[side],
+            max_abs_error=max_abs_error[side],
+            max_rel_error=max_rel_error[side],
+            worst_index=tuple(int(axis[side]) for axis in indices),
+            expected_value=expected_values[side],
+            actual_value=float(a[side][worst[side]]),
+            worst_ratio=worst_ratio[side],
+            passed=n_mismatched[side] == 0,
+            allowed=limits[side],
+            n_skipped=n_skipped[side],
+            n_at_kink=spec.n_at_kink,
         )
-        for side in zip(*columns, strict=True)
+        for side in range(k)
     ]
-
-
-def _unravel(offset: int, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """``np.unravel_index(offset, shape)`` in plain ints."""
-    if len(shape) == 2:  # W^(l) and the trace's arrays, in one step
-        return divmod(offset, shape[1])
-    index = []
-    for extent in reversed(shape):
-        offset, i = divmod(offset, extent)
-        index.append(i)
-    return tuple(reversed(index))
 
 
 def _check_names(names: Any) -> None:
@@ -755,9 +629,7 @@ def _checked_result(network: Network, N: int, result: Any, side: str) -> tuple[A
             raise ValueError(f"{side} trace.{q} must hold L + 1 = {L + 1} layers")
         arrays = [None] * low
         for l in range(low, L + 1):
-            array = field[l]
-            if not _is_real_array(array):
-                array = _real_array(array, _trace_name(side, q, l))
+            array = _real_array(field[l], _trace_name(side, q, l))
             expected_shape = (network.sizes[l], N)
             if array.shape != expected_shape:
                 raise ValueError(
@@ -826,9 +698,7 @@ def _layer_arrays(layers: Any, side: str) -> list[np.ndarray]:
         if isinstance(pair, np.ndarray) or not isinstance(pair, Sequence) or len(pair) != 2:
             raise TypeError(f"{side}[{l - 1}] (layer {l}) must be a (W, b) pair")
         for k, array in enumerate(pair):
-            if not _is_real_array(array):
-                array = _real_array(array, f"{side} {_layer_name(2 * l - 2 + k)}")
-            arrays.append(array)
+            arrays.append(_real_array(array, f"{side} {_layer_name(2 * l - 2 + k)}"))
     return arrays
 
 
@@ -852,10 +722,13 @@ def _checked_losses(expected_loss: Any, actual_loss: Any) -> tuple[np.ndarray, n
     return e, a
 
 
-def _is_real_array(value: Any) -> bool:
-    """True if ``_real_array(value, name)`` would return `value` itself: the check then needs
-    no name (whose formatting costs more than the check, on dozens of arrays)."""
-    return type(value) is np.ndarray and value.dtype.kind in "fiu"
+def _checked_allowed(allowed: Any) -> np.ndarray:
+    """A caller's per-entry allowed errors as float64, refused where negative (-0.0 made 0);
+    NaN stays: no bound allows no error."""
+    allowed = np.asarray(allowed, dtype=np.float64)
+    if (allowed < 0).any():
+        raise ValueError(f"allowed errors must be >= 0 (bounds), got {float(allowed.min())!r}")
+    return allowed + 0.0
 
 
 def _real_array(value: Any, name: str) -> np.ndarray:
@@ -866,28 +739,6 @@ def _real_array(value: Any, name: str) -> np.ndarray:
     if array.dtype.kind not in "fiu":
         raise TypeError(f"{name} has dtype {array.dtype}; a real (float) array is needed")
     return array
-
-
-def _comparison_dtype(arrays: Sequence[np.ndarray]) -> np.dtype:
-    """The least precise float dtype among `arrays`; float64 if none is floating."""
-    floats = [d for d in dict.fromkeys([a.dtype for a in arrays]) if d.kind == "f"]  # distinct
-    return max(floats, key=lambda d: np.finfo(d).eps, default=np.dtype(np.float64))
-
-
-def _tolerance(dtype: np.dtype, rtol: float | None, atol: float | None) -> Tolerance:
-    for name, value in (("rtol", rtol), ("atol", atol)):
-        if value is not None and not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    if rtol is not None and atol is not None:
-        return Tolerance(rtol=float(rtol), atol=float(atol))
-    default = default_tolerance(dtype)
-    if atol is not None:
-        return Tolerance(rtol=default.rtol, atol=float(atol))
-    if rtol is not None:
-        return Tolerance(
-            rtol=float(rtol), atol=default.atol, scale_atol=default.scale_atol, tiny=default.tiny
-        )
-    return default
 
 
 def _failure_text(comparison: Comparison) -> str:

@@ -21,8 +21,8 @@ the problem (in the function's layout, ``crosscheck.oracle.layouts``), through a
 5. ``non-deterministic``: the second call on the same input returned something else;
 6. ``gradient`` / ``loss``: ∂J/∂W^(l), ∂J/∂b^(l) or J disagree with the suite's
    (``vectorized``, the anchor) beyond the comparison module's derived per-entry bound
-   (``crosscheck.compare.bounds``: the rounding of both sides, float64), widened for σ'
-   evaluated from A, the textbook forms (``crosscheck.compare.textbook``).
+   (``crosscheck.compare.bounds.oracle_allowed``: the rounding of both sides, float64),
+   widened for σ' evaluated from A, the textbook forms.
 
 Warnings the function emits are recorded, not findings (a correct sigmoid may overflow).
 """
@@ -36,9 +36,8 @@ from typing import Any
 import numpy as np
 
 from crosscheck import vectorized
-from crosscheck.compare.bounds import trace_bounds
+from crosscheck.compare.bounds import oracle_allowed
 from crosscheck.compare.comparison import Comparison, compare_gradients
-from crosscheck.compare.textbook import allowed_errors
 from crosscheck.ffnn import Layer
 from crosscheck.oracle.calling import Callee, InProcess, named_arrays
 from crosscheck.oracle.layouts import Adapter, OutputError, Returned, check_shapes
@@ -229,16 +228,14 @@ def _compare(
     problem: Problem, grads: tuple[Layer, ...], trace: Any, J: float, returned: Returned
 ) -> Comparison:
     """Suite against function: the derived bound (both sides float64) + σ' from A."""
-    network, params, X, T = problem
-    bounds = trace_bounds(network, params, X, T, trace, np.float64)
-    allowed = allowed_errors(problem, trace, bounds)
+    allowed = oracle_allowed(*problem, trace)
     losses = {} if returned.J is None else {"expected_loss": J, "actual_loss": returned.J}
     return compare_gradients(
         grads,
         returned.grads,
         names=("suite (vectorized)", "function"),
-        allowed=allowed,
-        allowed_loss=2 * bounds.J,
+        allowed=allowed.grads,
+        allowed_loss=allowed.J,
         **losses,
     )
 

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from crosscheck.compare.bounds import Bounds, trace_bounds
+from crosscheck.compare.bounds import Bounds, allowed_difference, rounding_dtype
 from crosscheck.compare.comparison import Comparison, compare_backprop, compare_gradients
 from crosscheck.ffnn import (
     NUMPY,
@@ -620,42 +620,34 @@ def _compare(
                 names=names,
             )
         else:
-            e_bounds, a_bounds = _side_bounds(plan, data, e_trace, e_grads, a_grads)
+            allowed = _allowed(plan, data, e_trace, e_grads, a_grads)
             comparison = compare_gradients(
                 e_grads,
                 a_grads,
                 expected_loss=e_J,
                 actual_loss=a_J,
                 names=names,
-                allowed=_sum_layers(e_bounds, a_bounds),
-                allowed_loss=e_bounds.J + a_bounds.J,
+                allowed=allowed.grads,
+                allowed_loss=allowed.J,
             )
     except (TypeError, ValueError) as error:
         return Check(on, expected, actual, None, f"cannot compare: {_one_line(error)}")
     return Check(on, expected, actual, comparison)
 
 
-def _side_bounds(
+def _allowed(
     plan: Plan,
     data: tuple[np.ndarray, np.ndarray],
     trace: Trace,
     e_grads: Sequence[Layer],
     a_grads: Sequence[Layer],
-) -> tuple[Bounds, Bounds]:
-    """``trace_bounds`` on the baseline's trace for the dtype of each side's gradients."""
-    return tuple(
-        trace_bounds(plan.network, plan.params, *data, trace, _dtype(grads))
+) -> Bounds:
+    """``allowed_difference`` on the baseline's trace, for the dtype of each side's gradients."""
+    e_dtype, a_dtype = (
+        rounding_dtype(np.asarray(a).dtype for layer in grads for a in layer)
         for grads in (e_grads, a_grads)
     )
-
-
-def _dtype(grads: Sequence[Layer]) -> np.dtype:
-    dtype = np.result_type(*(np.asarray(a) for layer in grads for a in layer))
-    return dtype if dtype.kind == "f" else np.dtype(np.float64)
-
-
-def _sum_layers(e: Bounds, a: Bounds) -> list[Layer]:
-    return [Layer(eW + aW, eb + ab) for eW, aW, eb, ab in zip(e.W, a.W, e.b, a.b, strict=True)]
+    return allowed_difference(plan.network, plan.params, *data, trace, e_dtype, a_dtype)
 
 
 def _entries(entry: EntryFn, plan: Plan, X: np.ndarray, T: np.ndarray) -> Any:
@@ -691,7 +683,7 @@ def _compare_entries(
     grads = run[0]
     expected, picked, allowed = [], [], []
     try:
-        bounds = _sum_layers(*_side_bounds(plan, data, baseline[2], baseline[0], grads))
+        bounds = _allowed(plan, data, baseline[2], baseline[0], grads).grads
         for l in range(1, plan.network.L + 1):
             expected.append(Layer(np.array([[entries[(l, "W")]]]), np.array([entries[(l, "b")]])))
             W_index, b_index = (e.index for e in plan.entries if e.layer == l)
