@@ -3,7 +3,8 @@ bound, the allowed difference of two sides, the oracle's allowance and the fixed
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, Layer, Network
+from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network, Trace
+from hypothesis import given
 
 from crosscheck import vectorized
 from crosscheck.compare.bounds import (
@@ -24,6 +25,7 @@ from crosscheck.compare.bounds import (
     sum_of_bounds,
     trace_bounds,
 )
+from crosscheck.strategies import networks, problems
 
 U64 = 2.0**-53
 TINY64 = float(np.finfo(np.float64).tiny)
@@ -75,7 +77,7 @@ def test_second_derivative_bound_holds(name: str) -> None:
 def _one_layer(W: np.ndarray, b: np.ndarray, X: np.ndarray, activation: str = "identity"):
     network = Network((W.shape[1], W.shape[0]), (activation,))
     params = (Layer(W, b),)
-    T = np.zeros((W.shape[0], X.shape[1]))
+    T = np.zeros((W.shape[0], X.shape[1]), dtype=X.dtype)
     trace = vectorized.backprop(network, params, X, T)[1]
     return network, params, X, T, trace
 
@@ -312,3 +314,51 @@ def test_mean_bound_is_the_mean_of_bounds_plus_gamma_of_the_mean_magnitude() -> 
     (mean,) = mean_bound(values, bounds)
     assert mean.W[0, 0] == pytest.approx(1e-16 + gamma(3, U64) * 2.0, rel=1e-15)
     assert mean.b[0] == pytest.approx(3e-16 + gamma(3, U64) * 2.0, rel=1e-15)
+
+
+# --- float32 arithmetic for a float32 trace -------------------------------------------------
+
+
+def _as_float64(network, params, X, T, trace):
+    cast = lambda a: None if a is None else np.asarray(a, dtype=np.float64)  # noqa: E731
+    params = tuple(Layer(cast(W), cast(b)) for W, b in params)
+    trace = Trace(*(tuple(cast(a) for a in field) for field in trace))
+    return network, params, cast(X), cast(T), trace
+
+
+FLOAT32_PROBLEMS = problems(
+    networks=networks(activations=tuple(ACTIVATIONS), losses=tuple(LOSSES), weight_decay=True),
+    dtype=np.float32,
+)
+
+
+@given(problem=FLOAT32_PROBLEMS)
+def test_float32_arithmetic_bounds_at_least_the_float64_arithmetic(problem) -> None:
+    # A float32 trace bounded for float32 is bounded in float32, every stage rounded up: no
+    # entry falls below the same bound computed in float64 from the same (exact) magnitudes.
+    trace = vectorized.backprop(*problem)[1]
+    in_float32 = trace_bounds(*problem, trace, np.float32)
+    in_float64 = trace_bounds(*_as_float64(*problem, trace), np.float32)
+    for name in ("Z", "A", "Delta", "H", "W", "b"):
+        for E32, E64 in zip(getattr(in_float32, name), getattr(in_float64, name), strict=True):
+            if E32 is not None:
+                assert E32.dtype in (np.float32, np.float64)
+                assert np.all((E32 >= E64 * (1 - 1e-12)) | (np.isinf(E64) & np.isinf(E32)))
+    assert in_float32.J >= in_float64.J * (1 - 1e-12)
+
+
+def test_float32_trace_is_bounded_in_float32() -> None:
+    problem = _one_layer(
+        np.array([[1.0, 2.0]], np.float32), np.zeros(1, np.float32), np.ones((2, 2), np.float32)
+    )
+    assert trace_bounds(*problem, np.float32).Z[1].dtype == np.float32
+
+
+def test_float32_arithmetic_that_overflows_falls_back_to_float64() -> None:
+    # Z = 3e38 − 3e38 = 0 is finite, but |W||A| = 6e38 overflows float32: bounded in float64.
+    W = np.array([[3e38, -3e38]], np.float32)
+    problem = _one_layer(W, np.zeros(1, np.float32), np.ones((2, 1), np.float32))
+    bound = trace_bounds(*problem, np.float32).Z[1]
+    assert bound.dtype == np.float64 and bound[0, 0] == pytest.approx(
+        gamma(3, 2.0**-24) * 6e38, rel=1e-6
+    )

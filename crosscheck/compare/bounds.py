@@ -61,6 +61,19 @@ bound costs about as many matrix products as the pass it bounds: |W| E_A + γ_n 
 of non-negative terms is computed to a relative γ_k whichever way it is grouped, so the
 rewrite moves the bound by O(u) of itself — the order of the terms already dropped.
 
+The bound's own arithmetic. A float64 trace is bounded in float64: its own rounding, a
+relative n·2⁻⁵³, is second order. A float32 trace bounded for float32 (the pass it checks
+computes in float32) is bounded in float32, at half the cost: there the bound's own rounding
+is first order, so the result of every stage — E_Z (before the kink test reads it), E_A,
+E_Δ, E_H, E_W, E_b — is multiplied by 1 + 2γ_k(2⁻²⁴), k the stage's longest chain of
+roundings (a product's inner dimension, plus ``ROUNDINGS_OF_SIGMA`` for σ' and the σ''
+bound), and the underflow terms are doubled. Every stage is a monotone function of its
+inputs (sums and products of non-negative terms, the maximum of a σ'' bound over a wider
+interval, a kink test against a larger E_Z), so each stage's result stays above the exact
+bound of its inputs and the whole bound above the exact one. J is summed in float64 (S_L·N
+terms). A bound that overflows float32 (|W||A| beyond 3.4e38 while Z stays finite), or
+stages too long for float32 (k·2⁻²⁴ > 0.01), are computed in float64 instead.
+
 Activations. σ is evaluated to within ``SIGMA_ULPS`` ulps of σ at an argument perturbed
 by as many ulps (libm's and XLA's exp, log1p, tanh, erfc are within a few ulps;
 ``exp(−logaddexp(0, −z))`` loses u·|z| in the argument): eval error
@@ -368,9 +381,10 @@ class Bounds(NamedTuple):
     """Per-entry bounds for one trace: on |computed − exact| of one side (``trace_bounds``)
     or on the difference of two sides (``allowed_differences``).
 
-    Z, A, Delta, H: tuples of length L+1 like ``crosscheck.ffnn.Trace``, (S_l, N) float64 arrays;
-        Z[0] and H[0] None, A[0] zeros (X is exact); Delta[l] may hold inf where Δ^(L) is
-        not finite.
+    Z, A, Delta, H: tuples of length L+1 like ``crosscheck.ffnn.Trace``, (S_l, N) arrays,
+        float64 (float32 for a float32 trace bounded for float32, module docstring); Z[0]
+        and H[0] None, A[0] zeros (X is exact); Delta[l] may hold inf where Δ^(L) is not
+        finite.
     W, b: tuples of length L: W[l-1] (S_l, S_{l-1}), b[l-1] (S_l,).
     J: bound on |Ĵ − J|, a float.
     at_kink: tuple of length L+1, at_kink[l] a bool (S_l, N) array (None at l = 0): Z^(l)
@@ -421,11 +435,11 @@ def _tanh_prime(Z: np.ndarray) -> np.ndarray:
 
 
 def _gelu_second(Z: np.ndarray) -> np.ndarray:
-    return np.exp(-0.5 * Z * Z) / np.sqrt(2 * np.pi) * (2.0 + Z * Z)
+    return np.exp(-0.5 * Z * Z) / math.sqrt(2 * math.pi) * (2.0 + Z * Z)
 
 
 def _zero(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
-    return np.zeros(Z.shape)
+    return np.zeros_like(Z)
 
 
 SECOND_DERIVATIVE_BOUNDS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -461,38 +475,100 @@ def trace_bounds(
         dtype: the dtype the bounded implementation computes in (float64 or float32).
 
     Returns:
-        Bounds, float64 arrays in the shapes of the trace and the gradients.
+        Bounds in the shapes of the trace and the gradients: float64 arrays, or float32
+        ones computed in float32 and rounded up for a float32 trace and dtype (module
+        docstring).
 
     Raises:
         ValueError: no constants for `dtype`; an elementwise σ without an entry in
             ``SECOND_DERIVATIVE_BOUNDS``; sums too long for the dtype (n·u >= 1).
     """
     c = dtype_constants(dtype)
-    u, tiny = c.u, c.tiny
-    L, N = network.L, X.shape[1]
-    T = np.asarray(T, dtype=np.float64)
-    Z = [None] + [np.asarray(trace.Z[l], dtype=np.float64) for l in range(1, L + 1)]
-    abs_A = [np.abs(A, dtype=np.float64) for A in trace.A]
-    Ws = [np.abs(W, dtype=np.float64) for W, _ in params]
-    bs = [np.abs(b, dtype=np.float64) for _, b in params]
+    N = X.shape[1]
+    if _float32_suffices(network, N, trace, dtype):
+        up = 1 + 2 * gamma(_stage_length(network, N), c.u)
+        bounds = _trace_bounds(network, params, T, trace, c.u, 2 * c.tiny, np.float32, up)
+        if _finite(bounds, trace.Delta[network.L]):
+            return bounds
+    return _trace_bounds(network, params, T, trace, c.u, c.tiny, np.float64, 1.0)
+
+
+ROUNDINGS_OF_SIGMA = 300
+"""Roundings, at most, in evaluating σ' or the σ'' bound and the few sums and products around
+them in float32: an exp or log whose argument carries u·|z| errs by u·(|z| + a few), and σ'
+underflows in float32 beyond |z| ≈ 104."""
+
+
+def _stage_length(network: Network, N: int) -> int:
+    """The longest chain of roundings in one stage of the bound's float32 arithmetic: a
+    product's inner dimension (S_{l-1}, S_l or N), the bias, σ's evaluation."""
+    return max(*network.sizes, N) + 1 + ROUNDINGS_OF_SIGMA
+
+
+def _float32_suffices(network: Network, N: int, trace: Trace, dtype: Any) -> bool:
+    """True for a float32 trace bounded for float32 whose stages are short enough that
+    rounding each stage up by 1 + 2γ_k(u₃₂) widens the bound by at most 2%."""
+    float32 = np.dtype(np.float32)
+    arrays = [np.asarray(a) for field in trace for a in field if a is not None]
+    return (
+        np.dtype(dtype) == float32
+        and all(a.dtype == float32 for a in arrays)
+        and _stage_length(network, N) * dtype_constants(float32).u <= 0.01
+    )
+
+
+def _finite(bounds: Bounds, Delta_L: Any) -> bool:
+    """True if no bound overflowed: every entry finite but where Δ^(L) itself is not."""
+    for name in ("Z", "A", "Delta", "H", "W", "b"):
+        for E in getattr(bounds, name):
+            if E is None or E.size == 0 or math.isfinite(E.max()):
+                continue
+            if E is not bounds.Delta[-1] or (np.isinf(E) & np.isfinite(Delta_L)).any():
+                return False
+    return math.isfinite(bounds.J)
+
+
+def _trace_bounds(
+    network: Network,
+    params: Sequence[Layer],
+    T: np.ndarray,
+    trace: Trace,
+    u: float,
+    tiny: float,
+    work: Any,
+    up: float,
+) -> Bounds:
+    """``trace_bounds`` computed in `work`: float64, or float32 with the result of every stage
+    multiplied by `up` >= 1 to cover that stage's own rounding (module docstring)."""
+    L = network.L
+    N = T.shape[1]
+    T = np.asarray(T, dtype=work)
+    Z = [None] + [np.asarray(trace.Z[l], dtype=work) for l in range(1, L + 1)]
+    abs_A = [np.abs(A, dtype=work) for A in trace.A]
+    Ws = [np.abs(W, dtype=work) for W, _ in params]
+    bs = [np.abs(b, dtype=work) for _, b in params]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        E_Z, E_A, slopes, sigma_prime_errors, at_kink = _forward(network, Ws, bs, Z, abs_A, u, tiny)
-        A_L = np.asarray(trace.A[L], dtype=np.float64)
+        E_Z, E_A, slopes, sigma_prime_errors, at_kink = _forward(
+            network, Ws, bs, Z, abs_A, u, tiny, up
+        )
+        A_L = np.asarray(trace.A[L], dtype=work)
         E_J = _loss_bound(network, params, Z[L], A_L, T, E_Z[L], E_A[L], u, tiny)
         E_Delta: list[Any] = [None] * (L + 1)
         E_H: list[Any] = [None] * (L + 1)
         E_W: list[Any] = [None] * L
         E_b: list[Any] = [None] * L
-        E_Delta[L] = _output_delta_bound(network, A_L, T, E_A[L], u, tiny)
+        E_Delta[L] = _rounded_up(_output_delta_bound(network, A_L, T, E_A[L], u, tiny), up)
         lam = network.weight_decay
         for l in range(L, 0, -1):
-            abs_Delta = np.abs(trace.Delta[l], dtype=np.float64)  # then scratch, below
+            abs_Delta = np.abs(trace.Delta[l], dtype=work)  # then scratch, below
             E_H[l] = _H_bound(
                 network, l, Z[l], abs_A[l], abs_Delta, T, E_A[l], E_Delta[l],
                 slopes[l], sigma_prime_errors[l], u, tiny,
             )  # fmt: skip
-            abs_H, W = np.abs(trace.H[l], dtype=np.float64), Ws[l - 1]
+            E_H[l] = _rounded_up(E_H[l], up)
+            abs_H, W = np.abs(trace.H[l], dtype=work), Ws[l - 1]
             E_b[l - 1] = E_H[l].sum(axis=1) + gamma(N, u) * abs_H.sum(axis=1) + tiny * N
+            E_b[l - 1] = _rounded_up(E_b[l - 1], up)
             # eqs 2.14, 2.33: E_H|A|ᵗ + |H|E_Aᵗ + γ_{N+1}|H||A|ᵗ, the γ term folded into the
             # first product (module docstring); E_A^(0) = 0 (X is exact) needs no product.
             scaled = _scaled_sum(abs_H, gamma(N + 1, u), E_H[l], out=abs_Delta)
@@ -501,10 +577,12 @@ def trace_bounds(
                 E_W[l - 1] += abs_H @ E_A[l - 1].T
             E_W[l - 1] += gamma(3, u) * lam * W  # fl(λ)·W, then the sum: at N = 1 beyond γ_(N+1)
             E_W[l - 1] += tiny * (N + 1 + 4 * W * (lam > 0))  # λ/2 below tiny is flushed, ×2W
+            E_W[l - 1] = _rounded_up(E_W[l - 1], up)
             # eqs 2.32, 2.38: |W|ᵗE_H + γ_S|W|ᵗ|H| = |W|ᵗ(E_H + γ_S|H|)
             S_l = network.sizes[l]
             E_Delta[l - 1] = W.T @ _scaled_sum(abs_H, gamma(S_l, u), E_H[l], out=abs_H)
             E_Delta[l - 1] += tiny * S_l
+            E_Delta[l - 1] = _rounded_up(E_Delta[l - 1], up)
     return Bounds(
         Z=_unbounded(E_Z),
         A=(E_A[0], *_unbounded(E_A[1:])),  # A^(0) = X is exact: zeros
@@ -515,6 +593,13 @@ def trace_bounds(
         J=math.inf if math.isnan(E_J) else E_J,
         at_kink=tuple(at_kink),
     )
+
+
+def _rounded_up(E: np.ndarray, up: float) -> np.ndarray:
+    """E·up in place (up = 1 in float64: nothing to do)."""
+    if up != 1:
+        E *= up
+    return E
 
 
 def _scaled_sum(
@@ -550,14 +635,16 @@ def _forward(
     abs_A: list[np.ndarray],
     u: float,
     tiny: float,
+    up: float,
 ) -> tuple[list[Any], list[Any], list[Any], list[Any], list[Any]]:
     """Eq 1.4 over absolute values: E_Z, E_A per layer, and per elementwise layer the slope
     bound |σ'| and the error bound of σ'(Z) (None for softmax), and the kink mask.
 
-    Z[l] float64 (None at l = 0), abs_A[l] = |A^(l)| float64; Ws, bs = |W^(l)|, |b^(l)|."""
+    Z[l] (None at l = 0), abs_A[l] = |A^(l)|, Ws, bs = |W^(l)|, |b^(l)|, all in the working
+    dtype; E_Z and E_A rounded up by `up` (``_trace_bounds``)."""
     L = network.L
     E_Z: list[Any] = [None] * (L + 1)
-    E_A: list[Any] = [np.zeros(abs_A[0].shape)] + [None] * L
+    E_A: list[Any] = [np.zeros_like(abs_A[0])] + [None] * L
     slopes: list[Any] = [None] * (L + 1)
     sp_errors: list[Any] = [None] * (L + 1)
     at_kink: list[Any] = [None] * (L + 1)
@@ -570,6 +657,7 @@ def _forward(
             carried += E_A[l - 1]
         E_Z[l] = Ws[l - 1] @ carried
         E_Z[l] += (gamma(n, u) * bs[l - 1] + tiny * n)[:, None]
+        E_Z[l] = _rounded_up(E_Z[l], up)  # before the kink test and σ's bounds read it
         sigma = network.sigma(l)
         if sigma.elementwise:
             abs_Z = np.abs(Z[l])
@@ -584,6 +672,7 @@ def _forward(
             evaluation += flushed
             E_A[l] = np.multiply(slopes[l], E_Z[l], out=flushed)
             E_A[l] += evaluation
+            E_A[l] = _rounded_up(E_A[l], up)
         else:  # softmax: A_k = exp(Z_k − m)/Σ_k' exp(Z_k' − m), per column
             at_kink[l] = np.zeros(Z[l].shape, dtype=bool)
             A = abs_A[l]  # A >= 0
@@ -593,6 +682,7 @@ def _forward(
             S = network.sizes[l]
             E_A[l] = _times(A, argument + _times(A, argument).sum(axis=0, keepdims=True))
             E_A[l] += gamma(S + 3, u) * A + tiny * (S + 3)
+            E_A[l] = _rounded_up(E_A[l], up)
     return E_Z, E_A, slopes, sp_errors, at_kink
 
 
@@ -657,7 +747,10 @@ def _loss_bound(
     u: float,
     tiny: float,
 ) -> float:
-    """Eqs 2.16, 2.16', 2.16'' (+ weight decay): the bound on |Ĵ − J|; Z, A = Z^(L), A^(L)."""
+    """Eqs 2.16, 2.16', 2.16'' (+ weight decay): the bound on |Ĵ − J|; Z, A = Z^(L), A^(L).
+
+    Summed in float64 whatever the working dtype: S_L·N terms, too many for float32's u."""
+    Z, A, T, E_Z, E_A = (np.asarray(x, dtype=np.float64) for x in (Z, A, T, E_Z, E_A))
     S_L, N = A.shape
     n = S_L * N + 4 + SIGMA_ULPS
     if network.loss == "squared_error":  # Σ (A − T)²/(2N)
@@ -702,7 +795,7 @@ def _output_delta_bound(
 def _over(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """|numerator|/denominator, 0 where the numerator is 0 (the term vanishes identically),
     inf where only the denominator is."""
-    numerator = np.abs(np.asarray(numerator, dtype=np.float64))
+    numerator = np.abs(numerator, dtype=denominator.dtype)
     return np.where(numerator != 0, numerator / denominator, 0.0)
 
 
