@@ -1,9 +1,9 @@
 """The suite's values on one problem, with the allowed error of each entry, for the diagnosis.
 
 ``expected_values(problem)`` runs ``vectorized`` (the anchor) and derives, per entry, the
-allowed |function − suite| exactly as the judge does (``crosscheck.oracle.judge``): both
-sides' running error bounds (``crosscheck.compare.bounds.trace_bounds``, float64) plus the
-allowance for σ' evaluated from A (``crosscheck.compare.textbook``), and 2·E_J for J. Every
+allowed |function − suite| exactly as the judge does (``crosscheck.oracle.judge``):
+``crosscheck.compare.bounds.oracle_allowed``, both sides' running error bounds (float64)
+plus the allowance for σ' evaluated from A, and 2·E_J for J. Every
 relation the diagnosis states is checked against these bounds, never a tolerance of its own.
 """
 
@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from crosscheck import vectorized
-from crosscheck.compare.bounds import Bounds, trace_bounds
-from crosscheck.compare.textbook import allowed_errors
+from crosscheck.compare.bounds import Bounds, oracle_allowed, trace_bounds
 from crosscheck.ffnn import Layer, Trace
 from crosscheck.strategies import Problem
 
@@ -58,5 +57,5 @@ def expected_values(problem: Problem) -> Expected:
     grads, trace = vectorized.backprop(network, params, X, T)
     J = float(vectorized.loss(network, params, X, T))
     bounds = trace_bounds(network, params, X, T, trace, np.float64)
-    allowed = allowed_errors(problem, trace, bounds)
-    return Expected(J, tuple(grads), tuple(allowed), 2 * bounds.J, trace, bounds)
+    allowed = oracle_allowed(network, params, X, T, trace)
+    return Expected(J, tuple(grads), allowed.grads, allowed.J, trace, bounds)
