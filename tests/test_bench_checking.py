@@ -42,6 +42,11 @@ def test_checking_cost_refuses_bad_arguments_by_name(case, runs: int, match: str
         checking_cost(case, runs=runs)
 
 
+def test_checking_cost_in_cpu_time_says_so() -> None:
+    cost = checking_cost(CheckingCase("tiny", "relu"), runs=1, cpu_time=True)
+    assert cost.cpu_time and len(cost.check_seconds) == 1
+
+
 def test_property_problems_are_drawn_deterministically() -> None:
     first, second = property_problems(3), property_problems(3)
     assert [p.network for p in first] == [p.network for p in second]

@@ -17,9 +17,11 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from crosscheck import vectorized
 from crosscheck.bench.cases import case_by_name
@@ -93,6 +95,7 @@ class CheckingCost:
         check_seconds: per run, one comparison (derived bound included).
         load_average: the 1-minute load average before the first run.
         worst_ratio: the comparison's worst error/bound ratio (0 for identical sides).
+        cpu_time: True if the seconds are CPU time on one BLAS thread, False if wall time.
     """
 
     case: CheckingCase
@@ -100,6 +103,7 @@ class CheckingCost:
     check_seconds: tuple[float, ...]
     load_average: float
     worst_ratio: float
+    cpu_time: bool = False
 
     @property
     def ratios(self) -> tuple[float, ...]:
@@ -112,7 +116,7 @@ class CheckingCost:
         return statistics.median(self.ratios)
 
 
-def checking_cost(case: CheckingCase, *, runs: int = 3) -> CheckingCost:
+def checking_cost(case: CheckingCase, *, runs: int = 3, cpu_time: bool = False) -> CheckingCost:
     """Time one vectorized pass and one comparison of `case`, alternately, `runs` times.
 
     The expected side is a ``vectorized.backprop`` result with its J; each actual side
@@ -122,6 +126,9 @@ def checking_cost(case: CheckingCase, *, runs: int = 3) -> CheckingCost:
     Args:
         case: the problem and the number of actual sides.
         runs: timed runs, >= 1.
+        cpu_time: time both calls in CPU seconds (``time.process_time``) with the BLAS
+            limited to one thread: a figure other processes' load barely moves, for a busy
+            machine; wall seconds with every thread otherwise.
 
     Returns:
         A CheckingCost; ``.ratio`` is the median check/pass.
@@ -152,17 +159,19 @@ def checking_cost(case: CheckingCase, *, runs: int = 3) -> CheckingCost:
         return max(c.worst_ratio for c in comparisons.values())
 
     load = os.getloadavg()[0]
-    vectorized.backprop(*problem)
-    worst = check()
+    clock = time.process_time if cpu_time else time.perf_counter
     pass_seconds, check_seconds = [], []
-    for _ in range(runs):
-        start = time.perf_counter()
+    with threadpool_limits(1) if cpu_time else nullcontext():
         vectorized.backprop(*problem)
-        pass_seconds.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        check()
-        check_seconds.append(time.perf_counter() - start)
-    return CheckingCost(case, tuple(pass_seconds), tuple(check_seconds), load, worst)
+        worst = check()
+        for _ in range(runs):
+            start = clock()
+            vectorized.backprop(*problem)
+            pass_seconds.append(clock() - start)
+            start = clock()
+            check()
+            check_seconds.append(clock() - start)
+    return CheckingCost(case, tuple(pass_seconds), tuple(check_seconds), load, worst, cpu_time)
 
 
 def property_problems(count: int = 200) -> list[Problem]:
