@@ -151,7 +151,7 @@ def _nondeterministic(Ws, bs, X, T):
         (_missing_layer, "output", "gradients for 1 layers"),
         (_writes_X, "mutation", "it writes to X"),
         (_writes_b_behind_the_flag, "mutation", "it changed b^(2)"),
-        (_nondeterministic, "non-deterministic", "two different ∂J/∂W^(1)"),
+        (_nondeterministic, "non-deterministic", "the same input differ by up to 1 at"),
         (_exits_0, "raised", "the function called sys.exit(0)"),
         (_exits_3, "raised", "the function called sys.exit(3)"),
         (_rewrites_X_unchanged, "mutation", "it writes to X ("),

@@ -35,7 +35,13 @@ CHECK_EPILOG = """\
 FUNCTION is called as fn(Ws, bs, X, T) -> (dWs, dbs) or (J, dWs, dbs), Ws[l-1] = W^(l).
 Default layout: X (S_0, N), T (S_L, N), W^(l) (S_l, S_{l-1}); --layout rows passes X (N, S_0),
 T (N, S_L); --weights in_out passes W^(l) as (S_{l-1}, S_l). Bias gradients may be (S,),
-(S, 1) or (1, S). Exit status: 0 agrees, 1 a fault found, 2 a usage error.
+(S, 1) or (1, S).
+Precision: by default a function is judged in the precision it returns (float32 results
+for float64 inputs: under float32's bound, with a note); --dtype float64 requires float64;
+--dtype float32 hands it float32 inputs and judges it under float32's bound.
+--problem FILE.npz checks your own problem instead of searching: arrays W1..WL, b1..bL,
+X, T in the layout given by --layout and --weights (L from --activations).
+Exit status: 0 agrees, 1 a fault found, 2 a usage error.
 """
 
 SELFTEST_EPILOG = """\
@@ -68,6 +74,12 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
     )
     check.add_argument("--layout", choices=("columns", "rows"), default="columns")
     check.add_argument("--weights", choices=("out_in", "in_out"), default="out_in")
+    check.add_argument(
+        "--dtype",
+        choices=("float64", "float32"),
+        default=None,
+        help="the precision to judge in (default: the precision the function returns)",
+    )
     check.add_argument("--max-examples", type=positive_int, default=100, metavar="N")
     check.add_argument("--seed", type=non_negative_int, metavar="S", help="(default: random)")
     check.add_argument("--json", type=Path, metavar="PATH", help="also write the report as JSON")
@@ -76,6 +88,12 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
     )
     check.add_argument(
         "--replay", type=Path, metavar="FILE", help="rerun a saved example (failure.json/.npz)"
+    )
+    check.add_argument(
+        "--problem",
+        type=Path,
+        metavar="FILE.npz",
+        help="check this problem (W1..WL, b1..bL, X, T in your layout) instead of searching",
     )
     check.set_defaults(run=run_check)
 
@@ -115,8 +133,15 @@ def run_check(args: argparse.Namespace) -> int:
     with _importable_cwd():
         fn = load_function(args.target, usage)
         from crosscheck.oracle.failure_file import load_failure, save_failure
-        from crosscheck.oracle.search import GradientMismatch, check_example, check_gradients
+        from crosscheck.oracle.search import (
+            GradientMismatch,
+            check_example,
+            check_gradients,
+            check_problem,
+        )
 
+        if args.replay is not None and args.problem is not None:
+            raise usage("give --replay or --problem, not both")
         if args.replay is not None:
             try:
                 problem, metadata = load_failure(args.replay)
@@ -124,8 +149,32 @@ def run_check(args: argparse.Namespace) -> int:
                 raise usage(f"--replay {args.replay}: {error}") from None
             _check_replay_flags(args, problem, metadata, usage)
             report = check_example(
-                fn, problem, layout=metadata["layout"], weights=metadata["weights"]
+                fn,
+                problem,
+                layout=metadata["layout"],
+                weights=metadata["weights"],
+                dtype=args.dtype or metadata.get("dtype"),
             )
+        elif args.problem is not None:
+            if args.sizes is not None:
+                raise usage("--sizes does not go with --problem: the widths come from its arrays")
+            _check_settings(args, usage)
+            arrays = _problem_arrays(args.problem, len(args.activations), usage)
+            try:
+                report = check_problem(
+                    fn,
+                    *arrays,
+                    activations=args.activations,
+                    loss=args.loss,
+                    weight_decay=args.weight_decay,
+                    layout=args.layout,
+                    weights=args.weights,
+                    dtype=args.dtype,
+                    seed=args.seed or 0,
+                    source=f"your problem {args.problem}",
+                )
+            except (TypeError, ValueError) as error:
+                raise usage(f"--problem {args.problem}: {error}") from None
         else:
             _check_settings(args, usage)
             try:
@@ -139,6 +188,7 @@ def run_check(args: argparse.Namespace) -> int:
                     weights=args.weights,
                     max_examples=args.max_examples,
                     seed=args.seed,
+                    dtype=args.dtype,
                 )
             except GradientMismatch as mismatch:
                 report = mismatch.report
@@ -253,6 +303,39 @@ def _importable_cwd() -> Iterator[None]:
         yield
     finally:
         sys.path[:] = saved
+
+
+def _problem_arrays(
+    path: Path, L: int, usage: Callable[[str], Exception]
+) -> tuple[list[Any], list[Any], Any, Any]:
+    """``--problem FILE.npz``: (Ws, bs, X, T) from arrays W1..WL, b1..bL, X, T.
+
+    Raises:
+        `usage`'s exception: an unreadable file, a missing array or one beyond L (named).
+    """
+    import numpy as np
+
+    try:
+        with np.load(path) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (OSError, ValueError) as error:
+        raise usage(f"--problem {path}: cannot read it as .npz ({error})") from None
+    names = [f"W{l}" for l in range(1, L + 1)] + [f"b{l}" for l in range(1, L + 1)] + ["X", "T"]
+    missing = [name for name in names if name not in arrays]
+    if missing:
+        raise usage(
+            f"--problem {path}: no array {', '.join(missing)}; it needs W1..W{L}, b1..b{L}, X, T"
+            f" (L = {L} from --activations); it has {', '.join(sorted(arrays)) or 'none'}"
+        )
+    extra = sorted(set(arrays) - set(names))
+    if extra:
+        raise usage(
+            f"--problem {path}: arrays {', '.join(extra)} are not W1..W{L}, b1..b{L}, X, T"
+            f" (L = {L} from --activations)"
+        )
+    Ws = [arrays[f"W{l}"] for l in range(1, L + 1)]
+    bs = [arrays[f"b{l}"] for l in range(1, L + 1)]
+    return Ws, bs, arrays["X"], arrays["T"]
 
 
 def _check_settings(args: argparse.Namespace, usage: Callable[[str], Exception]) -> None:

@@ -277,6 +277,40 @@ def trace_bounds(
     )
 
 
+def repeat_bound(bounds: Bounds) -> Bounds:
+    """The allowed difference of two evaluations of the same computation on the same input,
+    in the same dtype, whose sums may run in different orders: E(u) + E(u) per entry.
+
+    Why: ``trace_bounds`` bounds |computed − exact| for *any* order of summation (each inner
+    product of length n errs by at most γ_n times its sum over absolute values, whatever the
+    order, Higham §3.1), so each evaluation lies within E of the exact value, and
+    |ŷ_1 − ŷ_2| <= |ŷ_1 − y| + |y − ŷ_2| <= 2E. Code that sums in an order that changes from
+    call to call (a topological order built from a set, a parallel or blocked reduction,
+    ``math.fsum`` on one call and a loop on the next) is correct within it; a difference
+    beyond it is not rounding.
+
+    Args:
+        bounds: ``trace_bounds`` of the problem for the dtype the evaluations compute in.
+
+    Returns:
+        Bounds with every per-entry array and J doubled (``at_kink`` unchanged).
+    """
+
+    def doubled(arrays: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(None if E is None else 2 * E for E in arrays)
+
+    return Bounds(
+        Z=doubled(bounds.Z),
+        A=doubled(bounds.A),
+        Delta=doubled(bounds.Delta),
+        H=doubled(bounds.H),
+        W=doubled(bounds.W),
+        b=doubled(bounds.b),
+        J=2 * bounds.J,
+        at_kink=bounds.at_kink,
+    )
+
+
 def _unbounded(bounds: list[Any]) -> tuple[Any, ...]:
     """`bounds` (arrays of this module's own, or None) with NaN made inf in place: a NaN
     comes from inf·0 or inf − inf once magnitudes overflow the float range, where the

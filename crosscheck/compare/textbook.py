@@ -20,9 +20,15 @@ through the backward pass over absolute values like every other error:
 
 from a_Δ^(L) = 0, and doubled for the first-order terms dropped. A fused output H^(L) (eqs
 2.8', 2.8'') has no σ'. A bug moves entries by O(|Δ| σ'), far beyond O(u |Δ|).
+
+A function judged in float32 (``crosscheck check --dtype float32``, or one that returns
+float32) evaluates its σ' from A in float32: E_A^(l) and u above are then float32's, while
+the suite's side keeps its float64 bound (``allowed_errors(..., actual=, dtype=)``).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -34,23 +40,55 @@ EXACT_FROM_A = ("identity", "relu", "leaky_relu", "softmax")
 """Activations whose σ' from A adds nothing to the derived bound."""
 
 
-def allowed_errors(problem: Problem, trace: Trace, bounds: Bounds) -> tuple[Layer, ...]:
+def allowed_errors(
+    problem: Problem,
+    trace: Trace,
+    bounds: Bounds,
+    actual: Bounds | None = None,
+    dtype: Any = np.float64,
+) -> tuple[Layer, ...]:
     """Per-entry allowed |function − suite| for ∂J/∂W^(l), ∂J/∂b^(l) (module docstring).
 
     Args:
         problem: network, params (W^(l) (S_l, S_{l-1}), b^(l) (S_l,)), X (S_0, N), T (S_L, N).
         trace: the suite's float64 trace of the problem (Z, A, Δ, H of shape (S_l, N)).
-        bounds: ``tolerance.trace_bounds`` of that trace for float64.
+        bounds: ``trace_bounds`` of that trace for the suite's side (float64).
+        actual: ``trace_bounds`` of that trace for the function's side, computing in
+            `dtype`; None: the same as `bounds` (a float64 function).
+        dtype: the dtype the function computes in (float64 or float32): its u sets the
+            σ'-from-A allowance.
 
     Returns:
-        L Layers of float64 arrays shaped like the gradients: 2·E (both sides' derived
-        bounds) plus the σ'-from-A allowance.
+        L Layers of float64 arrays shaped like the gradients: E(u_suite) + E(u_function)
+        (both sides' derived bounds) plus the σ'-from-A allowance.
+    """
+    actual = bounds if actual is None else actual
+    allowance = sigma_prime_allowance(problem, trace, actual, dtype)
+    return tuple(
+        Layer(E.W + A.W + a.W, E.b + A.b + a.b)
+        for E, A, a in zip(_layers(bounds), _layers(actual), allowance, strict=True)
+    )
+
+
+def sigma_prime_allowance(
+    problem: Problem, trace: Trace, bounds: Bounds, dtype: Any = np.float64
+) -> tuple[Layer, ...]:
+    """a_W^(l), a_b^(l) of the module docstring, doubled: what σ' evaluated from A adds to
+    one side computing in `dtype` (unit roundoff u), whose derived bounds are `bounds`.
+
+    Args:
+        problem, trace: as for ``allowed_errors``.
+        bounds: ``trace_bounds`` of the trace for `dtype` (its E_A^(l) enters e_σ'(l)).
+        dtype: float64 or float32.
+
+    Returns:
+        L Layers of float64 arrays shaped like the gradients.
     """
     network, params, _, _ = problem
-    u = dtype_constants(np.float64).u
+    u = dtype_constants(dtype).u
     L = network.L
     a_Delta = np.zeros_like(np.asarray(trace.A[L], dtype=np.float64))
-    allowed: list[Layer] = [None] * L  # type: ignore[list-item]
+    allowance: list[Layer] = [None] * L  # type: ignore[list-item]
     for l in range(L, 0, -1):
         sigma = network.sigma(l)
         through = _through_sigma(sigma, trace.Z[l], a_Delta)
@@ -62,10 +100,13 @@ def allowed_errors(problem: Problem, trace: Trace, bounds: Bounds) -> tuple[Laye
             Delta = np.abs(np.asarray(trace.Delta[l], dtype=np.float64))
             a_H = Delta * (2 * bounds.A[l] + 4 * u) + through
         A_prev = np.abs(np.asarray(trace.A[l - 1], dtype=np.float64))
-        a_W, a_b = 2 * (a_H @ A_prev.T), 2 * a_H.sum(axis=1)
-        allowed[l - 1] = Layer(2 * bounds.W[l - 1] + a_W, 2 * bounds.b[l - 1] + a_b)
+        allowance[l - 1] = Layer(2 * (a_H @ A_prev.T), 2 * a_H.sum(axis=1))
         a_Delta = np.abs(np.asarray(params[l - 1].W, dtype=np.float64)).T @ a_H
-    return tuple(allowed)
+    return tuple(allowance)
+
+
+def _layers(bounds: Bounds) -> tuple[Layer, ...]:
+    return tuple(Layer(W, b) for W, b in zip(bounds.W, bounds.b, strict=True))
 
 
 def _through_sigma(sigma: Activation, Z: np.ndarray, a_Delta: np.ndarray) -> np.ndarray:
