@@ -550,7 +550,7 @@ def _in_precision(problem: Problem, dtype: str | None) -> Problem:
     named += [(f"b^({l})", b) for l, (_, b) in enumerate(params, 1)]
     limit = float(np.finfo(dtype).max)
     for name, a in [*named, ("X", X), ("T", T)]:
-        beyond = np.abs(a) > limit
+        beyond = np.abs(np.asarray(a, dtype=np.float64)) > limit
         if beyond.any():
             index = tuple(int(i) for i in np.argwhere(beyond)[0])
             raise ValueError(
