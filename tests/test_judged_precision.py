@@ -255,3 +255,21 @@ def test_cli_dtype_float32_judges_in_float32(tmp_path, monkeypatch):
         "float32",
         "float32",
     )
+
+
+def test_a_float32_failure_saved_and_replayed_keeps_its_dtype(tmp_path):
+    from crosscheck.oracle.failure_file import load_failure, save_failure
+
+    mutant = CATALOGUE[0]
+    with pytest.raises(GradientMismatch) as raised:
+        check_gradients(
+            in_float32(mutant), **mutant.settings, max_examples=20, seed=0, dtype="float32"
+        )
+    save_failure(raised.value.report, tmp_path)
+    problem, metadata = load_failure(tmp_path)
+    replayed = check_example(in_float32(mutant), problem, dtype=metadata["dtype"])
+    assert (metadata["dtype"], str(problem.X.dtype), replayed.agree) == (
+        "float32",
+        "float32",
+        False,
+    )

@@ -228,6 +228,20 @@ def test_suite_agrees_with_itself_on_the_failing_example():
     assert all(c.agree for c in report.suite)
 
 
+def test_report_names_the_jax_backend_and_device_where_autodiff_ran():
+    import jax
+
+    report = mismatch(MUTANTS["sign_flipped"].function())
+    backend, device = jax.default_backend(), jax.devices()[0].device_kind
+    assert report.to_dict()["jax"] == {"backend": backend, "device": device}
+    assert f"(autodiff on JAX backend {backend} ({device}))" in str(report)
+
+
+def test_an_agreeing_report_runs_no_autodiff_and_names_no_backend():
+    report = check_gradients(Backprop(("tanh", "identity"), "squared_error", 0.0), **SETTINGS)
+    assert report.to_dict()["jax"] is None
+
+
 def test_transposed_output_shape_is_diagnosed():
     report = mismatch(MUTANTS["transposed_weight_gradient"].function())
     assert report.finding.kind == "output"
