@@ -113,7 +113,7 @@ def test_correct_code_that_reorders_its_sums_is_accepted_with_a_note_of_the_size
 def test_reordering_code_passes_a_whole_search():
     fn = ReorderingBackprop(("tanh", "identity"), "squared_error", 0.0)
     report = check_gradients(fn, activations=("tanh", "identity"), max_examples=30, seed=1)
-    assert report.agree and report.repeat.ratio <= 1
+    assert report.agree and 0 < report.repeat.ratio <= 1
 
 
 def _drifting(step: float):
@@ -197,4 +197,5 @@ def test_micrograd_mlp_is_accepted_on_every_seed(seed):
     report = check_gradients(
         micrograd_backprop, activations=("relu", "identity"), max_examples=15, seed=seed
     )
-    assert report.agree and report.repeat.ratio <= 1
+    assert report.agree
+    assert report.repeat is None or report.repeat.ratio <= 1

@@ -125,7 +125,7 @@ class Repeat:
 
     Attributes:
         ratio: the largest |first − second|/bound over J and every entry of ∂J/∂W^(l),
-            ∂J/∂b^(l) (0 for identical results); < 1: within the rounding of a reordered sum.
+            ∂J/∂b^(l); <= 1: within the rounding of a reordered sum.
         difference: |first − second| at that entry.
         bound: the bound there: E + E in the judged dtype, plus the σ'-from-A allowance.
         where: the entry, e.g. "∂J/∂W^(2) (0, 1)" or "J".
@@ -138,11 +138,6 @@ class Repeat:
     where: str
     first: float
     second: float
-
-    @property
-    def identical(self) -> bool:
-        """True if the two calls returned the same values bit for bit."""
-        return self.difference == 0
 
     @property
     def text(self) -> str:
@@ -175,7 +170,8 @@ class Examination:
         comparison: suite (expected) against the function (actual), if it got that far.
         warnings: the warnings the function emitted, as "Category: message".
         precision: the dtypes involved and the one judged in; None before any output.
-        repeat: the second call compared with the first; None if it did not get that far.
+        repeat: the second call compared with the first; None if the two returned the same
+            values bit for bit, or the examination did not get that far.
         calls: calls of the function this examination made (``CALLS`` at most, the
             mutation search's extra calls not counted).
         failed_call: which of them (1 or 2) showed the finding; None without one.
@@ -191,15 +187,6 @@ class Examination:
     repeat: Repeat | None = None
     calls: int = 0
     failed_call: int | None = None
-
-    @property
-    def notes(self) -> tuple[str, ...]:
-        """Sentences about a correct but noteworthy output: the precision judged in, a
-        difference between two calls within the rounding of a reordered sum."""
-        notes = [] if self.precision is None or not self.precision.note else [self.precision.note]
-        if self.repeat is not None and not self.repeat.identical and self.repeat.ratio <= 1:
-            notes.append(f"{self.repeat.text}: correct (a sum in another order)")
-        return tuple(notes)
 
 
 def examine(
@@ -271,7 +258,7 @@ def examine(
         )
     comparison = _compare(suite, returned, precision.judged)
     details = {"comparison": comparison, "precision": precision, "repeat": repeat}
-    if repeat.ratio > 1:
+    if repeat is not None and repeat.ratio > 1:
         first_call = "agrees" if comparison.agree else "disagrees"
         message = (
             f"{repeat.text}: beyond the rounding of a reordered sum (the first call"
@@ -490,9 +477,10 @@ def _in_dtype(problem: Problem, dtype: Any) -> Problem:
 
 def _repeat(
     suite: _Suite, dtype: str, returned: Returned, second: Any, adapter: Adapter
-) -> Repeat | str:
+) -> Repeat | str | None:
     """The second call against the first, within ``repeat_bound`` (E + E in the judged
-    `dtype`) plus the σ'-from-A allowance; a message if it has another structure."""
+    `dtype`) plus the σ'-from-A allowance; None if they are the same bit for bit; a message
+    if the second has another structure."""
     try:
         again = unpack(second, adapter)
         check_shapes(again, suite.problem.network, adapter)
@@ -500,6 +488,8 @@ def _repeat(
         return f"the second call on the same input returned something else: {error}"
     if (returned.J is None) != (again.J is None):
         return "the same input gave a loss J on one call and none on the other"
+    if _identical(returned, again):
+        return None
     bounds = suite.bounds(dtype)
     twice = repeat_bound(bounds)
     allowance = sigma_prime_allowance(suite.problem, suite.trace, bounds, dtype)
@@ -517,6 +507,16 @@ def _repeat(
         first=worst.expected_value,
         second=worst.actual_value,
     )
+
+
+def _identical(first: Returned, second: Returned) -> bool:
+    """The same J (or none) and the same gradients, bit for bit."""
+    pairs = [
+        (a, b)
+        for x, y in zip(first.grads, second.grads, strict=True)
+        for a, b in zip(x, y, strict=True)
+    ]
+    return first.J == second.J and all(np.array_equal(a, b) for a, b in pairs)
 
 
 def _compare(suite: _Suite, returned: Returned, dtype: str) -> Comparison:

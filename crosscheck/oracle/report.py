@@ -135,7 +135,8 @@ class CheckReport:
         precision: the precision the function was judged in (of the reported example, or of
             the last example when it agreed); None if no call returned arrays.
         repeat: the largest difference between two calls on the same input over the check,
-            against its bound (None if no example got that far).
+            against its bound (None if every pair of calls was identical bit for bit, or no
+            example got that far).
         jax: (backend, device) the suite's autodiff ran on for ``suite``; None if it did
             not run.
         source: for a given example, where it came from (e.g. "your problem p.npz"); None
@@ -175,7 +176,7 @@ class CheckReport:
         if self.precision is not None and self.precision.note:
             notes.append(self.precision.note)
         repeat = self.repeat
-        if repeat is not None and not repeat.identical and repeat.ratio <= 1:
+        if repeat is not None and repeat.ratio <= 1:
             notes.append(f"{repeat.text}: within it, correct (sums in another order)")
         return tuple(notes)
 
