@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from crosscheck.ffnn import Layer, Network, init_params
 
-from crosscheck import GradientMismatch, check_gradients, vectorized
+from crosscheck import GradientMismatch, check_gradients, check_problem, vectorized
 from crosscheck.cli.main import main
 from crosscheck.oracle.catalogue import CATALOGUE, Backprop
 from crosscheck.oracle.judge import judged_precision
@@ -273,3 +273,15 @@ def test_a_float32_failure_saved_and_replayed_keeps_its_dtype(tmp_path):
         "float32",
         False,
     )
+
+
+def test_float32_code_with_a_bug_is_diagnosed_on_a_given_problem_of_any_values():
+    """On arbitrary (not float32-exact) values float32 rounding moves every entry by ~1e-7
+    relative: the catalogue is matched at float32's constant, not float64's."""
+    mutant = next(m for m in CATALOGUE if m.name == "missing_1_over_N")
+    rng = np.random.default_rng(0)
+    Ws = [rng.standard_normal((4, 3)), rng.standard_normal((2, 4))]
+    bs = [rng.standard_normal(4), rng.standard_normal(2)]
+    X, T = rng.standard_normal((3, 5)), rng.standard_normal((2, 5))
+    report = check_problem(in_float32(mutant), Ws, bs, X, T, activations=("tanh", "identity"))
+    assert [d.name for d in report.diagnosis] == ["missing_1_over_N"]
