@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from crosscheck.compare.bounds import Bounds, dtype_constants
+from crosscheck.compare.bounds import Bounds, dtype_constants, repeat_bound
 from crosscheck.ffnn import Activation, Layer, Trace
 from crosscheck.strategies import Problem
 
@@ -67,6 +67,28 @@ def allowed_errors(
     return tuple(
         Layer(E.W + A.W + a.W, E.b + A.b + a.b)
         for E, A, a in zip(_layers(bounds), _layers(actual), allowance, strict=True)
+    )
+
+
+def repeat_allowed(
+    problem: Problem, trace: Trace, bounds: Bounds, dtype: Any = np.float64
+) -> tuple[Layer, ...]:
+    """Per-entry allowed |first − second| for ∂J/∂W^(l), ∂J/∂b^(l) of two calls of one
+    function on the same input: ``repeat_bound`` (E + E, sums in any order) plus the
+    σ'-from-A allowance, each call being a correct evaluation in `dtype`.
+
+    Args:
+        problem, trace: as for ``allowed_errors``.
+        bounds: ``trace_bounds`` of the trace for `dtype`, the function's precision.
+        dtype: float64 or float32.
+
+    Returns:
+        L Layers of float64 arrays shaped like the gradients.
+    """
+    twice = repeat_bound(bounds)
+    allowance = sigma_prime_allowance(problem, trace, bounds, dtype)
+    return tuple(
+        Layer(W + a.W, b + a.b) for W, b, a in zip(twice.W, twice.b, allowance, strict=True)
     )
 
 

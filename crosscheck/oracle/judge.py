@@ -50,7 +50,7 @@ import numpy as np
 from crosscheck import vectorized
 from crosscheck.compare.bounds import Bounds, repeat_bound, trace_bounds
 from crosscheck.compare.comparison import Comparison, DerivedBound, compare_gradients
-from crosscheck.compare.textbook import allowed_errors, sigma_prime_allowance
+from crosscheck.compare.textbook import allowed_errors, repeat_allowed
 from crosscheck.ffnn import Layer
 from crosscheck.oracle.layouts import Adapter, OutputError, Returned, call, check_shapes, unpack
 from crosscheck.strategies import Problem
@@ -491,12 +491,10 @@ def _repeat(
     if _identical(returned, again):
         return None
     bounds = suite.bounds(dtype)
-    twice = repeat_bound(bounds)
-    allowance = sigma_prime_allowance(suite.problem, suite.trace, bounds, dtype)
-    allowed = [Layer(W + a.W, b + a.b) for W, b, a in zip(twice.W, twice.b, allowance, strict=True)]
+    allowed = repeat_allowed(suite.problem, suite.trace, bounds, dtype)
     losses = {} if returned.J is None else {"expected_loss": returned.J, "actual_loss": again.J}
     comparison = compare_gradients(
-        returned.grads, again.grads, allowed=allowed, allowed_loss=twice.J, **losses
+        returned.grads, again.grads, allowed=allowed, allowed_loss=repeat_bound(bounds).J, **losses
     )
     worst = max(comparison.rows, key=lambda row: row.worst_ratio)
     return Repeat(
