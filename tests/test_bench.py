@@ -206,9 +206,9 @@ def test_bench_usage_error_is_one_line_and_status_2(argv, tmp_path, monkeypatch,
     [
         (["bench", "--json", "/nonexistent/b.json"], "--json /nonexistent/b.json: its directory"),
         (["bench", "--out", ""], "--out: the path is empty"),
-        (["bench", "--json", "-"], "--json: '-' (stdout) is not supported"),
+        (["bench", "--out", "-"], "--out: '-' (standard output) is for files"),
     ],
-    ids=["json-missing-directory", "out-empty", "json-stdout"],
+    ids=["json-missing-directory", "out-empty", "out-stdout"],
 )
 def test_bench_path_error_is_one_line_and_creates_nothing(argv, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

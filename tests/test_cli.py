@@ -244,7 +244,6 @@ USAGE_ERRORS = {
         ["verify", "--dataset", "iris", "--weight-decay", "1e308"],
         "crosscheck verify: error: J overflows float64 for these inputs",
     ),
-    "json-stdout": (["verify", "--json", "-"], "--json: '-' (stdout) is not supported"),
     "json-empty": (["verify", "--json", ""], "--json: the path is empty"),
     "seed-negative": (["verify", "--seed=-3"], "must be >= 0"),
     "dtype": (["verify", "--dtype", "float16"], "invalid choice: 'float16'"),

@@ -157,7 +157,14 @@ def test_json_carries_the_sighting():
     data = raised.value.report.to_dict()
     assert (data["agree"], data["sighting"]) == (
         False,
-        {"example": 2, "call": 3, "kind": "non-deterministic", "reruns": RERUNS, "reappeared": 0},
+        {
+            "example": 2,
+            "call": 3,
+            "kind": "non-deterministic",
+            "reruns": RERUNS,
+            "reappeared": 0,
+            "limited": "",
+        },
     )
 
 

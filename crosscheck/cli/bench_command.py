@@ -2,8 +2,9 @@
 
 ``crosscheck bench [--quick] [--out DIR] [--json PATH]`` times every implementation in-process
 (``crosscheck.bench.run``) and writes report.md, benchmark.json (pytest-benchmark layout) and
-PNG plots into DIR (default ``bench-results``); --json also writes the JSON to PATH.
-Exit status 0 after a run, 2 for a usage error (one line on stderr).
+PNG plots into DIR (default ``bench-results``); --json also writes the JSON to PATH (``-``:
+standard output, the report then on standard error). Exit status 0 after a run, 2 for a
+usage error (one line on stderr), 130 after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -12,13 +13,20 @@ import argparse
 import os
 from pathlib import Path
 
-from crosscheck.cli.common import UsageError, check_writable, output_path
+from crosscheck.cli.common import (
+    check_output_directory,
+    check_output_file,
+    output_directory,
+    output_file,
+    write_json,
+)
 
 BENCH_EPILOG = """\
 Cases: tiny (2,3,1) N=4, small (10,20,10) N=32, medium (256,256,256,10) N=512,
 large (1024,1024,1024,1024) N=4096; tanh hidden, identity output, squared error (eq 2.16).
 Timing is in-process (perf_counter, warm-up, rounds; minimum reported); benchmarks/ runs the
-same cases under pytest-benchmark. Exit status: 0 done, 2 a usage error.
+same cases under pytest-benchmark. --json - writes the JSON to standard output and the report
+to standard error. Exit status: 0 done, 2 a usage error, 130 interrupted (Ctrl-C).
 """
 
 
@@ -37,16 +45,17 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
     )
     bench.add_argument(
         "--out",
-        type=output_path,
+        type=output_directory,
         default=Path("bench-results"),
         metavar="DIR",
         help="directory for report.md, benchmark.json and the PNGs (default: bench-results)",
     )
     bench.add_argument(
         "--json",
-        type=output_path,
+        type=output_file,
         metavar="PATH",
-        help="also write the benchmark JSON to PATH (a file; '-' is refused)",
+        help="also write the benchmark JSON to PATH ('-': standard output, the report then on"
+        " standard error)",
     )
     bench.set_defaults(run=run)
 
@@ -58,32 +67,24 @@ def run(args: argparse.Namespace) -> int:
         0 after a completed run.
 
     Raises:
-        UsageError (``crosscheck.cli.common``): --json cannot be written (checked first, creating
-            nothing; ``crosscheck.cli.common.check_writable``), --out cannot be created (it is a
-            file, say) or is not writable; checked before any timing.
+        UsageError (``crosscheck.cli.common``): --json cannot be written, --out cannot be
+            made or written (it is a file, say); both checked before any timing, leaving
+            nothing behind.
     """
     if args.json is not None:
-        check_writable(args.json, "crosscheck bench", "--json")
-    out: Path = args.out
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"crosscheck bench: error: --out {out}: it is not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"crosscheck bench: error: --out {out}: {error.strerror}") from None
-    if not os.access(out, os.W_OK):
-        raise UsageError(f"crosscheck bench: error: --out {out}: it is not writable")
+        check_output_file(args.json, "crosscheck bench", "--json")
+    check_output_directory(args.out, "crosscheck bench", "--out")
     from rich.console import Console
 
-    from crosscheck.bench.report import write_json, write_outputs
-    from crosscheck.bench.run import run_bench
+    from crosscheck.bench.report import write_outputs
+    from crosscheck.bench.run import benchmark_json, run_bench
 
     load = os.getloadavg()  # before the run, which loads the cores itself
     console = Console(stderr=True)
     with console.status("starting") as status:
         result = run_bench(quick=args.quick, progress=lambda step: status.update(f"{step}…"))
-    paths = write_outputs(result, out, load)
-    if args.json is not None:
-        write_json(result, args.json)
+    paths = write_outputs(result, args.out, load)
     print(paths["report"].read_text())
+    if args.json is not None:
+        write_json(args.json, benchmark_json(result), "crosscheck bench", args.stdout)
     return 0

@@ -1,53 +1,62 @@
 """The ``crosscheck check`` and ``crosscheck selftest`` subcommands (DESIGN §5 "CLI").
 
 ``crosscheck check MODULE:FUNCTION --activations tanh,identity ...`` runs
-``crosscheck.check_gradients`` on someone else's backprop; MODULE is a module name (the
-current directory is importable, as under pytest) or a path to a .py file.
-``crosscheck selftest`` runs it on every catalogued bug (``crosscheck.oracle.catalogue``) and prints
-the kill table. Exit status: 0 agrees (check) / every bug rejected (selftest), 1 a fault
-found / a bug not rejected, 2 a usage error (one line on stderr, no traceback).
+``crosscheck.check_gradients`` on someone else's backprop, in a worker process
+(``crosscheck.oracle.worker``): MODULE is a module name (looked for in the current directory
+first, as Python does for a script) or a path to a .py file, imported by the worker only —
+this process never imports it nor puts its directory on its own import path.
+``crosscheck selftest`` runs it on every catalogued bug (``crosscheck.oracle.catalogue``) and
+prints the kill table. Exit status: 0 agrees (check) / every bug rejected (selftest), 1 a fault
+found / a bug not rejected, 2 a usage error (one line on stderr, no traceback), 130 Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
-import json
-import os
-import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from crosscheck.cli.common import (
     UsageError,
+    check_output_directory,
+    check_output_file,
     non_negative_float,
     non_negative_int,
+    output_directory,
+    output_file,
     parse_names,
     parse_sizes,
+    positive_float,
     positive_int,
+    write_json,
 )
 
 CHECK_EPILOG = """\
 FUNCTION is called as fn(Ws, bs, X, T) -> (dWs, dbs) or (J, dWs, dbs), Ws[l-1] = W^(l).
 Default layout: X (S_0, N), T (S_L, N), W^(l) (S_l, S_{l-1}); --layout rows passes X (N, S_0),
 T (N, S_L); --weights in_out passes W^(l) as (S_{l-1}, S_l). Bias gradients may be (S,),
-(S, 1) or (1, S).
+(S, 1) or (1, S). The function runs in a worker process: exiting, crashing, passing
+--timeout or raising KeyboardInterrupt there is a finding; its prints never reach this
+output. Caps: at most 100 layers and 1e6 parameters (about 1 s per call of a pure-Python
+backprop).
 Precision: by default a function is judged in the precision it returns (float32 results
 for float64 inputs: under float32's bound, with a note); --dtype float64 requires float64;
 --dtype float32 hands it float32 inputs and judges it under float32's bound.
 --problem FILE.npz checks your own problem instead of searching: arrays W1..WL, b1..bL,
 X, T in the layout given by --layout and --weights (L from --activations).
-Exit status: 0 agrees, 1 a fault found, 2 a usage error.
+--json - writes the JSON to standard output and the report to standard error.
+Exit status: 0 agrees, 1 a fault found, 2 a usage error, 130 interrupted (Ctrl-C).
 """
 
 SELFTEST_EPILOG = """\
-Every catalogued bug is checked under the settings in which it shows. Exit status: 0 every
-bug rejected, 1 some bug not rejected, 2 a usage error.
+Every catalogued bug is checked under the settings in which it shows, each in a worker
+process. --json - writes the JSON to standard output and the table to standard error.
+Exit status: 0 every bug rejected, 1 some bug not rejected, 2 a usage error, 130 Ctrl-C.
 """
+
+DEFAULT_TIMEOUT_TEXT = "60"
+"""``crosscheck.oracle.worker.DEFAULT_TIMEOUT`` for --help, which must not import NumPy."""
 
 
 def add_check_parser(commands: argparse._SubParsersAction) -> None:
@@ -82,9 +91,25 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
     )
     check.add_argument("--max-examples", type=positive_int, default=100, metavar="N")
     check.add_argument("--seed", type=non_negative_int, metavar="S", help="(default: random)")
-    check.add_argument("--json", type=Path, metavar="PATH", help="also write the report as JSON")
     check.add_argument(
-        "--save-failure", type=Path, metavar="DIR", help="write the failing example to DIR"
+        "--timeout",
+        type=positive_float,
+        metavar="SECONDS",
+        help=f"time limit of one call of FUNCTION (default {DEFAULT_TIMEOUT_TEXT}); past it the"
+        " call is a finding",
+    )
+    check.add_argument(
+        "--json",
+        type=output_file,
+        metavar="PATH",
+        help="also write the report as JSON to PATH ('-': standard output, the report then on"
+        " standard error)",
+    )
+    check.add_argument(
+        "--save-failure",
+        type=output_directory,
+        metavar="DIR",
+        help="write the failing example to DIR",
     )
     check.add_argument(
         "--replay", type=Path, metavar="FILE", help="rerun a saved example (failure.json/.npz)"
@@ -110,88 +135,72 @@ def add_selftest_parser(commands: argparse._SubParsersAction) -> None:
     )
     selftest.add_argument("--max-examples", type=positive_int, default=100, metavar="N")
     selftest.add_argument("--seed", type=non_negative_int, default=0, metavar="S")
-    selftest.add_argument("--json", type=Path, metavar="PATH", help="also write the table as JSON")
+    selftest.add_argument(
+        "--json",
+        type=output_file,
+        metavar="PATH",
+        help="also write the table as JSON to PATH ('-': standard output, the table then on"
+        " standard error)",
+    )
     selftest.set_defaults(run=run_selftest)
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """``crosscheck check``: load the function, search (or replay), print, save, write JSON.
+    """``crosscheck check``: check every input, start the worker, search (or replay), print,
+    save, write JSON.
 
     Returns:
-        0 if the function agrees, 1 if a fault was found.
+        0 if the function agrees, 1 if a fault was found (in the worker process: exiting,
+        crashing, passing --timeout and raising are faults too).
 
     Raises:
-        UsageError (``crosscheck.cli.common``): a bad target, module or function, settings ffnn
-            refuses, unwritable --json or --save-failure, an unreadable --replay file;
-            all checked before the search.
+        UsageError (``crosscheck.cli.common``): unwritable --json or --save-failure, settings
+            ffnn refuses or beyond the caps, an unreadable --replay file, a bad target, a
+            module the worker cannot import or a missing function; all before the search.
     """
 
     def usage(message: str) -> UsageError:
         return UsageError(f"crosscheck check: error: {message}")
 
-    _check_output_paths(args, usage)
-    with _importable_cwd():
-        fn = load_function(args.target, usage)
-        from crosscheck.oracle.failure_file import load_failure, save_failure
-        from crosscheck.oracle.search import (
-            GradientMismatch,
-            check_example,
-            check_gradients,
-            check_problem,
-        )
+    if args.json is not None:
+        check_output_file(args.json, "crosscheck check", "--json")
+    if args.save_failure is not None:
+        check_output_directory(args.save_failure, "crosscheck check", "--save-failure")
+    if args.replay is not None and args.problem is not None:
+        raise usage("give --replay or --problem, not both")
+    from crosscheck.oracle.failure_file import load_failure, save_failure
+    from crosscheck.oracle.worker import DEFAULT_TIMEOUT, Isolated, LoadError, Target
 
-        if args.replay is not None and args.problem is not None:
-            raise usage("give --replay or --problem, not both")
-        if args.replay is not None:
-            try:
-                problem, metadata = load_failure(args.replay)
-            except (TypeError, ValueError) as error:
-                raise usage(f"--replay {args.replay}: {error}") from None
-            _check_replay_flags(args, problem, metadata, usage)
-            report = check_example(
-                fn,
-                problem,
-                layout=metadata["layout"],
-                weights=metadata["weights"],
-                dtype=args.dtype or metadata.get("dtype"),
-            )
-        elif args.problem is not None:
-            if args.sizes is not None:
-                raise usage("--sizes does not go with --problem: the widths come from its arrays")
-            _check_settings(args, usage)
-            arrays = _problem_arrays(args.problem, len(args.activations), usage)
-            try:
-                report = check_problem(
-                    fn,
-                    *arrays,
-                    activations=args.activations,
-                    loss=args.loss,
-                    weight_decay=args.weight_decay,
-                    layout=args.layout,
-                    weights=args.weights,
-                    dtype=args.dtype,
-                    seed=args.seed or 0,
-                    source=f"your problem {args.problem}",
-                )
-            except (TypeError, ValueError) as error:
-                raise usage(f"--problem {args.problem}: {error}") from None
+    replay, given = None, None
+    if args.replay is not None:
+        try:
+            replay = load_failure(args.replay)
+        except (TypeError, ValueError) as error:
+            raise usage(f"--replay {args.replay}: {error}") from None
+        _check_replay_flags(args, *replay, usage)
+    elif args.problem is not None:
+        if args.sizes is not None:
+            raise usage("--sizes does not go with --problem: the widths come from its arrays")
+        _check_settings(args, usage)
+        given = _problem_arrays(args.problem, len(args.activations), usage)
+    else:
+        _check_settings(args, usage)
+    try:
+        target = Target.from_spec(args.target)
+    except ValueError as error:
+        raise usage(str(error)) from None
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    with Isolated(target, timeout) as callee:
+        try:
+            callee.load()
+        except LoadError as error:
+            raise usage(str(error)) from None
+        if replay is not None:
+            report = _replay(args, callee, *replay, usage)
+        elif given is not None:
+            report = _given(args, callee, given, usage)
         else:
-            _check_settings(args, usage)
-            try:
-                report = check_gradients(
-                    fn,
-                    activations=args.activations,
-                    loss=args.loss,
-                    sizes=args.sizes,
-                    weight_decay=args.weight_decay,
-                    layout=args.layout,
-                    weights=args.weights,
-                    max_examples=args.max_examples,
-                    seed=args.seed,
-                    dtype=args.dtype,
-                )
-            except GradientMismatch as mismatch:
-                report = mismatch.report
+            report = _search(args, callee, usage)
     console = _console()
     console.print(f"crosscheck check {args.target}", style="bold")
     console.print(report.render())
@@ -200,8 +209,80 @@ def run_check(args: argparse.Namespace) -> int:
         console.print(f"saved the example to {npz} and {meta}; rerun it with --replay {meta}")
     if args.json is not None:
         payload = {"function": args.target, **report.to_dict()}
-        args.json.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n")
+        write_json(args.json, payload, "crosscheck check", args.stdout)
     return 0 if report.agree else 1
+
+
+def _replay(
+    args: argparse.Namespace, callee: Any, problem: Any, metadata: dict[str, Any], usage: Callable
+) -> Any:
+    """The CheckReport of a saved failure (``--replay``) on `callee`, in its saved dtype
+    unless --dtype is given."""
+    from crosscheck.oracle.search import check_example
+
+    try:
+        return check_example(
+            callee,
+            problem,
+            layout=metadata["layout"],
+            weights=metadata["weights"],
+            dtype=args.dtype or metadata.get("dtype"),
+        )
+    except (TypeError, ValueError) as error:
+        raise usage(f"--replay {args.replay}: {error}") from None
+
+
+def _given(args: argparse.Namespace, callee: Any, arrays: tuple, usage: Callable) -> Any:
+    """The CheckReport of the user's own problem (``--problem``, ``_problem_arrays``) on
+    `callee`; a problem the suite refuses (shapes, values, overflow) is a usage error."""
+    from crosscheck.oracle.search import check_problem
+
+    try:
+        return check_problem(
+            callee,
+            *arrays,
+            activations=args.activations,
+            loss=args.loss,
+            weight_decay=args.weight_decay,
+            layout=args.layout,
+            weights=args.weights,
+            dtype=args.dtype,
+            seed=args.seed or 0,
+            source=f"your problem {args.problem}",
+        )
+    except (TypeError, ValueError) as error:
+        raise usage(f"--problem {args.problem}: {error}") from None
+
+
+def _search(args: argparse.Namespace, callee: Any, usage: Callable) -> Any:
+    """The CheckReport of the search on `callee`."""
+    from hypothesis.errors import HypothesisException
+
+    from crosscheck.oracle.search import GradientMismatch, check_gradients
+
+    try:
+        report = check_gradients(
+            callee,
+            activations=args.activations,
+            loss=args.loss,
+            sizes=args.sizes,
+            weight_decay=args.weight_decay,
+            layout=args.layout,
+            weights=args.weights,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            dtype=args.dtype,
+        )
+    except GradientMismatch as mismatch:
+        return mismatch.report
+    except HypothesisException as error:  # the caps should make this unreachable
+        raise usage(
+            f"the search could not draw examples for these settings ({type(error).__name__});"
+            " try smaller --sizes or fewer layers"
+        ) from None
+    if report.examples_run == 0:
+        raise usage("the search drew no example for these settings")
+    return report
 
 
 def run_selftest(args: argparse.Namespace) -> int:
@@ -213,12 +294,8 @@ def run_selftest(args: argparse.Namespace) -> int:
     Raises:
         UsageError (``crosscheck.cli.common``): an unwritable --json path (checked first).
     """
-
-    def usage(message: str) -> UsageError:
-        return UsageError(f"crosscheck selftest: error: {message}")
-
     if args.json is not None:
-        _check_file(args.json, "--json", usage)
+        check_output_file(args.json, "crosscheck selftest", "--json")
     from rich.console import Console
 
     from crosscheck.oracle.selftest import kill_table, run_catalogue
@@ -230,11 +307,11 @@ def run_selftest(args: argparse.Namespace) -> int:
     else:
         rows = run_catalogue(args.max_examples, args.seed)
     _console().print(kill_table(rows))
+    rejected = all(row.rejected for row in rows)
     if args.json is not None:
-        rejected = all(row.rejected for row in rows)
         payload = {"all_rejected": rejected, "rows": [row.to_dict() for row in rows]}
-        args.json.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n")
-    return 0 if all(row.rejected for row in rows) else 1
+        write_json(args.json, payload, "crosscheck selftest", args.stdout)
+    return 0 if rejected else 1
 
 
 def _console() -> Any:
@@ -247,78 +324,26 @@ def _console() -> Any:
     return console if console.is_terminal else Console(width=WIDTH)
 
 
-def load_function(target: str, usage: Callable[[str], Exception]) -> Callable[..., Any]:
-    """Import ``MODULE:FUNCTION`` (MODULE a dotted name or a .py path; FUNCTION may be dotted).
-
-    Raises:
-        `usage`'s exception: no colon, a missing file, an import that fails (whatever the
-            module raises), a missing or non-callable attribute.
-    """
-    module_name, colon, attribute = target.rpartition(":")
-    if not colon or not module_name or not attribute:
-        raise usage(f"expected MODULE:FUNCTION (e.g. mynet:backprop), got {target!r}")
-    is_path = module_name.endswith(".py") or "/" in module_name or os.sep in module_name
-    if is_path and not Path(module_name).is_file():
-        raise usage(f"no such file: {module_name}")
-    try:
-        if is_path:
-            module = _import_path(Path(module_name))
-        else:
-            module = importlib.import_module(module_name)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as error:  # whatever the module raises (SystemExit included)
-        message = str(error).splitlines()[0] if str(error) else ""
-        raise usage(f"cannot import {module_name}: {type(error).__name__}: {message}") from None
-    found: Any = module
-    for part in attribute.split("."):
-        if not hasattr(found, part):
-            raise usage(f"{module_name} has no attribute {attribute!r}")
-        found = getattr(found, part)
-    if not callable(found):
-        raise usage(f"{target} is a {type(found).__name__}, not a function")
-    return found
-
-
-def _import_path(path: Path) -> Any:
-    """Import a .py file as module `path.stem`, its directory first on sys.path."""
-    sys.path.insert(0, str(path.resolve().parent))
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[path.stem]
-        raise
-    return module
-
-
-@contextmanager
-def _importable_cwd() -> Iterator[None]:
-    """The current directory first on sys.path (as pytest does), restored afterwards."""
-    saved = list(sys.path)
-    sys.path.insert(0, os.getcwd())
-    try:
-        yield
-    finally:
-        sys.path[:] = saved
-
-
 def _problem_arrays(
     path: Path, L: int, usage: Callable[[str], Exception]
 ) -> tuple[list[Any], list[Any], Any, Any]:
     """``--problem FILE.npz``: (Ws, bs, X, T) from arrays W1..WL, b1..bL, X, T.
 
     Raises:
-        `usage`'s exception: an unreadable file, a missing array or one beyond L (named).
+        `usage`'s exception: a file that is not a readable .npz (missing, a directory, a .npy
+            array, corrupt), a missing array or one beyond L (named).
     """
+    import zipfile
+
     import numpy as np
 
     try:
-        with np.load(path) as stored:
+        stored = np.load(path, allow_pickle=False)
+        if not isinstance(stored, np.lib.npyio.NpzFile):
+            raise ValueError("a single array (.npy), not arrays named W1, b1, ..., X, T")
+        with stored:
             arrays = {name: stored[name] for name in stored.files}
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise usage(f"--problem {path}: cannot read it as .npz ({error})") from None
     names = [f"W{l}" for l in range(1, L + 1)] + [f"b{l}" for l in range(1, L + 1)] + ["X", "T"]
     missing = [name for name in names if name not in arrays]
@@ -339,14 +364,17 @@ def _problem_arrays(
 
 
 def _check_settings(args: argparse.Namespace, usage: Callable[[str], Exception]) -> None:
-    """Refuse settings that ffnn refuses (unknown names, mismatched sizes), before any work."""
+    """Refuse settings beyond the caps (``crosscheck.oracle.search.check_size``) or that ffnn
+    refuses (unknown names, mismatched sizes), before any work."""
     from crosscheck.ffnn import Network
+    from crosscheck.oracle.search import check_size
 
     if args.activations is None:
         raise usage("--activations is required (one per layer, e.g. tanh,identity)")
     sizes = args.sizes if args.sizes is not None else (1,) * (len(args.activations) + 1)
     try:
         Network(sizes, args.activations, args.loss, args.weight_decay)
+        check_size(args.sizes, len(args.activations))
     except (TypeError, ValueError) as error:
         raise usage(str(error)) from None
 
@@ -386,40 +414,3 @@ def _check_replay_flags(
 
 def _flag_text(value: Any) -> str:
     return ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
-
-
-def _check_output_paths(args: argparse.Namespace, usage: Callable[[str], Exception]) -> None:
-    if args.json is not None:
-        _check_file(args.json, "--json", usage)
-    if args.save_failure is not None:
-        _check_directory(args.save_failure, usage)
-
-
-def _check_directory(directory: Path, usage: Callable[[str], Exception]) -> None:
-    """Create --save-failure's directory and a file in it now, to fail before the search;
-    remove whatever this created."""
-    if directory.exists() and not directory.is_dir():
-        raise usage(f"--save-failure {directory}: it is not a directory")
-    created = [p for p in [directory, *directory.parents] if not p.exists()]
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=directory):
-            pass
-    except OSError as error:
-        raise usage(
-            f"--save-failure {directory}: it cannot be written ({error.strerror})"
-        ) from None
-    finally:
-        for path in created:
-            if path.is_dir():
-                path.rmdir()
-
-
-def _check_file(path: Path, option: str, usage: Callable[[str], Exception]) -> None:
-    parent = path.parent
-    if path.is_dir():
-        raise usage(f"{option} {path}: it is a directory")
-    if not parent.is_dir():
-        raise usage(f"{option} {path}: its directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise usage(f"{option} {path}: it is not writable")

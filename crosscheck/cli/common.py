@@ -1,20 +1,28 @@
 """What every ``crosscheck`` subcommand shares: exit statuses, usage errors, option types,
 output paths.
 
-A usage error (a mistake in the command line or its files) is one line on stderr and exit
-status 2, never a traceback; ``crosscheck.cli.main`` turns ``UsageError`` into that.
+The contract of every command (``crosscheck.cli.main`` keeps it):
+
+- exit status 0 only when a check ran and agreed (or the benchmarks ran, or --help and
+  --version); 1 a fault found; 2 a usage error (a mistake in the command line or its files):
+  one line on stderr, never a traceback; 130 the user's Ctrl-C (one line on stderr);
+- every output path (``--json``, ``--out``, ``--save-failure``) is checked before any work
+  (``check_output_file``, ``check_output_directory``), and nothing is left behind;
+- ``--json -`` writes the JSON to standard output and the human report to standard error.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
+import tempfile
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, as a shell reports a command ended by Ctrl-C."""
 
 
 class UsageError(Exception):
@@ -28,25 +36,46 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message}")
 
 
-def output_path(text: str) -> Path:
-    """argparse type of an output file or directory: not empty, not ``-`` (no stdout)."""
+STDOUT = "-"
+"""``--json -``: the JSON goes to standard output, the human report to standard error."""
+
+
+def output_file(text: str) -> Path | str:
+    """argparse type of an output file (``--json``): a Path, or STDOUT for ``-``."""
     if not text.strip():
         raise argparse.ArgumentTypeError("the path is empty")
-    if text == "-":
-        raise argparse.ArgumentTypeError("'-' (stdout) is not supported; give a file path")
+    return STDOUT if text == STDOUT else Path(text)
+
+
+def output_directory(text: str) -> Path:
+    """argparse type of an output directory (``--out``, ``--save-failure``): not empty, not
+    ``-`` (standard output is no directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the path is empty")
+    if text == STDOUT:
+        raise argparse.ArgumentTypeError(
+            "'-' (standard output) is for files such as --json; give a directory"
+        )
     return Path(text)
 
 
-def check_writable(path: Path, command: str, option: str) -> None:
-    """Refuse an output file that cannot be written, before any work; create nothing.
+def check_output_file(path: Path | str, command: str, option: str) -> None:
+    """Refuse an output file that cannot be written, before any work; leave nothing behind.
+
+    The file is opened for appending (created, then removed, if it did not exist): that
+    finds what permission bits do not tell, such as /proc or a read-only file system, and
+    works as root. STDOUT passes.
 
     Args:
-        path: the file. command: e.g. ``"crosscheck verify"``. option: e.g. ``"--json"``.
+        path: the file, or STDOUT. command: e.g. ``"crosscheck verify"``. option: e.g.
+            ``"--json"``.
 
     Raises:
         UsageError: ``"<command>: error: <option> <path>: <problem>"``: it is a directory,
-            its parent does not exist or is not a directory, or it is not writable.
+            its parent does not exist or is not a directory, or it cannot be written.
     """
+    if path == STDOUT:
+        return
     parent = path.parent
     if path.is_dir():
         problem = "it is a directory"
@@ -54,17 +83,55 @@ def check_writable(path: Path, command: str, option: str) -> None:
         problem = f"its parent {parent} is not a directory"
     elif not parent.is_dir():
         problem = f"its directory {parent} does not exist"
-    elif not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        problem = "it is not writable"
     else:
-        return
+        existed = path.exists()
+        try:
+            with open(path, "a"):
+                return
+        except OSError as error:
+            problem = f"it cannot be written ({error.strerror})"
+        finally:
+            if not existed and path.exists():
+                path.unlink()
     raise UsageError(f"{command}: error: {option} {path}: {problem}")
 
 
-def write_json(path: Path, payload: dict, command: str) -> None:
-    """Write `payload` as JSON to `path`; an OSError is a usage error of `command`."""
+def check_output_directory(path: Path, command: str, option: str) -> None:
+    """Refuse an output directory that cannot be made or written, before any work; leave
+    nothing behind: it (and missing parents) are made, a temporary file is written in it,
+    and what this made is removed.
+
+    Raises:
+        UsageError: ``"<command>: error: <option> <path>: <problem>"``: it is a file, or it
+            cannot be made or written (with the system's reason).
+    """
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{command}: error: {option} {path}: it is not a directory")
+    made = [p for p in [path, *path.parents] if not p.exists()]
     try:
-        path.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n")
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise UsageError(
+            f"{command}: error: {option} {path}: it cannot be written ({error.strerror})"
+        ) from None
+    finally:
+        for directory in made:
+            if directory.is_dir():
+                directory.rmdir()
+
+
+def write_json(path: Path | str, payload: dict, command: str, stdout: TextIO) -> None:
+    """Write `payload` as strict JSON to `path`, or to `stdout` (the command's standard output
+    as it was at the start) for STDOUT; an OSError is a usage error of `command`."""
+    text = json.dumps(payload, indent=2, allow_nan=False) + "\n"
+    if path == STDOUT:
+        stdout.write(text)
+        stdout.flush()
+        return
+    try:
+        path.write_text(text)
     except OSError as error:
         raise UsageError(f"{command}: error: --json {path}: {error}") from None
 
@@ -112,4 +179,15 @@ def non_negative_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be finite and >= 0, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0 (seconds, say), else a one-line error."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be finite and > 0, got {text!r}")
     return value

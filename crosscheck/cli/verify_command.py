@@ -2,7 +2,8 @@
 
 The computation lives in ``crosscheck.verify``, the tables in ``crosscheck.verify.render``.
 Exit status: 0 every implementation agrees; 1 a disagreement (or an implementation that
-raised); 2 a usage error, reported as one line on stderr, without a traceback.
+raised); 2 a usage error, reported as one line on stderr, without a traceback; 130 after
+Ctrl-C. ``--json -`` writes the JSON to standard output, the report to standard error.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from crosscheck.cli.common import (
     EXIT_AGREE,
     EXIT_DISAGREE,
     UsageError,
-    check_writable,
+    check_output_file,
     non_negative_float,
     non_negative_int,
-    output_path,
+    output_file,
     parse_names,
     parse_sizes,
     positive_int,
@@ -33,7 +34,8 @@ Checks (all against a baseline, entry by entry; see docs/reading-a-report.md):
 --data FILE.npz holds arrays "X" (N, S_0) and "T" (N, S_L) or (N,), rows as samples.
 Plans beyond 1e7 parameters or about 1e9 scalar operations of the pure-Python reference
 (about 100 s) are refused: see --sizes and --samples.
-Exit status: 0 all agree, 1 a disagreement, 2 a usage error.
+--json - writes the JSON to standard output and the report to standard error.
+Exit status: 0 all agree, 1 a disagreement, 2 a usage error, 130 interrupted (Ctrl-C).
 """
 
 
@@ -102,9 +104,10 @@ def add_verify_parser(commands: argparse._SubParsersAction) -> None:
     )
     verify.add_argument(
         "--json",
-        type=output_path,
+        type=output_file,
         metavar="PATH",
-        help="also write the results as JSON to PATH (a file; '-' is refused)",
+        help="also write the results as JSON to PATH ('-': standard output, the report then"
+        " on standard error)",
     )
     verify.set_defaults(run=run_verify)
 
@@ -123,7 +126,7 @@ def run_verify(args: argparse.Namespace) -> int:
             configuration that ffnn or the data refuse (all checked before the long work).
     """
     if args.json is not None:
-        check_writable(args.json, "crosscheck verify", "--json")
+        check_output_file(args.json, "crosscheck verify", "--json")
     # Imported here so that --help and --version need neither ffnn, SciPy nor rich.
     from rich.console import Console
 
@@ -164,7 +167,7 @@ def run_verify(args: argparse.Namespace) -> int:
         result = verify(plan)
     print_report(result)
     if args.json is not None:
-        write_json(args.json, result.to_dict(), "crosscheck verify")
+        write_json(args.json, result.to_dict(), "crosscheck verify", args.stdout)
     return EXIT_AGREE if result.agree else EXIT_DISAGREE
 
 

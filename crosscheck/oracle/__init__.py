@@ -13,16 +13,8 @@
 - ``catalogue``: the catalogue of faulty backprops; ``selftest``: its kill table.
 - ``failure_file``: saving and replaying a failing example.
 - ``external``: PyTorch and scikit-learn as functions under test.
+- ``calling``: one call of the function under check; ``worker``: calls in a worker process.
 """
-
-from crosscheck.oracle.search import (
-    CheckReport,
-    CheckSettings,
-    GradientMismatch,
-    check_example,
-    check_gradients,
-    check_problem,
-)
 
 __all__ = [
     "CheckReport",
@@ -32,3 +24,13 @@ __all__ = [
     "check_gradients",
     "check_problem",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # Lazy: the worker process (``worker``) imports ``calling`` and ``layouts`` alone, not the
+    # search with hypothesis, SciPy's optimisers and the diagnosis.
+    if name in __all__:
+        from crosscheck.oracle import search
+
+        return getattr(search, name)
+    raise AttributeError(f"module 'crosscheck.oracle' has no attribute {name!r}")

@@ -2,10 +2,16 @@
 
 ``examine(fn, adapter, problem)`` calls ``fn(Ws, bs, X, T)`` twice on read-only copies of
 the problem (in the function's layout, ``crosscheck.oracle.layouts``, and in the problem's
-dtype) and returns an ``Examination``: the first ``Finding``, if any, in this order —
+dtype), through a ``Callee`` (``crosscheck.oracle.calling``: in a worker process or in this
+one), and returns an ``Examination``: the first ``Finding``, if any, in this order —
 
-1. ``raised``: the call raised (any exception but KeyboardInterrupt, SystemExit included:
-   a function that calls ``sys.exit(0)`` has not passed);
+0. ``exited``, ``crashed``, ``timeout`` (a function run in a worker process,
+   ``crosscheck.oracle.worker``): the worker ended during the call with an exit status,
+   was killed by a signal (a segmentation fault, say), or the call passed its time limit;
+   on either call. The message gives the worker's last output;
+1. ``raised``: the call raised (any exception, SystemExit included: a function that calls
+   ``sys.exit(0)`` has not passed; KeyboardInterrupt too in a worker process, where it can
+   only come from the function);
 2. ``mutation``: it wrote to an input, naming the array: each input is handed as its own
    read-only copy, so a write raises; the arrays written to are then found by rerunning
    with one input read-only at a time. An input changed by other means (after resetting
@@ -39,8 +45,6 @@ Warnings the function emits are recorded, not findings (a correct sigmoid may ov
 from __future__ import annotations
 
 import dataclasses
-import traceback
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -52,10 +56,23 @@ from crosscheck.compare.bounds import Bounds, repeat_bound, trace_bounds
 from crosscheck.compare.comparison import Comparison, DerivedBound, compare_gradients
 from crosscheck.compare.textbook import allowed_errors, repeat_allowed
 from crosscheck.ffnn import Layer
-from crosscheck.oracle.layouts import Adapter, OutputError, Returned, call, check_shapes, unpack
+from crosscheck.oracle.calling import Callee, InProcess, named_arrays
+from crosscheck.oracle.layouts import Adapter, OutputError, Returned, check_shapes
 from crosscheck.strategies import Problem
 
-KINDS = ("raised", "mutation", "output", "non-finite", "non-deterministic", "gradient", "loss")
+PROCESS_KINDS = ("exited", "crashed", "timeout")
+"""Findings about the worker process itself (``crosscheck.oracle.worker``)."""
+
+KINDS = (
+    *PROCESS_KINDS,
+    "raised",
+    "mutation",
+    "output",
+    "non-finite",
+    "non-deterministic",
+    "gradient",
+    "loss",
+)
 """Finding kinds, in the order they are looked for."""
 
 DTYPES = ("float64", "float32")
@@ -195,7 +212,9 @@ def examine(
     """Run `fn` on `problem` twice and judge it (module docstring; eqs 2.14–2.16, 2.33, 2.37).
 
     Args:
-        fn: ``fn(Ws, bs, X, T)`` returning (dWs, dbs) or (J, dWs, dbs), in `adapter`'s layout.
+        fn: ``fn(Ws, bs, X, T)`` returning (dWs, dbs) or (J, dWs, dbs), in `adapter`'s layout,
+            called in this process; or a ``Callee`` (``crosscheck.oracle.calling``) that runs it
+            where it lives (``crosscheck.oracle.worker.Isolated``: a worker process).
         adapter: the function's layout.
         problem: network, params (W^(l) (S_l, S_{l-1}), b^(l) (S_l,)), X (S_0, N), T (S_L, N),
             in the suite's layout, all float64 or all float32: the function gets them in
@@ -204,7 +223,8 @@ def examine(
             "float64" (required explicitly) or "float32" (the problem must be float32).
 
     Returns:
-        An Examination. Never raises for anything `fn` does (KeyboardInterrupt excepted).
+        An Examination. Never raises for anything `fn` does (KeyboardInterrupt from a function
+        called in this process excepted: it may be the user's Ctrl-C).
 
     Raises:
         TypeError, ValueError: from ``crosscheck.ffnn.validate`` if `problem` itself is invalid;
@@ -226,14 +246,11 @@ def examine(
             failed_call=None if finding is None else details.pop("failed_call", 1), **details,
         )  # fmt: skip
 
-    first = _run(fn, adapter, problem, caught)
+    callee = fn if isinstance(fn, Callee) else InProcess(fn)
+    returned = _run(callee, adapter, problem, caught)
     calls += 1
-    if isinstance(first, Finding):
-        return result(first)
-    try:
-        returned = unpack(first, adapter)
-    except OutputError as error:
-        return result(Finding("output", str(error)))
+    if isinstance(returned, Finding):
+        return result(returned)
     try:
         check_shapes(returned, network, adapter)
     except OutputError as error:
@@ -244,13 +261,16 @@ def examine(
     precision = judged_precision(inputs, returned.dtype, dtype)
     if precision.judged != inputs:  # float32 code handed float64: judged on its rounded inputs
         suite = _suite(_in_dtype(problem, precision.judged))
-    second = _run(fn, adapter, problem, caught)
+    second = _run(callee, adapter, problem, caught)
     calls += 1
     if isinstance(second, Finding):
-        message = f"the second call on the same input failed: {second.message}"
-        return result(
-            Finding("non-deterministic", message), returned, precision=precision, failed_call=2
-        )
+        if second.kind in PROCESS_KINDS:
+            message = f"on the second call on the same input: {second.message}"
+            finding = Finding(second.kind, message)
+        else:
+            message = f"the second call on the same input failed: {second.message}"
+            finding = Finding("non-deterministic", message)
+        return result(finding, returned, precision=precision, failed_call=2)
     repeat = _repeat(suite, precision.judged, returned, second, adapter)
     if isinstance(repeat, str):
         return result(
@@ -321,103 +341,31 @@ def ratio_text(ratio: float, error: float, precision: int = 3) -> str:
     return f"{ratio:.{precision}g}"
 
 
-def _run(fn: Callable[..., Any], adapter: Adapter, problem: Problem, caught: list[str]) -> Any:
-    """Call fn on read-only copies; return its value, or a Finding (raised / mutation)."""
-    network, params, X, T = problem
-    pristine = _named_arrays(params, X, T)
-    handed = {name: _read_only_copy(a) for name, a in pristine.items()}
-    error = None
-    with warnings.catch_warnings(record=True) as recorded:
-        warnings.simplefilter("always")
-        try:
-            value = call(fn, adapter, *_structure(handed, network.L))
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exception:  # the function's failure is a finding, not a crash
-            error = exception
-    caught.extend(_warning_text(w) for w in recorded)
-    if _is_read_only_write(error):
-        return Finding("mutation", _mutation_message(fn, adapter, problem, error))
-    if error is not None:
-        return Finding("raised", _exception_text(error) + _layout_hint(error, adapter))
-    changed = [name for name, a in handed.items() if not np.array_equal(a, pristine[name])]
-    if changed:
-        return Finding("mutation", f"mutates its inputs: it changed {', '.join(changed)}")
-    return value
+def _run(callee: Callee, adapter: Adapter, problem: Problem, caught: list[str]) -> Any:
+    """One judged call through `callee` (``crosscheck.oracle.calling``): the output in the
+    suite's layout, or a Finding (raised / mutation / output, or exited / crashed / timeout
+    from a worker process)."""
+    _, params, X, T = problem
+    outcome = callee.attempt(adapter, params, X, T)
+    caught.extend(outcome.warnings)
+    if outcome.read_only_write:
+        return Finding("mutation", _mutation_message(callee, adapter, problem, outcome.message))
+    if outcome.kind is not None:
+        return Finding(outcome.kind, outcome.message)
+    return outcome.returned
 
 
-def _mutation_message(
-    fn: Callable[..., Any], adapter: Adapter, problem: Problem, error: BaseException
-) -> str:
-    """Name the arrays a function writes to: rerun it with only one input read-only at a
-    time; those whose turn raises the read-only error are written to."""
-    network, params, X, T = problem
-    pristine = _named_arrays(params, X, T)
-    written = []
-    for name in pristine:
-        handed = {other: np.array(a) for other, a in pristine.items()}
-        handed[name] = _read_only_copy(pristine[name])
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                call(fn, adapter, *_structure(handed, network.L))
-        except KeyboardInterrupt:
-            raise
-        except BaseException as again:  # only the read-only error matters here
-            if _is_read_only_write(again):
-                written.append(name)
-    where = f"it writes to {', '.join(written)}" if written else "it writes to an input array"
-    return f"mutates its inputs: {where} ({_exception_text(error)})"
-
-
-SHAPE_ERRORS = ("matmul", "not aligned", "could not be broadcast", "contracting dimensions")
-"""Fragments of NumPy's and JAX's messages for a product or sum of mismatched shapes."""
-
-
-def _layout_hint(error: BaseException, adapter: Adapter) -> str:
-    """For a shape error: try the layout options not given (``--layout rows`` etc.)."""
-    if not isinstance(error, ValueError | TypeError) or not any(
-        fragment in str(error) for fragment in SHAPE_ERRORS
-    ):
-        return ""
-    options = [
-        f"{name}={value!r} (--{name} {value})"
-        for name, value, given in (
-            ("layout", "rows", adapter.layout),
-            ("weights", "in_out", adapter.weights),
-        )
-        if given != value
+def _mutation_message(callee: Callee, adapter: Adapter, problem: Problem, error: str) -> str:
+    """Name the arrays a function writes to: call it again with only one input read-only at
+    a time; those whose turn raises the read-only error are written to."""
+    _, params, X, T = problem
+    written = [
+        name
+        for name in named_arrays(params, X, T)
+        if callee.attempt(adapter, params, X, T, read_only=(name,)).read_only_write
     ]
-    if not options:
-        return ""
-    return (
-        "; a shape error: if the function takes X as (N, S_0) or W^(l) as (S_{l-1}, S_l),"
-        f" pass {' or '.join(options)}"
-    )
-
-
-def _is_read_only_write(error: BaseException | None) -> bool:
-    return isinstance(error, ValueError) and "read-only" in str(error)
-
-
-def _named_arrays(params: Any, X: np.ndarray, T: np.ndarray) -> dict[str, np.ndarray]:
-    named = {}
-    for l, (W, b) in enumerate(params, start=1):
-        named[f"W^({l})"] = W
-        named[f"b^({l})"] = b
-    named["X"], named["T"] = X, T
-    return named
-
-
-def _structure(named: dict[str, np.ndarray], L: int) -> tuple[list[Layer], Any, Any]:
-    params = [Layer(named[f"W^({l})"], named[f"b^({l})"]) for l in range(1, L + 1)]
-    return params, named["X"], named["T"]
-
-
-def _read_only_copy(a: np.ndarray) -> np.ndarray:
-    copy = np.array(a)
-    copy.flags.writeable = False
-    return copy
+    where = f"it writes to {', '.join(written)}" if written else "it writes to an input array"
+    return f"mutates its inputs: {where} ({error})"
 
 
 def _non_finite(returned: Returned) -> str | None:
@@ -476,13 +424,12 @@ def _in_dtype(problem: Problem, dtype: Any) -> Problem:
 
 
 def _repeat(
-    suite: _Suite, dtype: str, returned: Returned, second: Any, adapter: Adapter
+    suite: _Suite, dtype: str, returned: Returned, again: Returned, adapter: Adapter
 ) -> Repeat | str | None:
-    """The second call against the first, within ``repeat_bound`` (E + E in the judged
-    `dtype`) plus the σ'-from-A allowance; None if they are the same bit for bit; a message
-    if the second has another structure."""
+    """The second call's output (`again`) against the first's, within ``repeat_bound`` (E + E
+    in the judged `dtype`) plus the σ'-from-A allowance; None if they are the same bit for
+    bit; a message if the second has another structure."""
     try:
-        again = unpack(second, adapter)
         check_shapes(again, suite.problem.network, adapter)
     except OutputError as error:
         return f"the second call on the same input returned something else: {error}"
@@ -536,18 +483,3 @@ def _compare(suite: _Suite, returned: Returned, dtype: str) -> Comparison:
 
 def _only_loss(comparison: Comparison) -> bool:
     return all(row.passed for row in comparison.rows if row.quantity != "J")
-
-
-def _exception_text(error: BaseException) -> str:
-    """``TypeError: message (file.py:12 in f)``: the exception and its innermost frame."""
-    frames = traceback.extract_tb(error.__traceback__)
-    where = f" ({frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
-    if isinstance(error, SystemExit):
-        return f"the function called sys.exit({error.code!r}){where}"
-    message = str(error).strip().splitlines()
-    text = f"{type(error).__name__}: {message[0]}" if message else type(error).__name__
-    return text + where
-
-
-def _warning_text(w: warnings.WarningMessage) -> str:
-    return f"{w.category.__name__}: {w.message}"

@@ -45,7 +45,8 @@ class CheckSettings:
         (``crosscheck.oracle.layouts``). max_examples: hypothesis's budget. seed: the search's
         seed (drawn at random, and recorded, when not given). dtype: the precision asked
         for (None: judged in the precision returned; "float64"; "float32"),
-        ``crosscheck.oracle.judge``.
+        ``crosscheck.oracle.judge``. isolation: where the function ran, e.g. "in a worker
+        process, 60 s per call" (``crosscheck.oracle.calling.Callee``).
     """
 
     activations: tuple[str, ...]
@@ -57,6 +58,7 @@ class CheckSettings:
     max_examples: int
     seed: int
     dtype: str | None = None
+    isolation: str = ""
 
     @property
     def adapter(self) -> Adapter:
@@ -75,6 +77,9 @@ class Sighting:
         kind: that first finding's kind (``crosscheck.oracle.judge.KINDS``).
         reruns: times the reported example was run again afterwards.
         reappeared: how many of those runs showed a fault again.
+        limited: why it was run again fewer times than usual (a timeout is not run again;
+            an exit or crash of the worker process fewer times; ``crosscheck.oracle.search``),
+            "" if it was not.
     """
 
     example: int
@@ -82,6 +87,7 @@ class Sighting:
     kind: str
     reruns: int
     reappeared: int
+    limited: str = ""
 
     @property
     def text(self) -> str:
@@ -89,16 +95,21 @@ class Sighting:
         seen = (
             f"First seen on example {self.example}, call {self.call} of the function ({self.kind})."
         )
+        if self.reruns == 0:
+            return f"{seen} Not run again ({self.limited or 'no re-runs'})."
+        again = f"Run {plural(self.reruns, 'time')} more"
+        if self.limited:
+            again += f" ({self.limited})"
         if self.reappeared == self.reruns:
-            return f"{seen} Run {self.reruns} times more, the example below failed every time."
+            return f"{seen} {again}, the example below failed every time."
         return (
-            f"{seen} Run {self.reruns} times more, the example below failed again on"
+            f"{seen} {again}, the example below failed again on"
             f" {self.reappeared} of them: a fault that comes and goes (stateful, order-dependent"
             " or random code) is still a fault."
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: example, call, kind, reruns, reappeared."""
+        """JSON-ready: example, call, kind, reruns, reappeared, limited."""
         return dataclasses.asdict(self)
 
 
@@ -318,6 +329,7 @@ def report_dict(report: CheckReport) -> dict[str, Any]:
             "max_examples": s.max_examples,
             "seed": s.seed,
             "dtype": s.dtype,
+            "isolation": s.isolation,
         },
         "examples_run": report.examples_run,
         "calls": report.calls,
@@ -371,9 +383,10 @@ def _settings_line(report: CheckReport) -> str:
         else f"up to {plural(s.max_examples, 'example')}, seed {s.seed}"
     )
     precision = "dtype as returned" if s.dtype is None else f"dtype={s.dtype!r}"
+    where = f"; ran {s.isolation}" if s.isolation else ""
     return (
         f"σ = {', '.join(s.activations)}; J = {s.loss}{lam}; sizes {sizes}; layout={s.layout!r},"
-        f" weights={s.weights!r}; {precision}; {budget}"
+        f" weights={s.weights!r}; {precision}; {budget}{where}"
     )
 
 

@@ -13,13 +13,21 @@ A fault seen is a fault: once any call has shown a finding, the verdict is a fau
 later calls do. The report is built from the examination that showed it (the minimal failing
 example when the search could shrink, else the last failing one it saw), never from a fresh
 call that might pass; it says on which example and call the fault was first seen
-(``Sighting``) and how often it reappeared when that example was run RERUNS times more. A
-function wrong on some calls only (stateful, order-dependent, random) therefore cannot end
-in AGREE once the search has seen it fail.
+(``Sighting``) and how often it reappeared when that example was run RERUNS times more
+(``reruns``: a timeout is not run again, each run would wait out the time limit; an exit or
+crash of the worker process PROCESS_RERUNS times, each restarts the worker). A function
+wrong on some calls only (stateful, order-dependent, random) therefore cannot end in AGREE
+once the search has seen it fail.
 
 ``check_example`` judges one given problem (``crosscheck check --replay``), running it up to
 1 + RERUNS times until a fault shows; ``check_problem`` does so for the user's own arrays in
 their own layout (``crosscheck check --problem FILE.npz``).
+
+All of them call the function through a ``crosscheck.oracle.calling.Callee``: an importable
+function runs in a worker process (``crosscheck.oracle.worker.Isolated``, one worker for the
+whole check, `timeout` seconds per call), a closure or a function of ``__main__`` in this
+process (``isolate`` chooses). A call that passes the time limit ends the search at once: the
+example it hung on is reported as drawn (shrinking would wait out the limit again and again).
 
 Precision (``dtype=``, ``crosscheck.oracle.judge``): None (default) judges a function in the
 precision it returns, with a note where that is float32 for float64 inputs; "float64" holds
@@ -30,6 +38,7 @@ and judges it under float32's bound. The suite always computes in float64 on the
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 import secrets
 from collections.abc import Callable, Sequence
@@ -44,11 +53,13 @@ from hypothesis.errors import HypothesisException, NoSuchExample
 from crosscheck import vectorized
 from crosscheck.compare.bounds import trace_bounds
 from crosscheck.ffnn import Layer, Network, validate
+from crosscheck.oracle.calling import Callee, InProcess
 from crosscheck.oracle.diagnosis import consistency, suite_agreement
 from crosscheck.oracle.followup import analysis, fill_zeros, follow_up
-from crosscheck.oracle.judge import DTYPES, Examination, Precision, Repeat, examine
+from crosscheck.oracle.judge import DTYPES, PROCESS_KINDS, Examination, Precision, Repeat, examine
 from crosscheck.oracle.layouts import Adapter
 from crosscheck.oracle.report import CheckReport, CheckSettings, GradientMismatch, Sighting
+from crosscheck.oracle.worker import DEFAULT_TIMEOUT, Isolated, LoadError, Target
 from crosscheck.strategies import Problem, problems
 
 MAX_WIDTH = 6
@@ -56,6 +67,42 @@ MAX_WIDTH = 6
 
 MAX_SAMPLES = 8
 """Drawn N lies in 1..MAX_SAMPLES."""
+
+MAX_LAYERS = 100
+"""Most layers L a search takes: hypothesis draws each layer's arrays from one bounded buffer,
+and deeper problems exhaust it (400 layers: 3 examples in 39 s; 600: none, Unsatisfiable)."""
+
+MAX_PARAMETERS = 1_000_000
+"""Most parameters Σ_l S_l (S_{l-1} + 1) of fixed `sizes` a search takes. At the cap N is 1
+(``crosscheck.strategies.problems``' max_products), an example costs the checker about 0.5 s
+and a pure-Python backprop (the suite's contracted reference, 2–5e6 products/s) about 1 s per
+call, far below ``crosscheck.oracle.worker.DEFAULT_TIMEOUT``; a larger network would only
+be slower to search, and its arrays (several copies per example) outgrow memory."""
+
+
+def check_size(sizes: Sequence[int] | None, L: int) -> None:
+    """Refuse a search beyond MAX_LAYERS or MAX_PARAMETERS, naming the cap.
+
+    Args:
+        sizes: (S_0, ..., S_L) if fixed, else None. L: the number of layers (activations).
+
+    Raises:
+        ValueError: "<n> layers, more than the cap of 100 ..." or "sizes ... have <p>
+            parameters, more than the cap of 1e+06 ...".
+    """
+    if L > MAX_LAYERS:
+        raise ValueError(
+            f"{L} layers (one activation each), more than the cap of {MAX_LAYERS}: hypothesis"
+            " cannot draw deeper problems"
+        )
+    if sizes is not None:
+        parameters = sum(sizes[l] * (sizes[l - 1] + 1) for l in range(1, len(sizes)))
+        if parameters > MAX_PARAMETERS:
+            raise ValueError(
+                f"sizes {','.join(map(str, sizes))} have {parameters:.3g} parameters, more than"
+                f" the cap of {MAX_PARAMETERS:.0e} (about 1 s per call of a pure-Python"
+                " backprop); use smaller widths"
+            )
 
 
 FLOAT32_ACCUMULATION = "float32_accumulation"
@@ -65,6 +112,10 @@ judged in float32."""
 RERUNS = 8
 """Times a failing example is run again to count how often its fault reappears; also the
 extra runs ``check_example`` makes of a given example while it has not failed."""
+
+PROCESS_RERUNS = 2
+"""Times an example is run again when its fault was an exit or crash of the worker process
+(``crosscheck.oracle.worker``: each run restarts the worker); a timeout is not run again."""
 
 
 def check_gradients(
@@ -79,6 +130,8 @@ def check_gradients(
     max_examples: int = 100,
     seed: int | None = None,
     dtype: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    isolate: bool | None = None,
 ) -> CheckReport:
     """Search for a problem on which `fn`'s ∂J/∂W^(l), ∂J/∂b^(l) (eqs 2.14, 2.15, 2.33, 2.37)
     or J (eq 2.16) disagree with the suite's; shrink it, diagnose it, report it.
@@ -101,6 +154,16 @@ def check_gradients(
             float32 results under float32's bound with a note), ``"float64"`` (float64
             required: float32 results are held to float64's bound) or ``"float32"``
             (float32 problems, judged under float32's bound).
+        timeout: seconds one call of `fn` may take in the worker process (> 0; None: no
+            limit); past it the call is a ``timeout`` finding. The default,
+            ``crosscheck.oracle.worker.DEFAULT_TIMEOUT`` (60 s), is far beyond what a correct
+            function needs at the sizes drawn. No limit applies in this process.
+        isolate: None (default): run `fn` in a worker process if the worker can import it
+            (a function or callable object of an importable module, picklable), else in this
+            process (a closure, a lambda, a function of ``__main__``); True: in a worker
+            process or a TypeError; False: in this process. `fn` may also be a
+            ``crosscheck.oracle.calling.Callee`` already set up (``crosscheck check`` passes
+            its ``Isolated``). The report says where it ran.
 
     Returns:
         A CheckReport with ``agree`` True: no call of `fn` showed a fault.
@@ -109,17 +172,41 @@ def check_gradients(
         GradientMismatch: a finding on some call; ``.report`` holds the minimal example
             (or the last failing one, for a fault that does not reproduce), where the fault
             was first seen and how often it reappeared, the per-layer comparison, the
-            diagnosis.
-        TypeError, ValueError: a bad argument (naming it), before any call of `fn`.
+            diagnosis. In a worker process, a function that exits, crashes, passes `timeout`
+            or raises KeyboardInterrupt is a finding too.
+        TypeError, ValueError: a bad argument (naming it), before any call of `fn`; with
+            ``isolate=True``, a function the worker cannot import.
     """
     __tracebackhide__ = True  # pytest: the report, not this function's source
     config = _settings(
         fn, activations, loss, sizes, weight_decay, layout, weights, max_examples, seed, dtype
     )
+    _check_isolation(timeout, isolate)
+    callee = _callee(fn, timeout, isolate)
+    try:
+        return _search(callee, dataclasses.replace(config, isolation=callee.isolation))
+    finally:
+        if callee is not fn:
+            callee.close()
+
+
+class _Hung(BaseException):
+    """A call passed its time limit: ends hypothesis's search at once (hypothesis lets a
+    BaseException that is not an Exception through, as it does KeyboardInterrupt). The
+    examination is already in the search's ``_Log``."""
+
+
+def _search(callee: Callee, config: CheckSettings) -> CheckReport:
+    """check_gradients's search, shrink and analysis, with `callee` set up."""
+    __tracebackhide__ = True
     log = _Log()
 
     def fails(problem: Problem) -> bool:
-        return log.record(problem, examine(fn, config.adapter, problem, config.dtype))
+        examination = examine(callee, config.adapter, problem, config.dtype)
+        failed = log.record(problem, examination)
+        if failed and examination.finding.kind == "timeout":
+            raise _Hung
+        return failed
 
     search = settings(
         max_examples=config.max_examples,
@@ -135,6 +222,8 @@ def check_gradients(
         find(_problems(config), fails, settings=search, random=Random(config.seed))
     except NoSuchExample:
         shrunk = False  # a fault seen during the search that its replay did not show
+    except _Hung:
+        shrunk = False  # reported as drawn: shrinking would wait out the time limit again
     except HypothesisException:  # e.g. Flaky: a function that fails only sometimes
         if log.first is None:
             raise
@@ -147,7 +236,7 @@ def check_gradients(
             precision=log.precision,
             repeat=log.worst_repeat,
         )
-    report = _fault_report(fn, config, log, shrunk=shrunk)
+    report = _fault_report(callee, config, log, shrunk=shrunk)
     raise GradientMismatch(report)
 
 
@@ -159,6 +248,8 @@ def check_example(
     weights: str = "out_in",
     seed: int = 0,
     dtype: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    isolate: bool | None = None,
 ) -> CheckReport:
     """Judge `fn` on one given problem, with the full analysis of a failure (no search).
 
@@ -175,6 +266,7 @@ def check_example(
         dtype: as for ``check_gradients``; ``"float32"`` converts a float64 problem to
             float32 (rounded to nearest), ``"float64"`` needs a float64 problem, None takes
             the problem's own dtype.
+        timeout, isolate: where `fn` runs and its time limit, as for ``check_gradients``.
 
     Returns:
         A CheckReport (``examples_run`` 1, ``replayed`` True); ``agree`` tells the outcome.
@@ -197,7 +289,9 @@ def check_example(
         seed,
         dtype,
     )
-    return _check_given(fn, config, _in_precision(_validated(problem), config.dtype))
+    _check_isolation(timeout, isolate)
+    problem = _in_precision(_validated(problem), config.dtype)
+    return _check_given(fn, config, problem, timeout=timeout, isolate=isolate)
 
 
 def check_problem(
@@ -215,6 +309,8 @@ def check_problem(
     dtype: str | None = None,
     seed: int = 0,
     source: str = "your problem",
+    timeout: float | None = DEFAULT_TIMEOUT,
+    isolate: bool | None = None,
 ) -> CheckReport:
     """Check `fn` on exactly the problem given, in the function's own layout: the user's
     weights, biases and data (a saved batch, huge weights, tiny gradients), with the full
@@ -233,6 +329,7 @@ def check_problem(
         dtype: as for ``check_example`` (``"float32"`` rounds float64 arrays to float32).
         seed: seeds the direction of the consistency check.
         source: what the problem is, for the report's heading (e.g. the file's name).
+        timeout, isolate: where `fn` runs and its time limit, as for ``check_gradients``.
 
     Returns:
         A CheckReport (``replayed`` True); ``agree`` tells the outcome. Never raises
@@ -245,12 +342,14 @@ def check_problem(
             (``crosscheck.ffnn.validate``); values beyond float32's range under
             ``dtype="float32"``; a problem the suite cannot judge: J or a gradient that
             overflows, or magnitudes whose rounding bound is not finite (any answer would
-            pass). All before any call of `fn`.
+            pass); with ``isolate=True``, a function the worker cannot import. All before
+            any call of `fn`.
     """
     if isinstance(activations, str) or not isinstance(activations, Sequence):
         raise TypeError(
             f"activations must be a sequence of names, one per layer, got {activations!r}"
         )
+    _check_isolation(timeout, isolate)
     adapter = Adapter(layout, weights)
     problem = _given_problem(Ws, bs, X, T, tuple(activations), loss, weight_decay, adapter)
     network = problem.network
@@ -268,28 +367,41 @@ def check_problem(
     )
     problem = _in_precision(problem, config.dtype)
     _check_judgeable(problem)
-    return _check_given(fn, config, problem, source)
+    return _check_given(fn, config, problem, timeout=timeout, isolate=isolate, source=source)
 
 
 def _check_given(
-    fn: Callable[..., Any], config: CheckSettings, problem: Problem, source: str | None = None
+    fn: Callable[..., Any],
+    config: CheckSettings,
+    problem: Problem,
+    *,
+    timeout: float | None,
+    isolate: bool | None,
+    source: str | None = None,
 ) -> CheckReport:
-    """Run a given `problem` up to 1 + RERUNS times until a call shows a fault; report."""
-    log = _Log()
-    for _ in range(1 + RERUNS):
-        if log.record(problem, examine(fn, config.adapter, problem, config.dtype)):
-            return _fault_report(fn, config, log, shrunk=True, replayed=True, source=source)
-    return CheckReport(
-        config,
-        1,
-        problem,
-        log.latest[1],
-        replayed=True,
-        calls=log.calls,
-        precision=log.precision,
-        repeat=log.worst_repeat,
-        source=source,
-    )
+    """Run a given `problem` up to 1 + RERUNS times until a call shows a fault (through a
+    Callee set up here, ``_callee``); report."""
+    callee = _callee(fn, timeout, isolate)
+    try:
+        config = dataclasses.replace(config, isolation=callee.isolation)
+        log = _Log()
+        for _ in range(1 + RERUNS):
+            if log.record(problem, examine(callee, config.adapter, problem, config.dtype)):
+                return _fault_report(callee, config, log, shrunk=True, replayed=True, source=source)
+        return CheckReport(
+            config,
+            1,
+            problem,
+            log.latest[1],
+            replayed=True,
+            calls=log.calls,
+            precision=log.precision,
+            repeat=log.worst_repeat,
+            source=source,
+        )
+    finally:
+        if callee is not fn:
+            callee.close()
 
 
 def _given_problem(
@@ -404,16 +516,17 @@ def _fault_report(
     source: str | None = None,
 ) -> CheckReport:
     """The report of a check that saw a fault: the last failing example and the examination
-    that showed it, re-run RERUNS times to count reappearances, analysed."""
+    that showed it, re-run (``_rerun``) to count reappearances, analysed."""
     example, examination = log.latest
     first_example, first_call, kind = log.first
-    reruns = [examine(fn, config.adapter, example, config.dtype) for _ in range(RERUNS)]
+    reruns, limited = _rerun(fn, config, example, examination.finding.kind)
     sighting = Sighting(
         example=1 if replayed else first_example,
         call=first_call,
         kind=kind,
-        reruns=RERUNS,
+        reruns=len(reruns),
         reappeared=sum(rerun.finding is not None for rerun in reruns),
+        limited=limited,
     )
     return _analyse(
         fn,
@@ -429,6 +542,67 @@ def _fault_report(
         repeat=log.worst_repeat,
         source=source,
     )
+
+
+def _rerun(
+    callee: Callee, config: CheckSettings, example: Problem, kind: str
+) -> tuple[list[Examination], str]:
+    """Run the reported `example`, whose finding is of `kind`, again to count how often its
+    fault reappears: RERUNS times, but a timeout not at all (each run would wait out the
+    time limit again), an exit or crash of the worker PROCESS_RERUNS times (each run
+    restarts the worker and imports the function anew), and no more after a re-run that
+    timed out.
+
+    Returns:
+        (the re-runs' examinations, why there are fewer than RERUNS: "" if there are not).
+    """
+    if kind == "timeout":
+        return [], "each run of a timeout would wait out the time limit again"
+    limit = PROCESS_RERUNS if kind in PROCESS_KINDS else RERUNS
+    reruns: list[Examination] = []
+    while len(reruns) < limit:
+        reruns.append(examine(callee, config.adapter, example, config.dtype))
+        finding = reruns[-1].finding
+        if finding is not None and finding.kind == "timeout" and len(reruns) < limit:
+            return reruns, "stopped at a timeout: each further run would wait out the time limit"
+    if limit < RERUNS:
+        return reruns, f"not {RERUNS}: each run after an exit or crash restarts the worker process"
+    return reruns, ""
+
+
+def _callee(fn: Any, timeout: float | None, isolate: bool | None) -> Callee:
+    """Where `fn` runs (``check_gradients``'s `isolate`): a Callee given is used as it is."""
+    if isinstance(fn, Callee):
+        return fn
+    if isolate is False:
+        return InProcess(fn, "isolate=False")
+    target = Target.from_function(fn)
+    if isinstance(target, str):
+        if isolate:
+            raise TypeError(f"isolate=True, but fn cannot run in a worker process: it is {target}")
+        return InProcess(fn, target)
+    isolated = Isolated(target, timeout)
+    try:
+        isolated.load()
+    except LoadError as error:
+        if isolate:
+            raise TypeError(
+                f"isolate=True, but the worker process cannot load fn: {error}"
+            ) from None
+        return InProcess(fn, f"the worker process cannot load it: {error}")
+    return isolated
+
+
+def _check_isolation(timeout: Any, isolate: Any) -> None:
+    """Refuse a timeout that is not a positive finite number (or None), an isolate that is
+    not a bool (or None)."""
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+            raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
+        if not (timeout > 0 and math.isfinite(timeout)):
+            raise ValueError(f"timeout must be > 0 and finite, got {timeout!r}")
+    if isolate is not None and not isinstance(isolate, bool):
+        raise TypeError(f"isolate must be True, False or None, got {isolate!r}")
 
 
 def _analyse(
@@ -608,6 +782,7 @@ def _settings(
         raise ValueError(f"dtype must be None, 'float64' or 'float32', got {dtype!r}")
     probe = tuple(sizes) if sizes is not None else (1,) * (len(activations) + 1)
     network = Network(probe, tuple(activations), loss, weight_decay)  # names, λ, sizes
+    check_size(None if sizes is None else network.sizes, network.L)
     return CheckSettings(
         activations=network.activations,
         loss=network.loss,

@@ -5,12 +5,14 @@
 - ``render``: the report's tables.
 """
 
-from crosscheck.verify.verification import (
-    Plan,
-    PlanTooLargeError,
-    Verification,
-    make_plan,
-    verify,
-)
-
 __all__ = ["Plan", "PlanTooLargeError", "Verification", "make_plan", "verify"]
+
+
+def __getattr__(name: str) -> object:
+    # Lazy: ``crosscheck verify --help`` reads ``datasets`` (NumPy) alone, not the comparison
+    # machinery with SciPy.
+    if name in __all__:
+        from crosscheck.verify import verification
+
+        return getattr(verification, name)
+    raise AttributeError(f"module 'crosscheck.verify' has no attribute {name!r}")

@@ -1,0 +1,354 @@
+"""The function under check in a worker process (crosscheck.oracle.worker): what it does to
+its process is a finding with the worker's last output, never the checker's end; where it
+runs (isolate=), its time limit (timeout=), and how the worker imports it."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import misbehaving
+import numpy as np
+import pytest
+
+from crosscheck import GradientMismatch, check_gradients
+from crosscheck.oracle.calling import InProcess
+from crosscheck.oracle.search import check_example
+from crosscheck.oracle.worker import DEFAULT_TIMEOUT, Isolated, LoadError, Target
+from crosscheck.strategies import Problem
+
+SETTINGS = {"activations": misbehaving.ACTIVATIONS, "max_examples": 10, "seed": 0}
+
+
+def mismatch(fn, **settings):
+    """The report of a check that must fail."""
+    with pytest.raises(GradientMismatch) as caught:
+        check_gradients(fn, **{**SETTINGS, **settings})
+    return caught.value.report
+
+
+@pytest.mark.parametrize(
+    ("fn", "kind", "fragment"),
+    [
+        (misbehaving.exits_0, "exited", "exited with status 0 during the call"),
+        (misbehaving.exits_3, "exited", "exited with status 3 during the call"),
+        (misbehaving.segfaults, "crashed", "killed by signal SIGSEGV"),
+        (misbehaving.aborts, "crashed", "killed by signal SIGABRT"),
+        (misbehaving.hangs, "timeout", "no result within 0.5 s"),
+        (misbehaving.spins, "timeout", "no result within 0.5 s"),
+        (misbehaving.raises_keyboard_interrupt, "raised", "KeyboardInterrupt (/"),
+        (misbehaving.calls_sys_exit, "raised", "the function called sys.exit(0)"),
+    ],
+    ids=lambda value: getattr(value, "__name__", None),
+)
+def test_what_ends_the_worker_is_a_finding_naming_it(fn, kind, fragment):
+    report = mismatch(fn, timeout=0.5)
+    assert (report.finding.kind, fragment in report.finding.message) == (kind, True)
+
+
+@pytest.mark.parametrize(
+    ("fn", "output"),
+    [
+        (misbehaving.exits_0, "about to exit"),
+        (misbehaving.segfaults, "about to read address 0"),
+        (misbehaving.aborts, "Fatal Python error: Aborted"),
+    ],
+    ids=["print-before-exit", "print-before-segfault", "faulthandler"],
+)
+def test_the_finding_quotes_the_workers_last_output(fn, output):
+    assert output in mismatch(fn).finding.message
+
+
+def test_the_segfault_quote_names_the_functions_own_line():
+    message = mismatch(misbehaving.segfaults).finding.message
+    assert 'misbehaving.py", line' in message and "in segfaults" in message
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [misbehaving.prints_a_lot, misbehaving.closes_its_streams, misbehaving.sleeps_then_correct],
+    ids=lambda fn: fn.__name__,
+)
+def test_a_function_that_floods_or_closes_its_streams_is_judged_by_its_gradients(fn, capfd):
+    report = check_gradients(fn, **SETTINGS)
+    assert (report.agree, capfd.readouterr()) == (True, ("", ""))
+
+
+def test_a_hang_ends_the_search_on_the_example_it_hung_on():
+    report = mismatch(misbehaving.hangs, timeout=0.5)
+    assert (report.examples_run, report.shrunk, report.example is not None) == (1, False, True)
+
+
+def test_after_a_crash_the_worker_is_replaced_and_the_search_shrinks():
+    report = mismatch(misbehaving.crashes_at_two_samples, max_examples=100)
+    assert (report.finding.kind, report.example.X.shape[1], report.shrunk) == ("crashed", 2, True)
+
+
+def test_a_crash_on_the_second_call_is_a_crash_not_nondeterminism():
+    misbehaving._calls.clear()  # the worker's own copy counts its calls; this is its state here
+    report = mismatch(misbehaving.crashes_on_every_second_call)
+    assert report.finding.kind == "crashed"
+    assert report.finding.message.startswith("on the second call on the same input:")
+
+
+def test_a_replayed_example_that_crashes_is_a_finding():
+    replayed = check_example(misbehaving.segfaults, _problem())
+    assert (replayed.agree, replayed.finding.kind) == (False, "crashed")
+
+
+def test_an_importable_function_runs_in_a_worker_with_the_default_limit():
+    report = check_gradients(misbehaving.correct, **SETTINGS)
+    assert report.settings.isolation == f"in a worker process, {DEFAULT_TIMEOUT:g} s per call"
+
+
+def test_a_closure_runs_in_this_process_and_the_report_says_why():
+    base = misbehaving.correct
+
+    def closure(Ws, bs, X, T):
+        return base(Ws, bs, X, T)
+
+    report = check_gradients(closure, **SETTINGS)
+    assert report.settings.isolation.startswith("in this process (not importable by the worker")
+
+
+def test_isolate_false_runs_in_this_process():
+    report = check_gradients(misbehaving.correct, isolate=False, **SETTINGS)
+    assert report.settings.isolation == "in this process (isolate=False)"
+
+
+def test_isolate_true_refuses_a_closure_before_any_call():
+    calls = []
+
+    def closure(Ws, bs, X, T):
+        calls.append(1)
+
+    with pytest.raises(TypeError, match="isolate=True, but fn cannot run in a worker process"):
+        check_gradients(closure, isolate=True, **SETTINGS)
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "error"),
+    [
+        ("timeout", 0, ValueError),
+        ("timeout", -1.0, ValueError),
+        ("timeout", float("nan"), ValueError),
+        ("timeout", float("inf"), ValueError),
+        ("timeout", "5", TypeError),
+        ("timeout", True, TypeError),
+        ("isolate", "yes", TypeError),
+        ("isolate", 1, TypeError),
+    ],
+)
+def test_bad_timeout_or_isolate_is_refused_by_name(argument, value, error):
+    with pytest.raises(error, match=argument):
+        check_gradients(misbehaving.correct, **SETTINGS, **{argument: value})
+
+
+def test_the_consistency_check_calls_through_the_worker_eq_2_16():
+    from crosscheck.oracle.catalogue import MUTANTS
+
+    report = mismatch(MUTANTS["summed_over_samples"].function())
+    assert report.settings.isolation.startswith("in a worker process")
+    assert report.consistency.verdict == "consistent"
+
+
+def test_a_keyboard_interrupt_in_this_process_is_the_users():
+    def interrupted(Ws, bs, X, T):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        check_gradients(interrupted, **SETTINGS)
+
+
+def test_in_process_outcome_reads_the_same_as_the_workers():
+    problem = _problem()
+    in_process = InProcess(misbehaving.wrong_shapes).attempt(_adapter(), *problem[1:])
+    with Isolated(Target.from_function(misbehaving.wrong_shapes)) as worker:
+        worker.load()
+        isolated = worker.attempt(_adapter(), *problem[1:])
+    np.testing.assert_array_equal(in_process.returned.grads[0].W, isolated.returned.grads[0].W)
+    assert (in_process.kind, in_process.message) == (isolated.kind, isolated.message)
+
+
+# How the worker imports a MODULE:FUNCTION target.
+
+GOOD = (
+    "from crosscheck.oracle.catalogue import Backprop\n"
+    "backprop = Backprop(('tanh', 'identity'), 'squared_error', 0.0)\n"
+)
+
+
+NAMES = ["crosscheck", "ffnn", "vectorized", "reference", "autodiff_oracle"]
+"""The suite's own package names, which a user's file may share."""
+
+DECOY = "raise ImportError('the user file {name}.py was imported in place of a module')\n"
+
+
+def crosscheck_check(cwd, *argv):
+    """``crosscheck check ...`` (the console script) in `cwd`: (exit status, stdout, stderr)."""
+    search = ["--activations", "tanh,identity", "--max-examples", "3", "--seed", "0"]
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "crosscheck"), "check", *argv, *search],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=cwd,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("form", ["{name}.py:backprop", "{name}:backprop"], ids=["path", "module"])
+def test_check_takes_a_user_file_of_any_name(tmp_path, name, form):
+    (tmp_path / f"{name}.py").write_text(GOOD)
+    status, out, err = crosscheck_check(tmp_path, form.format(name=name))
+    assert (status, "AGREE" in out, err) == (0, True, "")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_user_file_named_like_a_suite_module_is_never_imported_in_its_place(tmp_path, name):
+    (tmp_path / f"{name}.py").write_text(DECOY.format(name=name))
+    (tmp_path / "mynet.py").write_text(GOOD)
+    status, out, err = crosscheck_check(tmp_path, "mynet:backprop")
+    assert (status, "AGREE" in out, err) == (0, True, "")
+
+
+@pytest.mark.parametrize("name", [name for name in NAMES if name != "crosscheck"])
+def test_the_users_own_import_of_a_suite_name_gets_the_users_file(tmp_path, name):
+    (tmp_path / f"{name}.py").write_text(GOOD)
+    (tmp_path / "mynet.py").write_text(f"from {name} import backprop\n")
+    status, out, err = crosscheck_check(tmp_path, "mynet:backprop")
+    assert (status, "AGREE" in out, err) == (0, True, "")
+
+
+def test_the_users_own_import_of_crosscheck_gets_the_checker_a_usage_error(tmp_path):
+    """The one name a user module cannot import its sibling file by: the worker runs on the
+    crosscheck package. Checking that file itself works (above); importing it says why not."""
+    (tmp_path / "crosscheck.py").write_text(GOOD)
+    (tmp_path / "mynet.py").write_text("from crosscheck import backprop\n")
+    status, out, err = crosscheck_check(tmp_path, "mynet:backprop")
+    assert (status, out, err.count("\n")) == (2, "", 1)
+    assert "cannot import mynet: ImportError: cannot import name 'backprop'" in err
+
+
+def test_the_users_own_import_gets_the_users_file(tmp_path, monkeypatch):
+    (tmp_path / "vectorized.py").write_text(GOOD + "J_OFFSET = 7.0\n")
+    (tmp_path / "mynet.py").write_text(
+        "import vectorized\n"
+        "def backprop(Ws, bs, X, T):\n"
+        "    J, dWs, dbs = vectorized.backprop(Ws, bs, X, T)\n"
+        "    return J + vectorized.J_OFFSET, dWs, dbs\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    problem = _problem()
+    with Isolated(Target.from_spec("mynet:backprop")) as worker:
+        worker.load()
+        theirs = worker.attempt(_adapter(), *problem[1:]).returned.J
+    ours = InProcess(misbehaving.correct).attempt(_adapter(), *problem[1:]).returned.J
+    assert theirs == ours + 7.0
+
+
+def test_a_module_that_crashes_on_import_is_a_load_error(tmp_path):
+    path = tmp_path / "crashing.py"
+    path.write_text("import os\nprint('importing')\nos._exit(4)\n")
+    with Isolated(Target.from_spec(f"{path}:f")) as worker, pytest.raises(LoadError) as caught:
+        worker.load()
+    assert "exited with status 4" in str(caught.value) and "importing" in str(caught.value)
+
+
+def test_checking_leaves_this_process_import_path_and_modules_alone(tmp_path, monkeypatch):
+    (tmp_path / "isolated_user_module.py").write_text(GOOD)
+    monkeypatch.chdir(tmp_path)
+    path = list(sys.path)
+    with Isolated(Target.from_spec("isolated_user_module:backprop")) as worker:
+        worker.load()
+    assert (sys.path, "isolated_user_module" in sys.modules) == (path, False)
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_in_the_worker(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import misbehaving\n"
+        "from crosscheck import check_gradients\n"
+        "report = check_gradients(misbehaving.correct, activations=misbehaving.ACTIVATIONS,"
+        " max_examples=3, seed=0)\n"
+        "print('ran', report.settings.isolation)\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(Path(misbehaving.__file__).parent)}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=environment
+    )
+    assert (done.returncode, done.stdout) == (
+        0,
+        f"ran in a worker process, {DEFAULT_TIMEOUT:g} s per call\n",
+    )
+
+
+def test_the_worker_ends_with_the_checker(tmp_path):
+    """A checker killed outright (SIGKILL, no clean-up) takes its worker with it."""
+    pid_file = tmp_path / "worker.pid"
+    (tmp_path / "waits.py").write_text(
+        "import os, time\n"
+        "def backprop(Ws, bs, X, T):\n"
+        f"    open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        "    time.sleep(3600)\n"
+    )
+    checker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "crosscheck",
+            "check",
+            f"{tmp_path}/waits.py:backprop",
+            "--activations=tanh",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = int(_wait_for(pid_file, checker).read_text())
+    checker.kill()
+    checker.wait(timeout=60)
+    assert _ends(worker)
+
+
+def _wait_for(path: Path, process: subprocess.Popen, limit: float = 120.0) -> Path:
+    """`path` once it holds something (polling; fails if `process` ends first)."""
+    deadline = time.monotonic() + limit
+    while not (path.exists() and path.read_text()):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    return path
+
+
+def _ends(pid: int, limit: float = 60.0) -> bool:
+    """Whether process `pid` ends (or is left a zombie) within `limit` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+            state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    return False
+
+
+def _problem() -> Problem:
+    from crosscheck.ffnn import Network, init_params
+
+    network = Network((3, 2, 1), misbehaving.ACTIVATIONS, "squared_error", 0.0)
+    X = np.linspace(-1, 1, 6).reshape(3, 2)
+    return Problem(network, init_params(network), X, np.zeros((1, 2)))
+
+
+def _adapter():
+    from crosscheck.oracle.layouts import Adapter
+
+    return Adapter()
