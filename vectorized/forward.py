@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 from crosscheck.ffnn import NUMPY, Layer, Network, weight_decay_term
+from crosscheck.vectorized import parallel
 from crosscheck.vectorized.kernels import kernel
 from crosscheck.vectorized.workspace import Workspace
 
@@ -72,10 +73,10 @@ def forward(
         elif workspace is None:  # fresh arrays; Z^(l) kept, the kernel runs on a copy
             scratch = np.empty_like(Z_l) if fused.scratch else None
             work = Z_l.copy() if derivative else Z_l
-            A_l, S_l = fused.evaluate(work, np.empty_like(Z_l), scratch, derivative)
+            A_l, S_l = parallel.evaluate(fused, work, np.empty_like(Z_l), scratch, derivative)
         else:
             scratch = workspace.scratch[: Z_l.shape[0]] if fused.scratch else None
-            A_l, S_l = fused.evaluate(Z_l, workspace.A[l], scratch, derivative)
+            A_l, S_l = parallel.evaluate(fused, Z_l, workspace.A[l], scratch, derivative)
             Z_l = None if derivative else Z_l
         Z.append(Z_l)
         A.append(A_l)

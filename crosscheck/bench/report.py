@@ -6,8 +6,10 @@ import json
 import os
 from pathlib import Path
 
-from crosscheck.bench.cases import DTYPES, HIDDEN, LOSS, OUTPUT
+from crosscheck.bench.cases import CASES, DTYPES, HIDDEN, LOSS, OUTPUT
+from crosscheck.bench.load import QUIET_LOAD_PER_CORE, Load, LoadAverage
 from crosscheck.bench.run import BenchResult, benchmark_json
+from crosscheck.bench.sweep import Spread, SweepPoint
 
 IMPL_LABELS = {
     "vectorized": "vectorized",
@@ -19,22 +21,19 @@ IMPL_LABELS = {
 COLORS = dict(zip(IMPL_LABELS, ("C0", "C1", "C2", "C3", "C4"), strict=True))
 """One colour per implementation, the same in every panel."""
 
+GEMM_SHARE_TARGETS = {"medium": 0.8, "large": 0.9}
+"""Issue 14: the least share of a pass spent in its own matrix products, by size."""
 
-LoadAverage = tuple[float, float, float]
-"""``os.getloadavg()``: the 1, 5 and 15 minute load averages."""
 
-
-def write_outputs(
-    result: BenchResult, out_dir: Path, load: LoadAverage | None = None
-) -> dict[str, Path]:
+def write_outputs(result: BenchResult, out_dir: Path) -> dict[str, Path]:
     """Write report.md, benchmark.json (pytest-benchmark layout) and the PNGs into `out_dir`.
 
     Args:
         result: the timings. out_dir: the directory (created if missing).
-        load: the load average before the run, for the report; None reads it now.
 
     Returns:
-        name → path of every file written ("report", "json", "cases_png", "growth_png").
+        name → path of every file written ("report", "json", "cases_png", "growth_png",
+        "activations_png").
 
     Raises:
         OSError: `out_dir` cannot be created or written.
@@ -50,8 +49,11 @@ def write_outputs(
     if result.sweeps:
         paths["growth_png"] = out_dir / "growth.png"
         plot_growth(result, paths["growth_png"])
+    if result.activations:
+        paths["activations_png"] = out_dir / "activations.png"
+        plot_activations(result, paths["activations_png"])
     files = {k: p.name for k, p in paths.items()}
-    paths["report"].write_text(markdown(result, files, load))
+    paths["report"].write_text(markdown(result, files))
     return paths
 
 
@@ -60,13 +62,12 @@ def write_json(result: BenchResult, path: Path) -> None:
     path.write_text(json.dumps(benchmark_json(result), indent=2))
 
 
-def markdown(
-    result: BenchResult, files: dict[str, str] | None = None, load: LoadAverage | None = None
-) -> str:
-    """The report: machine and its load, headline ratios, timings, floors, growth, memory.
+def markdown(result: BenchResult, files: dict[str, str] | None = None) -> str:
+    """The report: machine, threads and load, headline ratios, timings, floors, the activation
+    sweep, the cost of checking, growth, memory.
 
-    `load` (default ``os.getloadavg()`` now) is recorded, with a warning when its 1-minute
-    value exceeds the core count (``os.cpu_count()``): other processes competed for the CPU.
+    The load (``result.load``; without one, ``os.getloadavg()`` now) is recorded, with a
+    bold warning per signal of load (``crosscheck.bench.load.Load.warnings``).
     """
     m = result.machine
     blas = "; ".join(
@@ -82,7 +83,8 @@ def markdown(
         " forward + backward through the public `gradients` (validation included).",
         "Times are the minimum over rounds of the mean per call"
         + (" (--quick: fewer rounds, no large case)." if result.quick else "."),
-        *_load_lines(os.getloadavg() if load is None else load, os.cpu_count() or 1),
+        *([] if result.threads is None else [f"Threads: {result.threads.describe()}."]),
+        *_load_lines(result),
         "",
         "## Headline ratios",
         "",
@@ -122,6 +124,7 @@ def markdown(
             )
     rates = ", ".join(f"{d} {r / 1e9:.1f} GFLOP/s" for d, r in result.rates.items())
     lines += ["", f"Best measured matmul rate (square `np.matmul`, out=): {rates}."]
+    lines += _activation_lines(result) + _checking_lines(result)
     if result.sweeps:
         lines += [
             "",
@@ -160,17 +163,141 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
-def _load_lines(load: LoadAverage, cores: int) -> list[str]:
+def _load_lines(result: BenchResult) -> list[str]:
+    load = result.load or Load(os.getloadavg(), None, os.cpu_count() or 1, 0)
     lines = [
-        f"Load average before the run (1, 5, 15 min): {load[0]:.2f}, {load[1]:.2f},"
-        f" {load[2]:.2f} on {cores} cores."
+        f"Load average before the run (1, 5, 15 min): {_triple(load.start)} on {load.cores} cores."
     ]
-    if load[0] > cores:
+    if load.end is not None:
+        lines.append(f"Load average after the run: {_triple(load.end)}.")
+    lines.append(
+        f"A quiet machine has a load average under {load.quiet_limit:.1f}"
+        f" ({QUIET_LOAD_PER_CORE} per core)."
+    )
+    for warning in load.warnings():
         lines.append(
-            f"**Warning: the load average {load[0]:.2f} exceeds the {cores} cores: other"
-            " processes competed for the CPU, so these times are inflated and noisy.**"
+            f"**Warning: {warning}. Other processes competed for the CPU: times are inflated"
+            " and ratios noisy; rerun on a quiet machine.**"
         )
     return lines
+
+
+def _activation_lines(result: BenchResult) -> list[str]:
+    points = result.activations
+    if not points:
+        return []
+    columns = [(c, d) for c in _sizes(points) for d in DTYPES]
+    header = "| network | " + " | ".join(f"{c} {d}" for c, d in columns) + " |"
+    rule = "|---|" + "---|" * len(columns)
+    lines = [
+        "",
+        "## Activation sweep",
+        "",
+        "Every built-in hidden σ (identity output, squared error) and tanh hidden layers with"
+        " each classification output; one process, the implementations alternated within each"
+        f" run; median (min–max) over {_runs(points)} runs of the ratio taken run by run.",
+        "",
+        "### vectorized.gradients / JAX jit(grad) (target: at most 1)",
+        "",
+        header,
+        rule,
+    ]
+    lines += _pivot(points, columns, lambda p: p.vectorized_over_jax)
+    lines += [
+        "",
+        "### GEMM-only / vectorized.gradients: the share of the pass in its own products"
+        " (targets: at least "
+        + ", ".join(f"{t} at {c}" for c, t in GEMM_SHARE_TARGETS.items())
+        + ")",
+        "",
+        header,
+        rule,
+    ]
+    lines += _pivot(points, columns, lambda p: p.gemm_fraction)
+    lines += [
+        "",
+        "### vectorized.backprop (the trace and Δ^(0) included) / JAX jit(grad)",
+        "",
+        header,
+        rule,
+    ]
+    lines += _pivot(points, columns, lambda p: p.backprop_over_jax)
+    missed = _missed_targets(points)
+    lines += [
+        "",
+        "Targets missed (by the median): " + ("; ".join(missed) if missed else "none") + ".",
+    ]
+    return lines
+
+
+def _pivot(points: list[SweepPoint], columns, figure) -> list[str]:
+    rows = []
+    for label in dict.fromkeys(p.case.label for p in points):
+        cells = []
+        for case, dtype in columns:
+            found = [
+                p for p in points if (p.case.label, p.case.name, p.dtype) == (label, case, dtype)
+            ]
+            cells.append(_spread(figure(found[0])) if found else "")
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def _missed_targets(points: list[SweepPoint]) -> list[str]:
+    missed = []
+    for p in points:
+        where = f"{p.case.label} {p.case.name} {p.dtype}"
+        if p.case.name != "tiny" and p.vectorized_over_jax.median > 1:
+            missed.append(f"{where}: vectorized / JAX {p.vectorized_over_jax.median:.2f}")
+        target = GEMM_SHARE_TARGETS.get(p.case.name)
+        if target is not None and p.gemm_fraction.median < target:
+            missed.append(f"{where}: GEMM-only / pass {p.gemm_fraction.median:.2f} < {target}")
+    return missed
+
+
+def _checking_lines(result: BenchResult) -> list[str]:
+    if not result.checking:
+        return []
+    lines = [
+        "",
+        "## Checking against computing",
+        "",
+        "`crosscheck.compare.compare_backprop` of two `vectorized.backprop` results (the"
+        " derived bound included) against one `vectorized.backprop` and one"
+        " `vectorized.gradients` of the same problem (default network); median (min–max)"
+        f" over {len(result.checking[0].compare)} alternated runs. Target: compare / backprop"
+        " at most 1 at medium and large.",
+        "",
+        "| case | dtype | compare_backprop | backprop | gradients | compare / backprop"
+        " | compare / gradients |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in result.checking:
+        times = [_seconds(Spread.of(t).median) for t in (c.compare, c.backprop, c.gradients)]
+        lines.append(
+            f"| {c.case.name} | {c.dtype} | "
+            + " | ".join(times)
+            + f" | {_spread(c.over_backprop)} | {_spread(c.over_gradients)} |"
+        )
+    return lines
+
+
+def _sizes(points: list[SweepPoint]) -> list[str]:
+    names = dict.fromkeys(p.case.name for p in points)
+    order = [c.name for c in CASES]
+    return sorted(names, key=lambda n: order.index(n) if n in order else len(order))
+
+
+def _runs(points: list[SweepPoint]) -> int:
+    return min(len(t) for p in points for t in p.times.values())
+
+
+def _spread(spread: Spread) -> str:
+    return f"{spread.median:.3g} ({spread.min:.3g}–{spread.max:.3g})"
+
+
+def _triple(load: LoadAverage) -> str:
+    return ", ".join(f"{x:.2f}" for x in load)
 
 
 def plot_cases(result: BenchResult, path: Path) -> None:
@@ -202,7 +329,7 @@ def plot_cases(result: BenchResult, path: Path) -> None:
         ax.set(title=dtype, xlabel="flops of one pass's products", ylabel="seconds per pass")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle("One forward + backward pass: time against size")
+    _title(fig, "One forward + backward pass: time against size", result)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -231,9 +358,64 @@ def plot_growth(result: BenchResult, path: Path) -> None:
         ax.grid(True, which="both", alpha=0.3)
         if ax.lines:  # below the axes, never over a series
             ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    _title(fig, "Growth of one pass with width S and samples N", result)
     fig.tight_layout()
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
+
+
+def plot_activations(result: BenchResult, path: Path) -> None:
+    """The activation sweep: vectorized / JAX (top) and GEMM-only / pass (bottom) per network
+    against size, float64 and float32; median with the min–max of the runs as error bars,
+    the targets drawn in black."""
+    plt = _pyplot()
+    points = result.activations
+    sizes = _sizes(points)
+    fig, axes = plt.subplots(2, len(DTYPES), figsize=(14, 9), sharex=True)
+    labels = list(dict.fromkeys(p.case.label for p in points))
+    rows = (
+        ("vectorized / JAX jit(grad)", lambda p: p.vectorized_over_jax),
+        ("GEMM-only / vectorized (share in products)", lambda p: p.gemm_fraction),
+    )
+    for row, (ylabel, figure) in enumerate(rows):
+        for column, dtype in enumerate(DTYPES):
+            ax = axes[row][column]
+            for i, label in enumerate(labels):
+                found = [p for p in points if p.case.label == label and p.dtype == dtype]
+                x = [sizes.index(p.case.name) + (i - len(labels) / 2) * 0.03 for p in found]
+                spreads = [figure(p) for p in found]
+                median = [sp.median for sp in spreads]
+                errors = [
+                    [m - sp.min for m, sp in zip(median, spreads, strict=True)],
+                    [sp.max - m for m, sp in zip(median, spreads, strict=True)],
+                ]
+                ax.errorbar(x, median, yerr=errors, marker="o", ms=4, capsize=2, label=label)
+            if row == 0:  # ratios span decades at the small sizes
+                ax.set_yscale("log")
+                ax.axhline(1.0, color="k", lw=1, ls="--", label="target: at most 1")
+            else:
+                for name, target in GEMM_SHARE_TARGETS.items():
+                    if name in sizes:
+                        at = sizes.index(name)
+                        ax.hlines(target, at - 0.3, at + 0.3, color="k", lw=2)
+                ax.set_ylim(0, 1.05)
+            ax.set_xticks(range(len(sizes)), sizes)
+            ax.set(title=f"{dtype}: {ylabel}", ylabel=ylabel)
+            ax.grid(True, alpha=0.3)
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _title(fig, "Activation sweep: median and min–max over runs", result)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _title(fig, title: str, result: BenchResult) -> None:
+    """The figure's title, with the load warning in red on a loaded machine."""
+    headline = "" if result.load is None else result.load.headline()
+    if headline:
+        fig.suptitle(f"{title}\n{headline}", color="red", fontweight="bold")
+    else:
+        fig.suptitle(title)
 
 
 def _pyplot():
