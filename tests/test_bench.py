@@ -313,6 +313,7 @@ def test_spread_is_min_median_max():
 def _point(name, vectorized, autodiff, gemm_only, backprop=(1.0, 1.0, 1.0)):
     times = {
         "vectorized": vectorized,
+        "one_thread": vectorized,
         "backprop": backprop,
         "autodiff": autodiff,
         "gemm_only": gemm_only,
@@ -348,10 +349,11 @@ def test_bench_report_has_the_activation_sweep_tables(tiny_result):
         "### vectorized.gradients / JAX jit(grad) (target: at most 1)",
         "### GEMM-only / vectorized.gradients: the share of the pass in its own products",
         "### vectorized.backprop (the trace and Δ^(0) included) / JAX jit(grad)",
+        "### vectorized.gradients / the same with its elementwise kernels on one thread",
     ):
         assert heading in report
     rows = [line for line in report.splitlines() if line.startswith("| sigmoid |")]
-    assert len(rows) == 3  # one per table, each with a "median (min–max)" cell per column
+    assert len(rows) == 4  # one per table, each with a "median (min–max)" cell per column
     assert all(re.fullmatch(r"\| sigmoid( \| \S+ \(\S+–\S+\)){2} \|", row) for row in rows)
 
 
@@ -364,7 +366,13 @@ def test_bench_json_has_the_sweep_with_every_run(outputs):
         for network in ("sigmoid", "tanh → softmax + cross_entropy")
     ]
     for p in points:
-        assert sorted(p["times_s"]) == ["autodiff", "backprop", "gemm_only", "vectorized"]
+        assert sorted(p["times_s"]) == [
+            "autodiff",
+            "backprop",
+            "gemm_only",
+            "one_thread",
+            "vectorized",
+        ]
         assert {len(t) for t in p["times_s"].values()} == {3}
         ratio = p["vectorized/autodiff"]
         assert ratio["min"] <= ratio["median"] <= ratio["max"]

@@ -57,10 +57,14 @@ class Kernel(NamedTuple):
         kernel's choice; the result says); scratch is overwritten. Without `derivative`,
         A goes into other and Z is left intact.
     scratch: whether `evaluate` uses scratch (callers may pass None otherwise).
+    cost: about the nanoseconds per entry of `evaluate` with the derivative on one core
+        (float64, a layer in cache; AMD Zen 4, NumPy 2.4), which decides whether splitting
+        it among threads pays (``crosscheck.vectorized.parallel``).
     """
 
     evaluate: Callable[[np.ndarray, np.ndarray, np.ndarray | None, bool], Result]
     scratch: bool = False
+    cost: float = 3.0
 
 
 def _sech_squared(X: np.ndarray) -> np.ndarray:
@@ -159,13 +163,13 @@ def _gelu(Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivati
 
 
 KERNELS: dict[str, Kernel] = {
-    "tanh": Kernel(_tanh),
-    "sigmoid": Kernel(_sigmoid),
-    "softplus": Kernel(_softplus, scratch=True),
-    "relu": Kernel(_relu),
-    "leaky_relu": Kernel(_leaky_relu),
-    "elu": Kernel(_elu, scratch=True),
-    "gelu": Kernel(_gelu, scratch=True),
+    "tanh": Kernel(_tanh, cost=3.0),
+    "sigmoid": Kernel(_sigmoid, cost=3.0),
+    "softplus": Kernel(_softplus, scratch=True, cost=4.0),
+    "relu": Kernel(_relu, cost=0.8),
+    "leaky_relu": Kernel(_leaky_relu, cost=1.1),
+    "elu": Kernel(_elu, scratch=True, cost=2.6),
+    "gelu": Kernel(_gelu, scratch=True, cost=19.0),  # scipy.special.erfc: 16 ns
 }
 """Name of an elementwise activation → its kernel. Identity needs none (A = Z, σ' = 1)."""
 
@@ -181,7 +185,7 @@ def _definitions(sigma: Activation) -> Kernel:
             np.copyto(Z, sigma.sigma_prime(Z))
         return other, Z if derivative else None
 
-    return Kernel(evaluate)
+    return Kernel(evaluate, cost=20.0)  # ffnn's fresh arrays: a cost to split
 
 
 def kernel(sigma: Activation) -> Kernel | None:

@@ -4,25 +4,31 @@ NumPy's and SciPy's ufuncs run on one core and release the GIL, while the matrix
 around them use every core the BLAS has. A kernel (``crosscheck.vectorized.kernels``) is
 elementwise, so it gives the same bits on any split of its rows: ``evaluate`` runs it on
 contiguous row blocks, one per thread of a ``concurrent.futures.ThreadPoolExecutor``, the
-calling thread taking the first block. Arrays under ``MIN_ENTRIES`` entries run in the
-calling thread alone, where handing work to a thread costs more than it saves.
+calling thread taking the first block. A kernel whose work on one core is under
+``MIN_SECONDS`` (its ``Kernel.cost`` per entry times S_l·N) runs in the calling thread
+alone: handing work to a thread costs tens of microseconds, and on 2 cores OpenBLAS's
+worker thread still spins for a while after each product.
 
 The thread count is the number of cores this process may use (``os.sched_getaffinity``)
-unless ``set_elementwise_threads`` says otherwise; 1 turns the split off.
+unless ``set_elementwise_threads`` (or, for a block of code, ``elementwise_threads_set``)
+says otherwise; 1 turns the split off.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from crosscheck.vectorized.kernels import Kernel, Result
 
-MIN_ENTRIES = 1 << 18
-"""Entries (S_l·N) from which a kernel is split among threads (256k: a 512 × 512 layer)."""
+MIN_SECONDS = 8e-4
+"""Single-core seconds of a kernel from which it is split among threads: tanh from about
+270k entries (a 512 × 512 layer), GELU (scipy's erfc) from 42k."""
 
 _state: dict[str, int | None] = {"threads": None}
 
@@ -41,6 +47,21 @@ def set_elementwise_threads(threads: int | None) -> None:
     _state["threads"] = threads
 
 
+@contextlib.contextmanager
+def elementwise_threads_set(threads: int | None) -> Iterator[None]:
+    """``set_elementwise_threads(threads)`` for the block, the previous setting after it.
+
+    Raises:
+        ValueError: as ``set_elementwise_threads``.
+    """
+    previous = _state["threads"]
+    set_elementwise_threads(threads)
+    try:
+        yield
+    finally:
+        _state["threads"] = previous
+
+
 def elementwise_threads() -> int:
     """The threads a large kernel is split among (``set_elementwise_threads``)."""
     if _state["threads"] is not None:
@@ -52,13 +73,13 @@ def evaluate(
     kernel: Kernel, Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivative: bool
 ) -> Result:
     """``kernel.evaluate(Z, other, scratch, derivative)``, its rows split among threads when
-    Z has ``MIN_ENTRIES`` entries or more; the same result, bit for bit.
+    its work is ``MIN_SECONDS`` or more; the same result, bit for bit.
 
     Raises:
         Whatever the kernel raises (NumPy's own errors).
     """
     threads = min(elementwise_threads(), Z.shape[0])
-    if threads == 1 or Z.size < MIN_ENTRIES:
+    if threads == 1 or Z.size * kernel.cost * 1e-9 < MIN_SECONDS:
         return kernel.evaluate(Z, other, scratch, derivative)
     bounds = np.linspace(0, Z.shape[0], threads + 1).astype(int)
     blocks = [slice(start, stop) for start, stop in itertools.pairwise(bounds)]

@@ -103,9 +103,16 @@ crosscheck.reference.gradients
 (form=contracted|literal), and the GEMM-only floor."""
 
 
-SWEEP_IMPLEMENTATIONS: tuple[str, ...] = ("vectorized", "backprop", "autodiff", "gemm_only")
-"""Runners of the activation sweep: crosscheck.vectorized.gradients and .backprop, JAX's
-``jax.jit(jax.grad(J))`` and the GEMM-only floor."""
+SWEEP_IMPLEMENTATIONS: tuple[str, ...] = (
+    "vectorized",
+    "one_thread",
+    "backprop",
+    "autodiff",
+    "gemm_only",
+)
+"""Runners of the activation sweep: crosscheck.vectorized.gradients, the same with its
+elementwise kernels on one thread, .backprop, JAX's ``jax.jit(jax.grad(J))`` and the
+GEMM-only floor."""
 
 
 def case_by_name(name: str) -> BenchCase:
@@ -190,7 +197,9 @@ def runner(case: BenchCase, implementation: str, dtype: str = "float64") -> Call
     Args:
         case: the problem (``make_problem``).
         implementation: a name in ``IMPLEMENTATIONS`` or ``SWEEP_IMPLEMENTATIONS``:
-            crosscheck.vectorized.gradients (or .backprop, the trace included),
+            crosscheck.vectorized.gradients (one_thread: with its elementwise kernels on one
+            thread, ``crosscheck.vectorized.parallel``; backprop: .backprop, the trace
+            included),
             ``jax.jit(jax.grad(J))`` with J = ``crosscheck.autodiff_oracle.objective.objective`` at
             the case's exact shapes, inputs already on the device, the result waited for — the
             plain JAX a user would write, without the oracle's validation and padding
@@ -206,11 +215,19 @@ def runner(case: BenchCase, implementation: str, dtype: str = "float64") -> Call
     if implementation == "gemm_only":
         return gemm_only(case, dtype)
     network, params, X, T = make_problem(case, dtype)
-    if implementation in ("vectorized", "backprop"):
+    if implementation in ("vectorized", "one_thread", "backprop"):
         from crosscheck import vectorized
+        from crosscheck.vectorized.parallel import elementwise_threads_set
 
         if implementation == "backprop":
             return lambda: vectorized.backprop(network, params, X, T)
+        if implementation == "one_thread":
+
+            def one_thread() -> object:
+                with elementwise_threads_set(1):
+                    return vectorized.gradients(network, params, X, T)
+
+            return one_thread
         return lambda: vectorized.gradients(network, params, X, T)
     if implementation == "autodiff":
         return _jax_gradients(network, params, X, T)

@@ -222,6 +222,15 @@ def _activation_lines(result: BenchResult) -> list[str]:
         rule,
     ]
     lines += _pivot(points, columns, lambda p: p.backprop_over_jax)
+    lines += [
+        "",
+        "### vectorized.gradients / the same with its elementwise kernels on one thread"
+        " (below 1: splitting them among threads pays)",
+        "",
+        header,
+        rule,
+    ]
+    lines += _pivot(points, columns, lambda p: p.split_over_one_thread)
     missed = _missed_targets(points)
     lines += [
         "",

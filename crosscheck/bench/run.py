@@ -325,6 +325,7 @@ def benchmark_json(result: BenchResult) -> dict[str, object]:
                     "times_s": {k: list(v) for k, v in p.times.items()},
                     "vectorized/autodiff": p.vectorized_over_jax.to_dict(),
                     "backprop/autodiff": p.backprop_over_jax.to_dict(),
+                    "vectorized/one_thread": p.split_over_one_thread.to_dict(),
                     "gemm_only/vectorized": p.gemm_fraction.to_dict(),
                 }
                 for p in result.activations

@@ -1,7 +1,8 @@
 """The activation sweep: every network of ``NETWORKS`` at every size and dtype, as ratios.
 
 Per (size, dtype, network) the implementations of ``SWEEP_IMPLEMENTATIONS`` — vectorized
-``gradients`` and ``backprop``, plain ``jax.jit(jax.grad(J))`` and the GEMM-only pass — are
+``gradients`` (also with its elementwise kernels on one thread) and ``backprop``, plain
+``jax.jit(jax.grad(J))`` and the GEMM-only pass — are
 timed in one process, alternated within each run (one sample of each, in turn), over
 `runs` runs. A sample is the mean of enough calls to last `min_sample` seconds. Ratios are
 taken run by run (both sides of a ratio from the same run) and reported as their spread
@@ -63,6 +64,12 @@ class SweepPoint:
     def backprop_over_jax(self) -> Spread:
         """vectorized.backprop (trace and Δ^(0) included) / JAX jit(grad)."""
         return self.ratio("backprop", "autodiff")
+
+    @property
+    def split_over_one_thread(self) -> Spread:
+        """vectorized.gradients / the same with its kernels on one thread: below 1 where
+        splitting the elementwise work among threads pays (``crosscheck.vectorized.parallel``)."""
+        return self.ratio("vectorized", "one_thread")
 
     @property
     def gemm_fraction(self) -> Spread:
