@@ -13,7 +13,7 @@ from crosscheck.ffnn import validate
 from hypothesis import given
 from hypothesis import strategies as st
 
-import crosscheck.bench.report as report_module
+import crosscheck.bench.plots as plots
 import crosscheck.bench.run as bench
 from crosscheck import vectorized
 from crosscheck.bench.cases import (
@@ -195,7 +195,7 @@ def test_bench_plot_is_a_png(outputs):
 def test_growth_plot_is_a_png(tiny_result, tmp_path):
     sweep = run_sweep("literal", "N", 2, (2, 4), lambda case, dtype: lambda: None, rounds=2)
     path = tmp_path / "growth.png"
-    report_module.plot_growth(dataclasses.replace(tiny_result, sweeps=[sweep]), path)
+    plots.plot_growth(dataclasses.replace(tiny_result, sweeps=[sweep]), path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -301,7 +301,7 @@ def test_every_plot_title_warns_of_a_loaded_machine(tiny_result, plot, load, war
     )
     sweep = run_sweep("literal", "N", 2, (2, 4), lambda c, d: lambda: None, rounds=2)
     result = dataclasses.replace(tiny_result, load=load, sweeps=[sweep])
-    getattr(report_module, f"plot_{plot}")(result, None)
+    getattr(plots, f"plot_{plot}")(result, None)
     assert ("WARNING: loaded machine" in titles[0]) is warned
 
 

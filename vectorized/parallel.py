@@ -78,8 +78,10 @@ def evaluate(
     Raises:
         Whatever the kernel raises (NumPy's own errors).
     """
+    if Z.size * kernel.cost * 1e-9 < MIN_SECONDS:
+        return kernel.evaluate(Z, other, scratch, derivative)
     threads = min(elementwise_threads(), Z.shape[0])
-    if threads == 1 or Z.size * kernel.cost * 1e-9 < MIN_SECONDS:
+    if threads == 1:
         return kernel.evaluate(Z, other, scratch, derivative)
     bounds = np.linspace(0, Z.shape[0], threads + 1).astype(int)
     blocks = [slice(start, stop) for start, stop in itertools.pairwise(bounds)]
