@@ -181,3 +181,20 @@ def test_an_activation_without_a_kernel_uses_ffnns_definitions():
 @pytest.mark.parametrize("name", ["identity", "softmax"])
 def test_identity_and_softmax_have_no_kernel(name):
     assert kernel(ACTIVATIONS[name]) is None
+
+
+@pytest.mark.parametrize(
+    ("dtype", "z", "A"),
+    [
+        # exact σ(17.25) = 1 − 3.2e-8: nearest float32 1 − 2⁻²⁴ (1/(1 + e^{−z}) gave 1.0)
+        pytest.param(np.float32, 17.25, 1 - 2.0**-24, id="float32"),
+        # exact σ(37) = 1 − 8.5e-17: nearest float64 1 − 2⁻⁵³
+        pytest.param(np.float64, 37.0, 1 - 2.0**-53, id="float64"),
+    ],
+)
+def test_eq_1_4_sigmoid_rounds_below_1_where_the_exact_value_does(dtype, z, A):
+    # Found by the float32 agreement property (thorough profile): with A = 1 and T = 1,
+    # J = 0 against autodiff's 1.8e-15, beyond the bound of J, which has no second-order term.
+    Z = np.array([[z]], dtype=dtype)
+    got, _ = KERNELS["sigmoid"].evaluate(Z, np.empty_like(Z), np.empty_like(Z), True)
+    assert got[0, 0] == dtype(A)

@@ -13,7 +13,8 @@ relative accuracy as a unit saturates). ffnn's definitions (``Activation.sigma``
 σ           A = σ(z)                                 σ'(z)
 =========== ======================================= =========================================
 tanh        tanh(z)                                  1/cosh²(z)
-sigmoid     1/(1 + e^{−z})                           1/(4 cosh²(z/2))  (= σ(z)σ(−z))
+sigmoid     1 − t (z >= 0), t (z < 0);               t(1 − t) = σ(z)σ(−z)
+            t = σ(−|z|) = e^{−|z|}/(1 + e^{−|z|})
 softplus    max(z, 0) + log1p(e^{−|z|})              1/(1 + e^{−z})
 relu        max(z, 0)                                [z > 0]           (ReLU'(0) = 0)
 leaky_relu  max(z, 0.01 z)                           max([z > 0], 0.01)
@@ -93,15 +94,22 @@ def _tanh(Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivati
 def _sigmoid(
     Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivative: bool
 ) -> Result:
-    """A = 1/(1 + e^{−z}); σ'(z) = σ(z)σ(−z) = 1/(4 cosh²(z/2)) (not A(1 − A))."""
-    if not derivative:
-        np.copyto(other, Z)
-        return _logistic(other), None
-    S = np.multiply(Z, 0.5, out=other)
-    np.cosh(S, out=S)
-    np.square(S, out=S)
-    np.divide(0.25, S, out=S)
-    return _logistic(Z), S
+    """With t = σ(−|z|) = e/(1 + e), e = e^{−|z|} in (0, ½]: A = 1 − t for z >= +0 and t for
+    z <= −0, so that A rounds correctly next to 1 as well as next to 0 (1/(1 + e^{−z}) gives
+    1 where 1 − e^{−z} is the nearest float); σ'(z) = σ(z)σ(−z) = t(1 − t) (not A(1 − A))."""
+    e = np.abs(Z, out=other)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    t = np.divide(e, np.add(e, 1.0, out=scratch), out=scratch)
+    S = None
+    if derivative:
+        S = np.subtract(1.0, t, out=other)
+        np.multiply(S, t, out=S)
+    signed = np.negative(np.copysign(t, Z, out=t), out=t)  # −t for z >= +0, +t for z <= −0
+    A = other if S is None else Z
+    np.signbit(Z, out=A)
+    np.subtract(1.0, A, out=A)  # 1 for z >= +0, 0 for z <= −0: exact
+    return np.add(A, signed, out=A), S
 
 
 def _softplus(
@@ -164,7 +172,7 @@ def _gelu(Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivati
 
 KERNELS: dict[str, Kernel] = {
     "tanh": Kernel(_tanh, cost=3.0),
-    "sigmoid": Kernel(_sigmoid, cost=3.0),
+    "sigmoid": Kernel(_sigmoid, scratch=True, cost=3.5),
     "softplus": Kernel(_softplus, scratch=True, cost=4.0),
     "relu": Kernel(_relu, cost=0.8),
     "leaky_relu": Kernel(_leaky_relu, cost=1.1),
