@@ -24,7 +24,7 @@ from crosscheck.bench.cases import (
     flop_count,
     make_problem,
 )
-from crosscheck.bench.checking import CheckingCost
+from crosscheck.bench.check_timing import CheckTiming
 from crosscheck.bench.growth import EXPECTED, fit_exponent, run_sweep
 from crosscheck.bench.load import Load
 from crosscheck.bench.report import markdown, write_outputs
@@ -379,7 +379,7 @@ def test_bench_json_has_the_sweep_with_every_run(outputs):
 
 
 def test_checking_cost_ratios_are_taken_run_by_run():
-    cost = CheckingCost(TINY, "float64", (4.0, 6.0, 9.0), (2.0, 2.0, 3.0), (1.0, 3.0, 3.0))
+    cost = CheckTiming(TINY, "float64", (4.0, 6.0, 9.0), (2.0, 2.0, 3.0), (1.0, 3.0, 3.0))
     assert (cost.over_backprop, cost.over_gradients) == (
         Spread(2.0, 3.0, 3.0),
         Spread(2.0, 3.0, 4.0),
@@ -446,3 +446,9 @@ def test_gradients_after_a_cached_call_equal_backprop():
         np.array_equal(a.W, b.W) and np.array_equal(a.b, b.b)
         for a, b in zip(got, grads, strict=True)
     )
+
+
+def test_bench_report_takes_the_start_load_the_command_read_before_its_imports(tiny_result):
+    report = markdown(_with_load(tiny_result, QUIET), load=(3.0, 2.0, 1.0))
+    assert "Load average before the run (1, 5, 15 min): 3.00, 2.00, 1.00 on 2 cores." in report
+    assert "**Warning: the load average was 3.00 at the start" in report

@@ -3,6 +3,7 @@ and JSON."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -20,11 +21,15 @@ from crosscheck.bench.run import BenchResult, benchmark_json
 from crosscheck.bench.sweep import GEMM_SHARE_TARGETS, Spread, SweepPoint
 
 
-def write_outputs(result: BenchResult, out_dir: Path) -> dict[str, Path]:
+def write_outputs(
+    result: BenchResult, out_dir: Path, load: LoadAverage | None = None
+) -> dict[str, Path]:
     """Write report.md, benchmark.json (pytest-benchmark layout) and the PNGs into `out_dir`.
 
     Args:
         result: the timings. out_dir: the directory (created if missing).
+        load: the load average before the run (``markdown``), or None for the one
+            ``run_bench`` read.
 
     Returns:
         name → path of every file written ("report", "json", "cases_png", "growth_png",
@@ -33,6 +38,7 @@ def write_outputs(result: BenchResult, out_dir: Path) -> dict[str, Path]:
     Raises:
         OSError: `out_dir` cannot be created or written.
     """
+    result = _with_start_load(result, load)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "report": out_dir / "report.md",
@@ -57,12 +63,15 @@ def write_json(result: BenchResult, path: Path) -> None:
     path.write_text(json.dumps(benchmark_json(result), indent=2))
 
 
-def markdown(result: BenchResult, files: dict[str, str] | None = None) -> str:
+def markdown(
+    result: BenchResult, files: dict[str, str] | None = None, load: LoadAverage | None = None
+) -> str:
     """The report: machine, threads and load, headline ratios, timings, floors, the activation
     sweep, the cost of checking, growth, memory.
 
-    The load (``result.load``; without one, ``os.getloadavg()`` now) is recorded, with a
-    bold warning per signal of load (``crosscheck.bench.load.Load.warnings``).
+    The load (``result.load``, its start replaced by `load` if given; without either,
+    ``os.getloadavg()`` now) is recorded, with a bold warning per signal of load
+    (``crosscheck.bench.load.Load.warnings``); the plots carry the same verdict.
     """
     m = result.machine
     blas = "; ".join(
@@ -79,7 +88,7 @@ def markdown(result: BenchResult, files: dict[str, str] | None = None) -> str:
         "Times are the minimum over rounds of the mean per call"
         + (" (--quick: fewer rounds, no large case)." if result.quick else "."),
         *([] if result.threads is None else [f"Threads: {result.threads.describe()}."]),
-        *_load_lines(result),
+        *_load_lines(_with_start_load(result, load)),
         "",
         "## Headline ratios",
         "",
@@ -156,6 +165,15 @@ def markdown(result: BenchResult, files: dict[str, str] | None = None) -> str:
     if files:
         lines += ["", "Files: " + ", ".join(f"`{name}`" for name in files.values()) + "."]
     return "\n".join(lines) + "\n"
+
+
+def _with_start_load(result: BenchResult, start: LoadAverage | None) -> BenchResult:
+    """`result` with its load measured from `start` (None: as it is; no load: start only)."""
+    if start is None:
+        return result
+    if result.load is None:
+        return dataclasses.replace(result, load=Load(start, None, os.cpu_count() or 1, 0))
+    return dataclasses.replace(result, load=dataclasses.replace(result.load, start=start))
 
 
 def _load_lines(result: BenchResult) -> list[str]:

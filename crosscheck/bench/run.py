@@ -28,7 +28,7 @@ from crosscheck.bench.cases import (
     implementations,
     runner,
 )
-from crosscheck.bench.checking import CheckingCost, measure_checking
+from crosscheck.bench.check_timing import CheckTiming, measure_checking
 from crosscheck.bench.growth import Sweep, run_sweep, sweep_plan
 from crosscheck.bench.load import Load, Threads, threads
 from crosscheck.bench.sweep import SweepPoint, measure_point
@@ -80,7 +80,7 @@ class BenchResult:
     memory: list[Memory] = field(default_factory=list)
     machine: dict[str, object] = field(default_factory=dict)
     activations: list[SweepPoint] = field(default_factory=list)
-    checking: list[CheckingCost] = field(default_factory=list)
+    checking: list[CheckTiming] = field(default_factory=list)
     load: Load | None = None
     threads: Threads | None = None
 
@@ -186,7 +186,7 @@ def run_bench(
         sweeps: run the growth sweeps (``crosscheck.bench.growth``).
         networks: (hidden σ, σ_L, J) of the activation sweep (``crosscheck.bench.sweep``),
             at every size and dtype; default ``NETWORKS``; () skips it.
-        checking: time ``compare_backprop`` against one pass (``crosscheck.bench.checking``)
+        checking: time ``compare_backprop`` against one pass (``crosscheck.bench.check_timing``)
             at every size and dtype (the default network).
         progress: called with a short description before each step.
 

@@ -1,5 +1,5 @@
-"""The cost of checking against the cost of computing (issue 14: checking no dearer than one
-vectorized pass of the same problem).
+"""The cost of checking against the cost of computing, as the activation sweep's report shows
+it (issue 14: checking no dearer than one vectorized pass of the same problem).
 
 Per case and dtype, alternated within each run: ``crosscheck.compare.compare_backprop`` of
 two ``crosscheck.vectorized.backprop`` results of the problem (the derived bound
@@ -15,7 +15,7 @@ from crosscheck.bench.sweep import Spread, sample
 
 
 @dataclass(frozen=True)
-class CheckingCost:
+class CheckTiming:
     """Seconds per call of run r: ``compare[r]``, ``backprop[r]``, ``gradients[r]``."""
 
     case: BenchCase
@@ -35,7 +35,7 @@ class CheckingCost:
         return Spread.of([c / g for c, g in zip(self.compare, self.gradients, strict=True)])
 
 
-def measure_checking(case: BenchCase, dtype: str, *, runs: int = 3) -> CheckingCost:
+def measure_checking(case: BenchCase, dtype: str, *, runs: int = 3) -> CheckTiming:
     """Time checking and computing on `case` in `dtype`, alternated, `runs` times.
 
     Args:
@@ -44,7 +44,7 @@ def measure_checking(case: BenchCase, dtype: str, *, runs: int = 3) -> CheckingC
         runs: runs, >= 1; each calls every function once (after one warm-up call).
 
     Returns:
-        A ``CheckingCost``.
+        A ``CheckTiming``.
 
     Raises:
         ValueError: runs < 1.
@@ -68,4 +68,4 @@ def measure_checking(case: BenchCase, dtype: str, *, runs: int = 3) -> CheckingC
     for _ in range(runs):
         for name, function in functions.items():
             times[name].append(sample(function, 1))
-    return CheckingCost(case, dtype, *(tuple(times[name]) for name in functions))
+    return CheckTiming(case, dtype, *(tuple(times[name]) for name in functions))
