@@ -39,11 +39,10 @@ from typing import NamedTuple
 import numpy as np
 import scipy.special
 from crosscheck.ffnn import NUMPY, Activation, Loss
+from crosscheck.ffnn.activations import LEAKY_SLOPE
 
 _SQRT2 = float(np.sqrt(2.0))
 _INV_SQRT_2PI = float(1.0 / np.sqrt(2.0 * np.pi))
-LEAKY_SLOPE = 0.01
-"""Slope of leaky ReLU for z <= 0 (``crosscheck.ffnn.activations.LEAKY_SLOPE``)."""
 
 Result = tuple[np.ndarray, np.ndarray | None]
 """``(A, S)``: σ(Z) and σ'(Z) (None where not asked for), each in one of the given buffers."""
