@@ -181,11 +181,13 @@ def run_bench(
     the activation sweep and the cost of checking; the load of the machine.
 
     Args:
-        quick: skip the "large" case, shorten rounds and sweeps (under a minute in all).
+        quick: skip the "large" case, and "tiny" in the activation sweep; shorten rounds and
+            sweeps (under a minute in all on an idle 2-core machine).
         cases: the sizes to run (default ``CASES``, less "large" when quick).
         sweeps: run the growth sweeps (``crosscheck.bench.growth``).
         networks: (hidden σ, σ_L, J) of the activation sweep (``crosscheck.bench.sweep``),
-            at every size and dtype; default ``NETWORKS``; () skips it.
+            at every size (but tiny when quick, unless it is the only one) and dtype;
+            default ``NETWORKS``; () skips it.
         checking: time ``compare_backprop`` against one pass (``crosscheck.bench.check_timing``)
             at every size and dtype (the default network).
         progress: called with a short description before each step.
@@ -217,7 +219,8 @@ def run_bench(
         progress(f"{case.name} memory")
         result.memory.append(measure_memory(case))
     runs, min_sample = (3, 0.005) if quick else (5, 0.02)
-    for case in cases if networks else ():
+    swept = [c for c in cases if not (quick and c.name == "tiny" and len(cases) > 1)]
+    for case in swept if networks else ():
         for dtype in DTYPES:
             gemm = gemm_only(case, dtype)
             for network in networks:
