@@ -22,8 +22,13 @@ that sets the flag for the current thread only for the duration of the call. Imp
 using this package never changes the host program's global ``jax_enable_x64``: a host
 without x64 still gets float32 from its own ``jnp`` calls, while this oracle computes in
 float64 (the default) — or in float32 when the inputs are float32.
+
+Matrix-product precision: every product is given ``precision=HIGHEST``
+(``crosscheck.autodiff_oracle.objective.PRECISION``), so results do not depend on the
+backend's default (TF32 for float32 on NVIDIA GPUs); no global setting is touched.
+``device()`` names the backend and device, for reports.
 """
 
-from crosscheck.autodiff_oracle.api import backprop, gradients, loss
+from crosscheck.autodiff_oracle.api import Device, backprop, device, gradients, loss
 
-__all__ = ["backprop", "gradients", "loss"]
+__all__ = ["Device", "backprop", "device", "gradients", "loss"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
@@ -115,6 +115,26 @@ def backprop(
         )
     check_finite(network, grads=grads, trace=trace)
     return grads, trace
+
+
+class Device(NamedTuple):
+    """Where JAX runs the oracle: ``backend`` (``jax.default_backend()``: "cpu", "gpu",
+    "tpu") and ``device`` (the first device's ``device_kind``, e.g. "cpu", "NVIDIA H200")."""
+
+    backend: str
+    device: str
+
+    def __str__(self) -> str:
+        return f"JAX backend {self.backend} ({self.device})"
+
+
+def device() -> Device:
+    """The JAX backend and device the oracle computes on, for reports.
+
+    Raises:
+        Nothing of its own (JAX's own errors if no backend can start).
+    """
+    return Device(jax.default_backend(), jax.devices()[0].device_kind)
 
 
 def _compiled(problem: Padded) -> Any:

@@ -11,6 +11,10 @@ gradients stay finite where A^(L) underflows.
 Nothing here is a derivative: σ_l is ``network.sigma(l).sigma`` and J is ``network.J.J``,
 both evaluated with the JAX namespace, plus ``crosscheck.ffnn.weight_decay_term``. JAX
 differentiates these; σ' and Δ formulas are never used.
+
+Matrix products run at ``PRECISION`` (HIGHEST) whatever the backend's default, so the
+oracle's answers do not depend on the JAX platform (on a GPU, float32 products default to
+TF32).
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ def forward(
     Z: list[Any] = [None]
     A = [X]
     for l, (W, b) in enumerate(params, start=1):
-        Z_l = W @ A[l - 1] + b[:, None]  # eq 1.4
+        Z_l = matmul(W, A[l - 1]) + b[:, None]  # eq 1.4
         # only a layer shaped like the one before can be a pass-through (Envelope)
         passes = active is not None and l > 1 and Z_l.shape == Z[l - 1].shape
         if passes:
@@ -85,6 +89,19 @@ def forward(
         Z.append(Z_l)
         A.append(A_l)
     return tuple(Z), tuple(A)
+
+
+PRECISION = lax.Precision.HIGHEST
+"""Every matrix product of the oracle: full float32/float64 arithmetic on every backend. The
+platform default may be lower (TF32, a 10-bit mantissa, for float32 on NVIDIA GPUs), which
+would put the oracle's own answers beyond the bound it is judged by. Given per product, it
+carries into the transposed products of the backward pass and changes no setting of the host
+program (``jax.default_matmul_precision`` is left alone)."""
+
+
+def matmul(W: Any, A: Any) -> Any:
+    """W A at ``PRECISION`` (eq 1.4's product; its transposes in the backward pass inherit it)."""
+    return lax.dot(W, A, precision=PRECISION)
 
 
 def objective(

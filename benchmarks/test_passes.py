@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import PARAMS
+from conftest import PARAMS, SWEEP_PARAMS
 
 from crosscheck.bench.cases import runner
 from crosscheck.bench.run import RATE_SIZES
@@ -12,6 +12,17 @@ from crosscheck.bench.run import RATE_SIZES
 def test_pass(benchmark, case, dtype, name):
     benchmark.group = f"{case.name} {dtype}"
     benchmark.extra_info.update(sizes=list(case.sizes), N=case.N, flops=case.flops)
+    run = runner(case, name, dtype)
+    run()  # warm-up: JAX compiles, the vectorized workspace is built
+    benchmark(run)
+
+
+@pytest.mark.parametrize(("case", "dtype", "name"), SWEEP_PARAMS)
+def test_sweep(benchmark, case, dtype, name):
+    benchmark.group = f"sweep {case.name} {dtype} {case.label}"
+    benchmark.extra_info.update(
+        sizes=list(case.sizes), N=case.N, flops=case.flops, network=case.label
+    )
     run = runner(case, name, dtype)
     run()  # warm-up: JAX compiles, the vectorized workspace is built
     benchmark(run)

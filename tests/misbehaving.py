@@ -2,7 +2,8 @@
 J = squared error (eq 2.16). The worker process imports this module (tests/ is on the import
 path under pytest), and the CLI tests check it as a file: ``crosscheck check
 tests/misbehaving.py:exits_0``. ``correct`` agrees with the suite; every other function is
-named after what it does.
+named after what it does. Functions that count their calls count them in a module global:
+in the worker's copy of this module, which starts at 0 with every new worker.
 """
 
 import ctypes
@@ -18,6 +19,16 @@ ACTIVATIONS = ("tanh", "identity")
 
 correct = Backprop(ACTIVATIONS, "squared_error", 0.0)
 """The suite's own backprop in the oracle's signature: (J, dWs, dbs)."""
+
+
+class Float32Backprop(Backprop):
+    """The same backprop computed in float32 whatever it is handed: correct float32 code."""
+
+    dtype = np.float32
+
+
+in_float32 = Float32Backprop(ACTIVATIONS, "squared_error", 0.0)
+"""Correct float32 code: float32 results, for float64 inputs too."""
 
 
 def exits_0(Ws, bs, X, T):
@@ -114,4 +125,34 @@ def crashes_on_every_second_call(Ws, bs, X, T):
     _calls.append(1)
     if len(_calls) % 2 == 0:
         os.abort()
+    return correct(Ws, bs, X, T)
+
+
+def requires_float32(Ws, bs, X, T):
+    """float32 code that refuses any other input dtype."""
+    for a in (*Ws, *bs, X, T):
+        if a.dtype != np.float32:
+            raise TypeError(f"expects float32 arrays, got {a.dtype}")
+    return in_float32(Ws, bs, X, T)
+
+
+_counted = []
+
+
+def wrong_on_third_call(Ws, bs, X, T):
+    """Correct but on its third call (the second example's first), where ∂J/∂W^(l) is off
+    by 1: order-dependent code."""
+    _counted.append(1)
+    J, dWs, dbs = correct(Ws, bs, X, T)
+    return J, [dW + 1.0 if len(_counted) == 3 else dW for dW in dWs], dbs
+
+
+_hung = []
+
+
+def hangs_on_second_call(Ws, bs, X, T):
+    """Correct but on its second call, which never returns."""
+    _hung.append(1)
+    if len(_hung) == 2:
+        time.sleep(3600)
     return correct(Ws, bs, X, T)

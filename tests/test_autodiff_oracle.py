@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import hypothesis.strategies as st
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from crosscheck.autodiff_oracle.compiled import compiled
-from crosscheck.autodiff_oracle.padded import Envelope
-from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params
+from crosscheck.autodiff_oracle.padded import Envelope, pad
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params, validate
 from hypothesis import given
 from hypothesis.extra.numpy import arrays
 
@@ -410,3 +412,46 @@ def test_bad_input_raises_validation_error(function):
     network, params, X, T = _problem(np.float64)
     with pytest.raises(ValueError, match=r"X has shape \(2, 5\)"):
         function(network, params, X[:2], T)
+
+
+DOT_GENERAL = re.compile(r"stablehlo\.dot_general[^\n]*")
+
+
+def _lowered_programs(dtype, sizes, N):
+    """The StableHLO text of every jitted function the oracle compiles for a problem's
+    envelope (padded: one function; exact: loss, gradients, backprop)."""
+    network = Network(sizes, ("tanh",) * (len(sizes) - 1))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((sizes[0], N)).astype(dtype)
+    T = rng.standard_normal((sizes[-1], N)).astype(dtype)
+    padded = pad(network, *validate(network, init_params(network, seed=0, dtype=dtype), X, T))
+    functions = compiled(padded.envelope, padded.X.dtype)
+    with jax.enable_x64(True):  # as the oracle calls them; precision is left at the default
+        return [f.lower(*padded[1:]).as_text() for f in functions if hasattr(f, "lower")]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize(("sizes", "N"), [((3, 4, 2), 5), ((40, 3, 2), 3)], ids=["padded", "exact"])
+def test_eq_1_4_every_matrix_product_of_the_oracle_runs_at_highest_precision(dtype, sizes, N):
+    """Every dot_general of the compiled programs (eq 1.4's forward product and its
+    transposes in the backward pass) carries precision HIGHEST, so no backend default
+    (TF32 for float32 on a GPU) applies; the lowered text is the same on every platform."""
+    programs = _lowered_programs(dtype, sizes, N)
+    dots = [line for text in programs for line in DOT_GENERAL.findall(text)]
+    assert programs and len(dots) >= 3 * len(programs)
+    assert [line for line in dots if "precision = [HIGHEST, HIGHEST]" not in line] == []
+
+
+def test_oracle_leaves_the_host_matmul_precision_alone():
+    before = jax.config.jax_default_matmul_precision
+    autodiff_oracle.backprop(*_problem(np.float32))
+    assert jax.config.jax_default_matmul_precision == before
+
+
+def test_device_names_the_jax_backend_and_device():
+    device = autodiff_oracle.device()
+    assert (device.backend, device.device) == (
+        jax.default_backend(),
+        jax.devices()[0].device_kind,
+    )
+    assert str(device) == f"JAX backend {device.backend} ({device.device})"

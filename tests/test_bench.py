@@ -2,19 +2,33 @@
 and the vectorized fast path's workspace (results never alias it). No timed assertions."""
 
 import contextlib
+import dataclasses
 import io
 import json
+import re
 
 import numpy as np
 import pytest
+from crosscheck.ffnn import validate
 from hypothesis import given
 from hypothesis import strategies as st
 
+import crosscheck.bench.plots as plots
 import crosscheck.bench.run as bench
 from crosscheck import vectorized
-from crosscheck.bench.cases import CASES, BenchCase, case_by_name, flop_count, make_problem
+from crosscheck.bench.cases import (
+    CASES,
+    NETWORKS,
+    BenchCase,
+    case_by_name,
+    flop_count,
+    make_problem,
+)
+from crosscheck.bench.check_timing import CheckTiming
 from crosscheck.bench.growth import EXPECTED, fit_exponent, run_sweep
+from crosscheck.bench.load import Load
 from crosscheck.bench.report import markdown, write_outputs
+from crosscheck.bench.sweep import Spread, SweepPoint, measure_point
 from crosscheck.bench.timing import time_call
 from crosscheck.cli.main import main
 
@@ -130,14 +144,23 @@ def test_memory_budget_counts_Z_and_A_of_every_layer():
     assert (memory.trace, memory.workspace) == (2 * (20 + 10) * 32 * 8, 20 * 32 * 8)
 
 
-# The outputs and the command, on the tiny case alone.
+# The outputs and the command, on the tiny case alone (two networks in the activation sweep).
+SWEPT = (("sigmoid", "identity", "squared_error"), ("tanh", "softmax", "cross_entropy"))
+
+
 @pytest.fixture(scope="module")
 def tiny_result():
-    return bench.run_bench(quick=True, cases=(TINY,), sweeps=False)
+    return bench.run_bench(quick=True, cases=(TINY,), sweeps=False, networks=SWEPT)
 
 
-def test_bench_json_has_pytest_benchmark_layout(tiny_result, tmp_path):
-    paths = write_outputs(tiny_result, tmp_path)
+@pytest.fixture(scope="module")
+def outputs(tiny_result, tmp_path_factory):
+    """The files `write_outputs` writes for `tiny_result` (plots take seconds: written once)."""
+    return write_outputs(tiny_result, tmp_path_factory.mktemp("bench"))
+
+
+def test_bench_json_has_pytest_benchmark_layout(outputs):
+    paths = outputs
     data = json.loads(paths["json"].read_text())
     names = sorted(b["name"] for b in data["benchmarks"])
     assert names == sorted(
@@ -147,44 +170,47 @@ def test_bench_json_has_pytest_benchmark_layout(tiny_result, tmp_path):
     )
 
 
-def test_bench_json_records_the_flops_and_the_floor(tiny_result, tmp_path):
-    data = json.loads(write_outputs(tiny_result, tmp_path)["json"].read_text())
+def test_bench_json_records_the_flops_and_the_floor(outputs):
+    data = json.loads(outputs["json"].read_text())
     floor = data["crosscheck"]["floors"]["tiny float64"]
     assert floor["flops"] == 168
     assert floor["arithmetic_floor_s"] == 168 / data["crosscheck"]["matmul_rate_flops"]["float64"]
 
 
-def test_bench_report_has_the_headline_ratios(tiny_result, tmp_path):
-    report = write_outputs(tiny_result, tmp_path)["report"].read_text()
+def test_bench_report_has_the_headline_ratios(outputs):
+    report = outputs["report"].read_text()
     assert "| vectorized / GEMM-only | vectorized / arithmetic floor | vectorized / JAX |" in report
 
 
-def test_bench_report_names_the_network_and_loss(tiny_result, tmp_path):
-    report = write_outputs(tiny_result, tmp_path)["report"].read_text()
+def test_bench_report_names_the_network_and_loss(outputs):
+    report = outputs["report"].read_text()
     assert "tanh hidden layers, identity output, J = squared_error (eq 2.16)" in report
 
 
-def test_bench_plot_is_a_png(tiny_result, tmp_path):
-    path = write_outputs(tiny_result, tmp_path)["cases_png"]
+def test_bench_plot_is_a_png(outputs):
+    path = outputs["cases_png"]
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_growth_plot_is_a_png(tiny_result, tmp_path):
-    tiny_result.sweeps.append(
-        run_sweep("literal", "N", 2, (2, 4), lambda case, dtype: lambda: None, rounds=2)
-    )
-    path = write_outputs(tiny_result, tmp_path)["growth_png"]
+    sweep = run_sweep("literal", "N", 2, (2, 4), lambda case, dtype: lambda: None, rounds=2)
+    path = tmp_path / "growth.png"
+    plots.plot_growth(dataclasses.replace(tiny_result, sweeps=[sweep]), path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_bench_command_writes_report_plots_and_json(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(bench, "CASES", (TINY,))
+    monkeypatch.setattr(bench, "NETWORKS", SWEPT[:1])
     monkeypatch.setattr(bench, "sweep_plan", lambda quick: [("contracted", "N", 2, (2, 3))])
     status = main(
         ["bench", "--quick", "--out", str(tmp_path / "out"), "--json", str(tmp_path / "b.json")]
     )
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert (status, files) == (0, ["benchmark.json", "growth.png", "report.md", "time_vs_size.png"])
+    assert (status, files) == (
+        0,
+        ["activations.png", "benchmark.json", "growth.png", "report.md", "time_vs_size.png"],
+    )
     assert json.loads((tmp_path / "b.json").read_text())["benchmarks"]
 
 
@@ -223,15 +249,180 @@ def _run(argv):
     return status, out.getvalue(), err.getvalue()
 
 
-def test_bench_report_records_the_load_average(tiny_result):
-    report = markdown(tiny_result, load=(0.25, 0.5, 0.75))
-    assert "Load average before the run (1, 5, 15 min): 0.25, 0.50, 0.75" in report
+QUIET = Load((0.25, 0.5, 0.75), (2.5, 1.0, 0.8), cores=2, own_threads=2)
+"""A quiet run: 0.25 at the start; 2.5 at the end is the run's own 2 threads and 0.5 more."""
 
 
-@pytest.mark.parametrize(("load", "warned"), [(1e6, True), (0.0, False)], ids=["busy", "idle"])
-def test_bench_report_warns_when_load_exceeds_the_cores(tiny_result, load, warned):
-    report = markdown(tiny_result, load=(load, load, load))
-    assert ("**Warning: the load average" in report) is warned
+def _with_load(result, load):
+    return dataclasses.replace(result, load=load)
+
+
+def test_bench_report_records_the_load_average_at_start_and_end(tiny_result):
+    report = markdown(_with_load(tiny_result, QUIET))
+    assert "Load average before the run (1, 5, 15 min): 0.25, 0.50, 0.75 on 2 cores." in report
+    assert "Load average after the run: 2.50, 1.00, 0.80." in report
+
+
+def test_bench_report_states_the_thread_counts(tiny_result):
+    report = markdown(tiny_result)
+    assert f"Threads: {tiny_result.threads.describe()}." in report
+
+
+LOADS = {
+    "quiet": (QUIET, 0),
+    "busy_at_start": (dataclasses.replace(QUIET, start=(1.3, 1.0, 1.0)), 1),
+    "busy_at_end": (dataclasses.replace(QUIET, end=(3.3, 1.0, 1.0)), 1),
+    "gemm_below_floor": (dataclasses.replace(QUIET, below_floor=("medium float64",)), 1),
+    "all_three": (Load((4.0,) * 3, (5.0,) * 3, 2, 2, ("large float32",)), 3),
+}
+
+
+@pytest.mark.parametrize(("load", "warnings"), list(LOADS.values()), ids=list(LOADS))
+def test_bench_report_warns_once_per_signal_of_load(tiny_result, load, warnings):
+    report = markdown(_with_load(tiny_result, load))
+    assert (report.count("**Warning: "), load.loaded) == (warnings, warnings > 0)
+
+
+def test_load_at_the_end_counts_only_beyond_the_runs_own_threads():
+    # 2.5 at the end with 2 threads of our own leaves 0.5 from others: quiet (limit 1.2)
+    assert (QUIET.others_at_end, QUIET.quiet_limit, QUIET.loaded) == (0.5, 1.2, False)
+
+
+@pytest.mark.parametrize("plot", ["cases", "growth", "activations"])
+@pytest.mark.parametrize(("load", "warned"), [(QUIET, False), (LOADS["busy_at_start"][0], True)])
+def test_every_plot_title_warns_of_a_loaded_machine(tiny_result, plot, load, warned, monkeypatch):
+    import matplotlib.figure
+
+    titles = []
+    monkeypatch.setattr(
+        matplotlib.figure.Figure,
+        "savefig",
+        lambda fig, *args, **kwargs: titles.append(fig._suptitle.get_text()),
+    )
+    sweep = run_sweep("literal", "N", 2, (2, 4), lambda c, d: lambda: None, rounds=2)
+    result = dataclasses.replace(tiny_result, load=load, sweeps=[sweep])
+    getattr(plots, f"plot_{plot}")(result, None)
+    assert ("WARNING: loaded machine" in titles[0]) is warned
+
+
+# The activation sweep and the cost of checking.
+def test_spread_is_min_median_max():
+    assert Spread.of([3.0, 1.0, 2.0, 10.0]) == Spread(1.0, 2.5, 10.0)
+
+
+def _point(name, vectorized, autodiff, gemm_only, backprop=(1.0, 1.0, 1.0)):
+    times = {
+        "vectorized": vectorized,
+        "one_thread": vectorized,
+        "backprop": backprop,
+        "autodiff": autodiff,
+        "gemm_only": gemm_only,
+    }
+    return SweepPoint(case_by_name(name), "float64", times)
+
+
+def test_sweep_ratios_are_taken_run_by_run():
+    # run by run: 2/1, 4/4, 3/1 — not the ratio of two minima (2/1) or medians (3/1)
+    point = _point("medium", (2.0, 4.0, 3.0), (1.0, 4.0, 1.0), (1.0, 1.0, 1.0))
+    assert point.vectorized_over_jax == Spread(1.0, 2.0, 3.0)
+    assert point.gemm_fraction == Spread(0.25, 1 / 3, 0.5)
+
+
+def test_bench_report_names_the_missed_targets(tiny_result):
+    result = dataclasses.replace(
+        tiny_result,
+        activations=[
+            _point("medium", (1.0,) * 3, (0.9,) * 3, (0.5,) * 3),  # both missed
+            _point("large", (1.0,) * 3, (1.0,) * 3, (0.95,) * 3),  # both met
+        ],
+    )
+    report = markdown(result)
+    assert (
+        "Targets missed (by the median): tanh medium float64: vectorized / JAX 1.11;"
+        " tanh medium float64: GEMM-only / pass 0.50 < 0.8."
+    ) in report
+
+
+def test_bench_report_has_the_activation_sweep_tables(tiny_result):
+    report = markdown(tiny_result)
+    for heading in (
+        "### vectorized.gradients / JAX jit(grad) (target: at most 1)",
+        "### GEMM-only / vectorized.gradients: the share of the pass in its own products",
+        "### vectorized.backprop (the trace and Δ^(0) included) / JAX jit(grad)",
+        "### vectorized.gradients / the same with its elementwise kernels on one thread",
+    ):
+        assert heading in report
+    rows = [line for line in report.splitlines() if line.startswith("| sigmoid |")]
+    assert len(rows) == 4  # one per table, each with a "median (min–max)" cell per column
+    assert all(re.fullmatch(r"\| sigmoid( \| \S+ \(\S+–\S+\)){2} \|", row) for row in rows)
+
+
+def test_bench_json_has_the_sweep_with_every_run(outputs):
+    data = json.loads(outputs["json"].read_text())["crosscheck"]
+    points = data["activations"]
+    assert [(p["network"], p["dtype"]) for p in points] == [
+        (network, dtype)
+        for dtype in ("float64", "float32")
+        for network in ("sigmoid", "tanh → softmax + cross_entropy")
+    ]
+    for p in points:
+        assert sorted(p["times_s"]) == [
+            "autodiff",
+            "backprop",
+            "gemm_only",
+            "one_thread",
+            "vectorized",
+        ]
+        assert {len(t) for t in p["times_s"].values()} == {3}
+        ratio = p["vectorized/autodiff"]
+        assert ratio["min"] <= ratio["median"] <= ratio["max"]
+
+
+def test_checking_cost_ratios_are_taken_run_by_run():
+    cost = CheckTiming(TINY, "float64", (4.0, 6.0, 9.0), (2.0, 2.0, 3.0), (1.0, 3.0, 3.0))
+    assert (cost.over_backprop, cost.over_gradients) == (
+        Spread(2.0, 3.0, 3.0),
+        Spread(2.0, 3.0, 4.0),
+    )
+
+
+def test_bench_measures_checking_per_dtype(tiny_result, outputs):
+    data = json.loads(outputs["json"].read_text())["crosscheck"]
+    assert [
+        (c["case"], c["dtype"], len(c["times_s"]["compare_backprop"])) for c in data["checking"]
+    ] == [
+        ("tiny", "float64", 3),
+        ("tiny", "float32", 3),
+    ]
+    assert "## Checking against computing" in markdown(tiny_result)
+
+
+def test_activation_plot_is_a_png(outputs):
+    path = outputs["activations_png"]
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(("runs", "min_sample"), [(0, 0.01), (3, 0.0)], ids=["no_run", "no_time"])
+def test_measure_point_rejects_bad_settings(runs, min_sample):
+    with pytest.raises(ValueError, match="need runs >= 1 and min_sample > 0"):
+        measure_point(TINY, "float64", lambda: None, runs=runs, min_sample=min_sample)
+
+
+def test_sweep_networks_are_every_hidden_activation_and_both_classification_outputs():
+    assert NETWORKS == (
+        *((hidden, "identity", "squared_error") for hidden in (
+            "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "elu", "gelu"
+        )),
+        ("tanh", "sigmoid", "binary_cross_entropy"),
+        ("tanh", "softmax", "cross_entropy"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("network", NETWORKS, ids=lambda n: "-".join(n))
+def test_every_sweep_problem_is_valid_input(network):
+    case = case_by_name("small").with_network(*network)
+    problem = make_problem(case, "float32")
+    assert validate(*problem)[1].dtype == np.float32
 
 
 # The vectorized fast path: cached workspaces never leak into results.
@@ -255,3 +446,9 @@ def test_gradients_after_a_cached_call_equal_backprop():
         np.array_equal(a.W, b.W) and np.array_equal(a.b, b.b)
         for a, b in zip(got, grads, strict=True)
     )
+
+
+def test_bench_report_takes_the_start_load_the_command_read_before_its_imports(tiny_result):
+    report = markdown(_with_load(tiny_result, QUIET), load=(3.0, 2.0, 1.0))
+    assert "Load average before the run (1, 5, 15 min): 3.00, 2.00, 1.00 on 2 cores." in report
+    assert "**Warning: the load average was 3.00 at the start" in report

@@ -174,6 +174,20 @@ def test_json_derived_bound_rule(iris_json):
     }
 
 
+def test_json_names_the_jax_backend_and_device_of_the_autodiff_oracle(iris_json):
+    import jax
+
+    expected = {"backend": jax.default_backend(), "device": jax.devices()[0].device_kind}
+    assert iris_json["jax"] == expected
+
+
+def test_verify_report_names_the_jax_backend_and_device(digits_run):
+    import jax
+
+    line = f"autodiff: JAX backend {jax.default_backend()} ({jax.devices()[0].device_kind})"
+    assert line in digits_run[1]
+
+
 def test_json_timings_apart_from_results(iris_json):
     assert set(iris_json["timings"]) == {"implementations", "entries", "import", "total"}
     assert all("time" not in key for c in iris_json["checks"] for key in c)

@@ -40,6 +40,10 @@ FUNCTIONS = {
     "prints_a_lot": ([], 0, "AGREE"),
     "closes_its_streams": ([], 0, "AGREE"),
     "crashes_on_every_second_call": ([], 1, "FAULT (crashed): on the second call"),
+    "hangs_on_second_call": (["--timeout", "1"], 1, "FAULT (timeout): on the second call"),
+    "wrong_on_third_call": ([], 1, "FAULT (non-deterministic): two calls on the same input"),
+    "in_float32": ([], 0, "AGREE"),
+    "requires_float32": (["--dtype", "float32"], 0, "AGREE"),
 }
 """function in tests/misbehaving.py: (extra options, exit status, the verdict line's start)."""
 
@@ -108,6 +112,8 @@ BAD_OPTIONS = {
             "--json": ["/proc/crosscheck.json", "{tmp}", "{tmp}/absent/r.json", ""],
             "--save-failure": ["/proc/failure", "-", "{tmp}/file", ""],
             "--replay": ["{tmp}/absent.json", "{tmp}/file"],
+            "--problem": ["{tmp}/absent.npz", "{tmp}/file", "{tmp}"],
+            "--dtype": ["float16", ""],
             "--bogus": [None],
         },
     ),

@@ -2,8 +2,8 @@
 
 ``crosscheck.oracle.external.sklearn_adapter.sklearn_backprop`` runs ``MLPRegressor`` /
 ``MLPClassifier._backprop`` with our parameters, after translating conventions (rows data,
-(in, out) weights, α = λ·N). Findings asserted here (README, "External implementations
-checked"):
+(in, out) weights, α = λ·N). Findings asserted here (docs/checking-your-backprop.md,
+"Adapters: every activation and loss"):
 
 - squared error with S_L > 1 outputs: their J is ours / S_L while their gradient is ours:
   the gradient is not the gradient of their own loss (scikit-learn issue #8349);

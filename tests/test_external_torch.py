@@ -2,8 +2,8 @@
 
 ``crosscheck.oracle.external.torch_adapter.torch_backprop`` wraps ``nn.Sequential`` of
 ``nn.Linear`` and activation modules; its J and ∂J/∂W^(l), ∂J/∂b^(l) (eqs 2.14/2.33,
-2.15/2.37) are checked against the suite. Findings asserted here (README, "External
-implementations checked"):
+2.15/2.37) are checked against the suite. Findings asserted here
+(docs/checking-your-backprop.md, "Adapters: every activation and loss"):
 
 - Softplus above its threshold 20 is z itself, not log(1 + e^z) (eq 1.4 forward, and σ' = 1);
 - GELU(approximate="none") loses relative accuracy in its negative tail (0.5·z·(1 + erf),

@@ -21,6 +21,8 @@ from crosscheck.compare.bounds import (
     gamma,
     mean_bound,
     oracle_allowed,
+    repeat_allowed,
+    repeat_bound,
     rounding_dtype,
     sum_of_bounds,
     trace_bounds,
@@ -293,6 +295,40 @@ def test_eq_2_34_oracle_allows_1_minus_A_squared_at_a_saturated_tanh() -> None:
     H = trace.Delta[1] * (1 - trace.A[1] ** 2)  # σ' from A, as textbooks write it
     error = abs(float(H[0, 0] - trace.H[1][0, 0]))  # ∂J/∂W^(1) = H^(1) X, X = 1
     assert 1e3 * 2 * bounds.W[0][0, 0] < error <= allowed.W[0][0, 0]
+
+
+@given(problems(networks=networks(activations=("identity", "relu", "leaky_relu"))))
+def test_oracle_allowed_in_float32_is_both_sides_bounds_where_sigma_prime_is_exact(problem):
+    # σ' from A is exact for these: E(u₆₄) + E(u₃₂), nothing added
+    network, params, X, T = problem
+    trace = vectorized.backprop(network, params, X, T)[1]
+    allowed = oracle_allowed(network, params, X, T, trace, np.float32)
+    both = allowed_difference(network, params, X, T, trace, np.float64, np.float32)
+    assert allowed.J == both.J
+    for mine, theirs in zip(allowed.grads, both.grads, strict=True):
+        assert np.array_equal(mine.W, theirs.W) and np.array_equal(mine.b, theirs.b)
+
+
+def test_eq_2_34_oracle_allowance_of_float32_code_exceeds_float64_code() -> None:
+    # σ' from A in float32 errs by ~2⁻²⁴ absolutely: the allowance grows with u
+    network, params, X, T, trace = _saturated_tanh()
+    f64 = oracle_allowed(network, params, X, T, trace)
+    f32 = oracle_allowed(network, params, X, T, trace, np.float32)
+    assert f32.W[0][0, 0] > 1e6 * f64.W[0][0, 0]
+
+
+@given(problems())
+def test_repeat_allowed_is_repeat_bound_plus_the_oracles_sigma_prime_allowance(problem):
+    # two float64 calls: E + E as repeat_bound, plus the same σ'-from-A term as the oracle's
+    network, params, X, T = problem
+    trace = vectorized.backprop(network, params, X, T)[1]
+    bounds = trace_bounds(network, params, X, T, trace, np.float64)
+    twice = repeat_bound(bounds)
+    repeat = repeat_allowed(network, params, X, T, trace)
+    oracle = oracle_allowed(network, params, X, T, trace)
+    assert repeat.J == twice.J == oracle.J
+    for r, t, o in zip(repeat.grads, twice.grads, oracle.grads, strict=True):
+        assert np.array_equal(r.W - t.W, o.W - t.W) and np.array_equal(r.b - t.b, o.b - t.b)
 
 
 # --- bounds of related problems (the metamorphic properties) ----------------------------------

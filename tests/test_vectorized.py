@@ -8,7 +8,8 @@ import sys
 import hypothesis.strategies as st
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params, overflow_guard
+from crosscheck.vectorized.kernels import kernel
 from hypothesis import given
 from hypothesis.extra.numpy import arrays
 
@@ -164,11 +165,20 @@ def test_eq_2_21_delta_L_squared_error(problem):
     np.testing.assert_array_equal(trace.Delta[-1], (trace.A[-1] - T) / X.shape[1])
 
 
+def _kernel_sigma_prime(sigma, Z):
+    """σ'(Z) as the matrix form evaluates it: its kernel (tests/test_kernels.py holds each to
+    the bound's SIGMA_ULPS of the exact σ' and of ffnn's sigma_prime); 1 for identity."""
+    if kernel(sigma) is None:
+        return np.ones_like(Z)
+    with overflow_guard():  # cosh and e^{−z} overflow to inf in the tails (kernels.py)
+        return kernel(sigma).evaluate(Z.copy(), np.empty_like(Z), np.empty_like(Z), True)[1]
+
+
 @given(problems(activations=ELEMENTWISE))
 def test_eq_2_13_2_34_H_is_Delta_times_sigma_prime(problem):
     network, params, X, T, l = problem
     _, trace = vectorized.backprop(network, params, X, T)
-    expected = trace.Delta[l] * network.sigma(l).sigma_prime(trace.Z[l])
+    expected = trace.Delta[l] * _kernel_sigma_prime(network.sigma(l), trace.Z[l])
     np.testing.assert_array_equal(trace.H[l], expected)
 
 

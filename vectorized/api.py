@@ -30,8 +30,8 @@ def loss(network: Network, params: Sequence[Any], X: Any, T: Any) -> float:
     """
     params, X, T = validate(network, params, X, T)
     with overflow_guard():
-        Z, A = forward(network, params, X, workspace(network, X.shape[1], X.dtype))
-        J = float(total_loss(network, params, Z[-1], A[-1], T))
+        f = forward(network, params, X, workspace(network, X.shape[1], X.dtype))
+        J = float(total_loss(network, params, f.Z[-1], f.A[-1], T))
     check_finite(network, J=J)
     return J
 
@@ -42,6 +42,8 @@ def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[
     The fast path: skips the product Δ^(0) = (W^(1))^t H^(1), which only ``backprop``'s
     trace needs, and runs in buffers cached per (network, N, dtype) and thread
     (``crosscheck.vectorized.workspace``); the returned arrays are fresh and never alias them.
+    σ and σ' come from one kernel per layer (``crosscheck.vectorized.kernels``), the same
+    as ``backprop``'s, so both return the same gradients bit for bit.
 
     Args:
         network: the architecture, sizes (S_0, ..., S_L).
@@ -61,8 +63,8 @@ def gradients(network: Network, params: Sequence[Any], X: Any, T: Any) -> tuple[
     params, X, T = validate(network, params, X, T)
     ws = workspace(network, X.shape[1], X.dtype)
     with overflow_guard():
-        Z, A = forward(network, params, X, ws)
-        grads = backward_into(network, params, Z, A, T, ws)
+        f = forward(network, params, X, ws, derivatives=True)
+        grads = backward_into(network, params, f, T)
     check_finite(network, grads=grads)
     return grads
 
@@ -95,8 +97,8 @@ def backprop(
     with overflow_guard():
         # the pass reads X itself, as `gradients` does (a product's summation order depends on
         # its operands' layout); the trace owns a copy as A^(0)
-        Z, A = forward(network, params, X)
-        grads, Delta, H = backward(network, params, Z, A, T)
-    trace = Trace(Z=Z, A=(X.copy(), *A[1:]), Delta=Delta, H=H)
+        f = forward(network, params, X, derivatives=True)
+        grads, Delta, H = backward(network, params, f, T)
+    trace = Trace(Z=f.Z, A=(X.copy(), *f.A[1:]), Delta=Delta, H=H)
     check_finite(network, grads=grads, trace=trace)
     return grads, trace

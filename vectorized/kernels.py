@@ -1,104 +1,209 @@
-"""Elementwise steps of the matrix form, fused and written into given buffers where it pays.
+"""Elementwise kernels of the matrix form: A = σ(Z) and σ'(Z) in one step, in given buffers.
 
-A straightforward pass spends a large share of its time outside the matrix products: fresh
-(S_l, N) temporaries (page faults) and several passes over memory per elementwise step.
-These kernels write into a buffer chosen by the caller (``out``) and fuse what they can:
+Every built-in elementwise σ has a kernel made of NumPy's vectorised (SIMD) ufuncs, each
+writing into a buffer the caller chose, so a pass allocates nothing and reads Z^(l) once
+for both A^(l) (eq 1.4) and σ'_l(Z^(l)) (eqs 2.13, 2.34). The forms are stable in both
+tails and evaluate σ and σ' from Z, never from A (σ' as A(1 − A) or 1 − A² loses all
+relative accuracy as a unit saturates). ffnn's definitions (``Activation.sigma``,
+``Activation.sigma_prime``) stay the formalism; these kernels agree with them to a few ulps
+(tests/test_kernels.py), within the ``SIGMA_ULPS`` that the derived bound assumes
+(``crosscheck.compare.bounds``):
 
-- σ = tanh: A = tanh(Z) in place; σ' = sech²(Z) (eq 2.13) with ffnn's stable form
-  sech²(z) = 4e/(1 + e)², e = exp(−2|z|), evaluated operation for operation as ffnn does
-  (so H = Δ ⊙ σ' is bit-identical to ``Delta * sigma.sigma_prime(Z)``) but in two buffers,
-  in place.
-- σ = identity: A = Z (no copy) and H = Δ (σ' = 1).
-- J = squared error: Δ^(L) = (A^(L) − T)/N (eq 2.21) in two in-place passes.
-Any other σ or J falls back to its definition in ``ffnn`` (a fresh array).
+=========== ======================================= =========================================
+σ           A = σ(z)                                 σ'(z)
+=========== ======================================= =========================================
+tanh        tanh(z)                                  1/cosh²(z)
+sigmoid     1 − t (z >= 0), t (z < 0);               t(1 − t) = σ(z)σ(−z)
+            t = σ(−|z|) = e^{−|z|}/(1 + e^{−|z|})
+softplus    max(z, 0) + log1p(e^{−|z|})              1/(1 + e^{−z})
+relu        max(z, 0)                                [z > 0]           (ReLU'(0) = 0)
+leaky_relu  max(z, 0.01 z)                           max([z > 0], 0.01)
+elu         max(z, expm1(min(z, 0)))                 exp(min(z, 0))
+gelu        z Φ(z), Φ(z) = erfc(−z/√2)/2             Φ(z) + z φ(z), φ(z) = e^{−z²/2}/√(2π)
+=========== ======================================= =========================================
+
+Where e^{−z}, cosh or cosh² overflows (|z| beyond about 355 in float64, 44 in float32) the
+forms give 0 where the exact value is below the smallest normal number, which the bound's
+underflow term covers; the kernels run inside ``crosscheck.ffnn.overflow_guard``, which
+silences those overflow warnings. GELU evaluates Φ with ``scipy.special.erfc``, exactly as
+ffnn does (it is the one σ here without a SIMD form; about 16 ns an entry). Identity needs
+no kernel (A is Z, σ' = 1); softmax is not elementwise (``crosscheck.vectorized.jacobians``).
+An elementwise σ registered in ffnn without a kernel here falls back to ffnn's definitions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
+import scipy.special
 from crosscheck.ffnn import NUMPY, Activation, Loss
+from crosscheck.ffnn.activations import LEAKY_SLOPE
+
+_SQRT2 = float(np.sqrt(2.0))
+_INV_SQRT_2PI = float(1.0 / np.sqrt(2.0 * np.pi))
+
+Result = tuple[np.ndarray, np.ndarray | None]
+"""``(A, S)``: σ(Z) and σ'(Z) (None where not asked for), each in one of the given buffers."""
 
 
-def activate(sigma: Activation, Z: np.ndarray, out: np.ndarray | None) -> np.ndarray:
-    """Eq 1.4: A^(l) = σ_l(Z^(l)), into `out` where σ has an in-place kernel.
+class Kernel(NamedTuple):
+    """The kernel of one elementwise σ.
 
-    Args:
-        sigma: the activation σ_l.
-        Z: (S_l, N) pre-activations, float32 or float64.
-        out: (S_l, N) buffer of Z's dtype for A^(l), or None for a fresh array. Ignored
-            where σ has no in-place kernel (``needs_buffer(sigma)`` is False).
+    evaluate: ``evaluate(Z, other, scratch, derivative) -> (A, S)``. Z, other and scratch
+        are distinct (S_l, N) arrays of one float dtype, Z holding Z^(l). Writes A = σ(Z)
+        and, if `derivative`, S = σ'(Z) into Z and other (which holds which is the
+        kernel's choice; the result says); scratch is overwritten. Without `derivative`,
+        A goes into other and Z is left intact.
+    scratch: whether `evaluate` uses scratch (callers may pass None otherwise).
+    cost: about the nanoseconds per entry of `evaluate` with the derivative on one core
+        (float64, a layer in cache; AMD Zen 4, NumPy 2.4), which decides whether splitting
+        it among threads pays (``crosscheck.vectorized.parallel``).
+    """
 
-    Returns:
-        (S_l, N) A^(l): Z itself for identity, `out` (or a fresh array) for tanh, else
-        σ's own result (fresh).
+    evaluate: Callable[[np.ndarray, np.ndarray, np.ndarray | None, bool], Result]
+    scratch: bool = False
+    cost: float = 3.0
+
+
+def _sech_squared(X: np.ndarray) -> np.ndarray:
+    # 1/cosh²(x) in place: cosh overflows to inf beyond |x| ≈ 710 (its square beyond 355),
+    # where the exact value is below the smallest normal number; 1/inf = 0 then.
+    np.cosh(X, out=X)
+    np.square(X, out=X)
+    return np.divide(1.0, X, out=X)
+
+
+def _logistic(X: np.ndarray) -> np.ndarray:
+    # σ(x) = 1/(1 + e^{−x}) in place: e^{−x} overflows (to inf, σ to 0) only below x ≈ −709,
+    # where σ(x) < 2·tiny.
+    np.negative(X, out=X)
+    np.exp(X, out=X)
+    np.add(X, 1.0, out=X)
+    return np.divide(1.0, X, out=X)
+
+
+def _tanh(Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivative: bool) -> Result:
+    """A = tanh(z); σ'(z) = sech²(z) = 1/cosh²(z) (not 1 − A²)."""
+    A = np.tanh(Z, out=other)
+    return A, _sech_squared(Z) if derivative else None
+
+
+def _sigmoid(
+    Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivative: bool
+) -> Result:
+    """With t = σ(−|z|) = e/(1 + e), e = e^{−|z|} in (0, ½]: A = 1 − t for z >= +0 and t for
+    z <= −0, so that A rounds correctly next to 1 as well as next to 0 (1/(1 + e^{−z}) gives
+    1 where 1 − e^{−z} is the nearest float); σ'(z) = σ(z)σ(−z) = t(1 − t) (not A(1 − A))."""
+    e = np.abs(Z, out=other)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    t = np.divide(e, np.add(e, 1.0, out=scratch), out=scratch)
+    S = None
+    if derivative:
+        S = np.subtract(1.0, t, out=other)
+        np.multiply(S, t, out=S)
+    signed = np.negative(np.copysign(t, Z, out=t), out=t)  # −t for z >= +0, +t for z <= −0
+    A = other if S is None else Z
+    np.signbit(Z, out=A)
+    np.subtract(1.0, A, out=A)  # 1 for z >= +0, 0 for z <= −0: exact
+    return np.add(A, signed, out=A), S
+
+
+def _softplus(
+    Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivative: bool
+) -> Result:
+    """A = log(1 + e^z) = max(z, 0) + log1p(e^{−|z|}) (logaddexp's form); σ'(z) = σ(z)."""
+    tail = np.abs(Z, out=scratch)
+    np.negative(tail, out=tail)
+    np.exp(tail, out=tail)
+    np.log1p(tail, out=tail)  # log1p(e^{−|z|}) in (0, log 2]
+    A = np.maximum(Z, 0.0, out=other)
+    np.add(A, tail, out=A)
+    return A, _logistic(Z) if derivative else None
+
+
+def _relu(Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivative: bool) -> Result:
+    """A = max(z, 0); σ'(z) = 1 for z > 0, else 0 (ReLU'(0) = 0)."""
+    A = np.maximum(Z, 0.0, out=other)
+    return A, np.greater(Z, 0.0, out=Z) if derivative else None
+
+
+def _leaky_relu(
+    Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivative: bool
+) -> Result:
+    """A = max(z, 0.01 z); σ'(z) = max([z > 0], 0.01): 1 for z > 0, else 0.01."""
+    A = np.multiply(Z, LEAKY_SLOPE, out=other)
+    np.maximum(Z, A, out=A)
+    if not derivative:
+        return A, None
+    S = np.greater(Z, 0.0, out=Z)
+    return A, np.maximum(S, LEAKY_SLOPE, out=S)
+
+
+def _elu(Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivative: bool) -> Result:
+    """A = max(z, expm1(min(z, 0))) (expm1(z) >= z); σ'(z) = exp(min(z, 0)): 1 for z > 0."""
+    negative_part = np.minimum(Z, 0.0, out=scratch)
+    A = np.expm1(negative_part, out=other)
+    np.maximum(Z, A, out=A)
+    return A, np.exp(negative_part, out=Z) if derivative else None
+
+
+def _gelu(Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivative: bool) -> Result:
+    """A = z Φ(z), Φ(z) = erfc(−z/√2)/2 (erfc keeps the far-negative tail accurate);
+    σ'(z) = Φ(z) + z φ(z), φ(z) = e^{−z²/2}/√(2π) — ffnn's forms, operation for operation."""
+    erfc = np.divide(Z, -_SQRT2, out=scratch)
+    scipy.special.erfc(erfc, out=erfc)
+    if not derivative:
+        A = np.multiply(Z, 0.5, out=other)
+        return np.multiply(A, erfc, out=A), None
+    S = np.multiply(Z, Z, out=other)  # e^{−z²/2} is 0 where z² overflows
+    np.multiply(S, -0.5, out=S)
+    np.exp(S, out=S)
+    np.multiply(S, _INV_SQRT_2PI, out=S)
+    np.multiply(S, Z, out=S)  # z φ(z)
+    A = np.multiply(Z, 0.5, out=Z)
+    np.multiply(A, erfc, out=A)
+    np.add(np.multiply(erfc, 0.5, out=erfc), S, out=S)
+    return A, S
+
+
+KERNELS: dict[str, Kernel] = {
+    "tanh": Kernel(_tanh, cost=3.0),
+    "sigmoid": Kernel(_sigmoid, scratch=True, cost=3.5),
+    "softplus": Kernel(_softplus, scratch=True, cost=4.0),
+    "relu": Kernel(_relu, cost=0.8),
+    "leaky_relu": Kernel(_leaky_relu, cost=1.1),
+    "elu": Kernel(_elu, scratch=True, cost=2.6),
+    "gelu": Kernel(_gelu, scratch=True, cost=19.0),  # scipy.special.erfc: 16 ns
+}
+"""Name of an elementwise activation → its kernel. Identity needs none (A = Z, σ' = 1)."""
+
+
+def _definitions(sigma: Activation) -> Kernel:
+    """ffnn's own σ and σ' (fresh arrays, then copied in) for a σ without a kernel here."""
+
+    def evaluate(
+        Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivative: bool
+    ) -> Result:
+        np.copyto(other, sigma.sigma(Z, NUMPY))
+        if derivative:
+            np.copyto(Z, sigma.sigma_prime(Z))
+        return other, Z if derivative else None
+
+    return Kernel(evaluate, cost=20.0)  # ffnn's fresh arrays: a cost to split
+
+
+def kernel(sigma: Activation) -> Kernel | None:
+    """The kernel of σ: None for identity (A = Z) and for a σ that is not elementwise.
 
     Raises:
-        Nothing beyond NumPy's own errors.
+        Nothing of its own.
     """
-    if sigma.name == "identity":
-        return Z
-    if sigma.name == "tanh":
-        return np.tanh(Z, out=out)
-    return sigma.sigma(Z, NUMPY)
-
-
-def needs_buffer(sigma: Activation) -> bool:
-    """True if `sigma` has in-place kernels (tanh): A^(l) and σ'_l's scratch are buffers."""
-    return sigma.name == "tanh"
-
-
-def sigma_prime(
-    sigma: Activation, Z: np.ndarray, out: np.ndarray, scratch: np.ndarray
-) -> np.ndarray:
-    """Eq 2.13's σ'_l(Z^(l)) for an elementwise σ_l other than identity, into `out` for tanh.
-
-    Args:
-        sigma: the elementwise activation σ_l.
-        Z: (S_l, N) pre-activations Z^(l).
-        out: (S_l, N) buffer of Z's dtype for σ'(Z) (tanh); may be Z itself (then Z is
-            destroyed).
-        scratch: (S_l, N) buffer of Z's dtype, overwritten (tanh); shares memory with
-            neither Z nor out.
-
-    Returns:
-        `out` holding sech²(Z) for tanh; ``sigma.sigma_prime(Z)`` (fresh) for any other σ.
-
-    Raises:
-        Nothing beyond NumPy's own errors.
-    """
-    if sigma.name != "tanh":
-        return sigma.sigma_prime(Z)
-    # sech²(Z) = 4e/(1 + e)², e = exp(−2|Z|), as ffnn computes it
-    e = np.exp(np.multiply(np.abs(Z, out=out), -2.0, out=out), out=out)
-    denominator = np.square(np.add(e, 1.0, out=scratch), out=scratch)
-    return np.divide(np.multiply(e, 4.0, out=out), denominator, out=out)
-
-
-def hadamard_sigma_prime(
-    sigma: Activation, Z: np.ndarray, Delta: np.ndarray, out: np.ndarray, scratch: np.ndarray
-) -> np.ndarray:
-    """Eqs 2.13, 2.34: H^(l) = Δ^(l) ⊙ σ'_l(Z^(l)) for an elementwise σ_l, written into `out`.
-
-    Args:
-        sigma: the elementwise activation σ_l.
-        Z: (S_l, N) pre-activations Z^(l).
-        Delta: (S_l, N) Δ^(l) = ∂J/∂A^(l), Z's dtype.
-        out: (S_l, N) buffer of Z's dtype for H^(l); may be Z itself (then Z is destroyed),
-            must not share memory with Delta.
-        scratch: (S_l, N) buffer of Z's dtype, overwritten (tanh); shares memory with
-            none of Z, Delta, out.
-
-    Returns:
-        `out`, holding H^(l).
-
-    Raises:
-        Nothing beyond NumPy's own errors.
-    """
-    if sigma.name == "identity":
-        np.copyto(out, Delta)  # σ' = 1
-        return out
-    # σ'(Z) is complete before out (which may be Z) receives the product
-    return np.multiply(Delta, sigma_prime(sigma, Z, out, scratch), out=out)
+    if sigma.name == "identity" or not sigma.elementwise:
+        return None
+    return KERNELS.get(sigma.name) or _definitions(sigma)
 
 
 def output_delta(loss: Loss, A_L: np.ndarray, T: np.ndarray, out: np.ndarray | None) -> np.ndarray:

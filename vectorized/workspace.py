@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 from crosscheck.ffnn import Network
-from crosscheck.vectorized.kernels import needs_buffer
+from crosscheck.vectorized.kernels import kernel
 
 CACHE_SIZE = 2
 """Workspaces kept per thread; a large network's holds hundreds of MB (see ``Workspace``)."""
@@ -26,13 +26,14 @@ _local = threading.local()
 class Workspace(NamedTuple):
     """Buffers for one pass of one (network, N, dtype); C-contiguous, uninitialised.
 
-    Z: length L+1; ``Z[l]`` (S_l, N) for Z^(l), overwritten by H^(l) in the backward pass;
-        ``Z[0]`` is None.
-    A: length L+1; ``A[l]`` (S_l, N) for A^(l) where σ_l has an in-place kernel (tanh),
-        else None (identity gives A = Z; other σ return fresh arrays); ``A[0]`` is None.
-        The backward pass reuses ``A[l]`` for σ'_l's scratch and Δ^(l).
-    scratch: (S_L, N) for σ'_L's scratch where σ_L is tanh (Δ^(L) then occupies A^(L)'s
-        buffer), else None.
+    Z: length L+1; ``Z[l]`` (S_l, N) for Z^(l), then (kernel's choice) A^(l) or σ'_l(Z^(l)),
+        then H^(l) in the backward pass; ``Z[0]`` is None.
+    A: length L+1; ``A[l]`` (S_l, N) for an elementwise σ_l with a kernel
+        (``crosscheck.vectorized.kernels``): the other of A^(l) and σ'_l(Z^(l)), then Δ^(l)
+        in the backward pass; None for identity (A = Z) and softmax (fresh arrays);
+        ``A[0]`` is None.
+    scratch: (max S_l, N) over the layers whose kernel uses scratch, else None; a layer
+        uses its first S_l rows.
     """
 
     Z: tuple[np.ndarray | None, ...]
@@ -60,17 +61,13 @@ def workspace(network: Network, N: int, dtype: np.dtype) -> Workspace:
     if key in cache:
         cache.move_to_end(key)
         return cache[key]
-    S = network.sizes
+    S, layers = network.sizes, range(1, network.L + 1)
+    kernels = {l: kernel(network.sigma(l)) for l in layers}
+    scratch_rows = [S[l] for l in layers if kernels[l] is not None and kernels[l].scratch]
     ws = Workspace(
-        Z=(None, *(np.empty((S[l], N), dtype) for l in range(1, network.L + 1))),
-        A=(
-            None,
-            *(
-                np.empty((S[l], N), dtype) if needs_buffer(network.sigma(l)) else None
-                for l in range(1, network.L + 1)
-            ),
-        ),
-        scratch=np.empty((S[-1], N), dtype) if needs_buffer(network.sigma(network.L)) else None,
+        Z=(None, *(np.empty((S[l], N), dtype) for l in layers)),
+        A=(None, *(None if kernels[l] is None else np.empty((S[l], N), dtype) for l in layers)),
+        scratch=np.empty((max(scratch_rows), N), dtype) if scratch_rows else None,
     )
     cache[key] = ws
     while len(cache) > CACHE_SIZE:

@@ -1,10 +1,13 @@
 """The benchmark cases (DESIGN §6), shared by ``crosscheck bench`` and ``benchmarks/``.
 
-Every case is a network with tanh hidden layers, an identity output and squared-error J
-(eq 2.16), seeded Glorot parameters (``crosscheck.ffnn.init_params``) and standard-normal X and T.
-A case's *runners* are zero-argument callables, one per implementation, each doing one
-full forward + backward pass through the public API (validation included), plus the
-GEMM-only pass: the same matrix products alone, on preallocated arrays.
+A case is a size (widths and N) and a network: by default tanh hidden layers, an identity
+output and squared-error J (eq 2.16); the activation sweep (``NETWORKS``) varies the hidden
+σ and the output/loss pair. Parameters are seeded Glorot (``crosscheck.ffnn.init_params``),
+X standard normal, T standard normal (squared error), probability columns (cross-entropy)
+or uniform in [0, 1] (binary cross-entropy). A case's *runners* are zero-argument
+callables, one per implementation, each doing one full forward + backward pass through the
+public API (validation included), plus the GEMM-only pass: the same matrix products alone,
+on preallocated arrays.
 """
 
 from __future__ import annotations
@@ -17,8 +20,19 @@ import numpy as np
 
 from crosscheck.ffnn import Layer, Network, init_params
 
+ACTIVATIONS_SWEPT: tuple[str, ...] = (
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "softplus",
+    "elu",
+    "gelu",
+)
+"""The built-in hidden activations of the sweep (every elementwise σ but identity)."""
+
 HIDDEN, OUTPUT, LOSS = "tanh", "identity", "squared_error"
-"""σ of hidden layers, σ_L, and J of every benchmark network."""
+"""σ of hidden layers, σ_L, and J of the default benchmark network."""
 
 
 @dataclass(frozen=True)
@@ -30,18 +44,34 @@ class BenchCase:
         sizes: (S_0, ..., S_L).
         N: samples (columns of X).
         references: whether the pure-Python reference forms (literal, contracted) run.
+        hidden, output, loss: σ of the hidden layers, σ_L and J.
     """
 
     name: str
     sizes: tuple[int, ...]
     N: int
     references: bool = False
+    hidden: str = HIDDEN
+    output: str = OUTPUT
+    loss: str = LOSS
 
     @property
     def network(self) -> Network:
-        """tanh hidden layers, identity output, squared error (eq 2.16)."""
+        """`hidden` σ in layers 1..L-1, `output` σ_L, J = `loss`."""
         L = len(self.sizes) - 1
-        return Network(self.sizes, (HIDDEN,) * (L - 1) + (OUTPUT,), LOSS)
+        return Network(self.sizes, (self.hidden,) * (L - 1) + (self.output,), self.loss)
+
+    @property
+    def label(self) -> str:
+        """The network in words: "tanh", or "tanh → sigmoid + binary_cross_entropy" where the
+        output/loss pair is not the default identity + squared error."""
+        if (self.output, self.loss) == (OUTPUT, LOSS):
+            return self.hidden
+        return f"{self.hidden} → {self.output} + {self.loss}"
+
+    def with_network(self, hidden: str, output: str, loss: str) -> BenchCase:
+        """This size with another network (no references)."""
+        return BenchCase(self.name, self.sizes, self.N, False, hidden, output, loss)
 
     @property
     def flops(self) -> int:
@@ -59,10 +89,30 @@ CASES: tuple[BenchCase, ...] = (
 
 DTYPES: tuple[str, ...] = ("float64", "float32")
 
+NETWORKS: tuple[tuple[str, str, str], ...] = (
+    *((hidden, OUTPUT, LOSS) for hidden in ACTIVATIONS_SWEPT),
+    (HIDDEN, "sigmoid", "binary_cross_entropy"),
+    (HIDDEN, "softmax", "cross_entropy"),
+)
+"""(hidden σ, σ_L, J) of the activation sweep: every built-in hidden activation with an
+identity output and squared error, then tanh hidden layers with each classification pair."""
+
 IMPLEMENTATIONS: tuple[str, ...] = ("vectorized", "autodiff", "contracted", "literal", "gemm_only")
 """Runner names: crosscheck.vectorized.gradients, JAX's ``jax.jit(jax.grad(J))`` (warm),
 crosscheck.reference.gradients
 (form=contracted|literal), and the GEMM-only floor."""
+
+
+SWEEP_IMPLEMENTATIONS: tuple[str, ...] = (
+    "vectorized",
+    "one_thread",
+    "backprop",
+    "autodiff",
+    "gemm_only",
+)
+"""Runners of the activation sweep: crosscheck.vectorized.gradients, the same with its
+elementwise kernels on one thread, .backprop, JAX's ``jax.jit(jax.grad(J))`` and the
+GEMM-only floor."""
 
 
 def case_by_name(name: str) -> BenchCase:
@@ -101,7 +151,13 @@ def make_problem(
     params = init_params(network, seed=seed, dtype=np.dtype(dtype))
     rng = np.random.default_rng(seed + 1)
     X = rng.standard_normal((case.sizes[0], case.N)).astype(dtype)
-    T = rng.standard_normal((case.sizes[-1], case.N)).astype(dtype)
+    shape = (case.sizes[-1], case.N)
+    if case.loss == "cross_entropy":  # probability columns (eq 2.16')
+        T = rng.dirichlet(np.ones(shape[0]), size=shape[1]).T.astype(dtype)
+    elif case.loss == "binary_cross_entropy":  # entries in [0, 1] (eq 2.16'')
+        T = rng.uniform(0.0, 1.0, shape).astype(dtype)
+    else:
+        T = rng.standard_normal(shape).astype(dtype)
     return network, params, X, T
 
 
@@ -140,7 +196,10 @@ def runner(case: BenchCase, implementation: str, dtype: str = "float64") -> Call
 
     Args:
         case: the problem (``make_problem``).
-        implementation: a name in ``IMPLEMENTATIONS``: crosscheck.vectorized.gradients,
+        implementation: a name in ``IMPLEMENTATIONS`` or ``SWEEP_IMPLEMENTATIONS``:
+            crosscheck.vectorized.gradients (one_thread: with its elementwise kernels on one
+            thread, ``crosscheck.vectorized.parallel``; backprop: .backprop, the trace
+            included),
             ``jax.jit(jax.grad(J))`` with J = ``crosscheck.autodiff_oracle.objective.objective`` at
             the case's exact shapes, inputs already on the device, the result waited for — the
             plain JAX a user would write, without the oracle's validation and padding
@@ -156,9 +215,19 @@ def runner(case: BenchCase, implementation: str, dtype: str = "float64") -> Call
     if implementation == "gemm_only":
         return gemm_only(case, dtype)
     network, params, X, T = make_problem(case, dtype)
-    if implementation == "vectorized":
+    if implementation in ("vectorized", "one_thread", "backprop"):
         from crosscheck import vectorized
+        from crosscheck.vectorized.parallel import elementwise_threads_set
 
+        if implementation == "backprop":
+            return lambda: vectorized.backprop(network, params, X, T)
+        if implementation == "one_thread":
+
+            def one_thread() -> object:
+                with elementwise_threads_set(1):
+                    return vectorized.gradients(network, params, X, T)
+
+            return one_thread
         return lambda: vectorized.gradients(network, params, X, T)
     if implementation == "autodiff":
         return _jax_gradients(network, params, X, T)
@@ -166,7 +235,8 @@ def runner(case: BenchCase, implementation: str, dtype: str = "float64") -> Call
         from crosscheck import reference
 
         return lambda: reference.gradients(network, params, X, T, form=implementation)
-    raise ValueError(f"unknown implementation {implementation!r}; known: {IMPLEMENTATIONS}")
+    known = tuple(dict.fromkeys(IMPLEMENTATIONS + SWEEP_IMPLEMENTATIONS))
+    raise ValueError(f"unknown implementation {implementation!r}; known: {known}")
 
 
 def _jax_gradients(

@@ -1,27 +1,24 @@
-"""``crosscheck bench``'s outputs: a Markdown report, PNG plots (matplotlib, Agg) and JSON."""
+"""``crosscheck bench``'s outputs: a Markdown report, the PNG plots (``crosscheck.bench.plots``)
+and JSON."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
 
 from crosscheck.bench.cases import DTYPES, HIDDEN, LOSS, OUTPUT
+from crosscheck.bench.load import QUIET_LOAD_PER_CORE, Load, LoadAverage
+from crosscheck.bench.plots import (
+    IMPL_LABELS,
+    plot_activations,
+    plot_cases,
+    plot_growth,
+    sizes_of,
+)
 from crosscheck.bench.run import BenchResult, benchmark_json
-
-IMPL_LABELS = {
-    "vectorized": "vectorized",
-    "autodiff": "JAX jit(grad) (warm)",
-    "contracted": "reference (contracted)",
-    "literal": "reference (literal)",
-    "gemm_only": "GEMM-only",
-}
-COLORS = dict(zip(IMPL_LABELS, ("C0", "C1", "C2", "C3", "C4"), strict=True))
-"""One colour per implementation, the same in every panel."""
-
-
-LoadAverage = tuple[float, float, float]
-"""``os.getloadavg()``: the 1, 5 and 15 minute load averages."""
+from crosscheck.bench.sweep import GEMM_SHARE_TARGETS, Spread, SweepPoint
 
 
 def write_outputs(
@@ -31,14 +28,17 @@ def write_outputs(
 
     Args:
         result: the timings. out_dir: the directory (created if missing).
-        load: the load average before the run, for the report; None reads it now.
+        load: the load average before the run (``markdown``), or None for the one
+            ``run_bench`` read.
 
     Returns:
-        name → path of every file written ("report", "json", "cases_png", "growth_png").
+        name → path of every file written ("report", "json", "cases_png", "growth_png",
+        "activations_png").
 
     Raises:
         OSError: `out_dir` cannot be created or written.
     """
+    result = _with_start_load(result, load)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "report": out_dir / "report.md",
@@ -50,8 +50,11 @@ def write_outputs(
     if result.sweeps:
         paths["growth_png"] = out_dir / "growth.png"
         plot_growth(result, paths["growth_png"])
+    if result.activations:
+        paths["activations_png"] = out_dir / "activations.png"
+        plot_activations(result, paths["activations_png"])
     files = {k: p.name for k, p in paths.items()}
-    paths["report"].write_text(markdown(result, files, load))
+    paths["report"].write_text(markdown(result, files))
     return paths
 
 
@@ -63,10 +66,12 @@ def write_json(result: BenchResult, path: Path) -> None:
 def markdown(
     result: BenchResult, files: dict[str, str] | None = None, load: LoadAverage | None = None
 ) -> str:
-    """The report: machine and its load, headline ratios, timings, floors, growth, memory.
+    """The report: machine, threads and load, headline ratios, timings, floors, the activation
+    sweep, the cost of checking, growth, memory.
 
-    `load` (default ``os.getloadavg()`` now) is recorded, with a warning when its 1-minute
-    value exceeds the core count (``os.cpu_count()``): other processes competed for the CPU.
+    The load (``result.load``, its start replaced by `load` if given; without either,
+    ``os.getloadavg()`` now) is recorded, with a bold warning per signal of load
+    (``crosscheck.bench.load.Load.warnings``); the plots carry the same verdict.
     """
     m = result.machine
     blas = "; ".join(
@@ -82,7 +87,8 @@ def markdown(
         " forward + backward through the public `gradients` (validation included).",
         "Times are the minimum over rounds of the mean per call"
         + (" (--quick: fewer rounds, no large case)." if result.quick else "."),
-        *_load_lines(os.getloadavg() if load is None else load, os.cpu_count() or 1),
+        *([] if result.threads is None else [f"Threads: {result.threads.describe()}."]),
+        *_load_lines(_with_start_load(result, load)),
         "",
         "## Headline ratios",
         "",
@@ -122,6 +128,7 @@ def markdown(
             )
     rates = ", ".join(f"{d} {r / 1e9:.1f} GFLOP/s" for d, r in result.rates.items())
     lines += ["", f"Best measured matmul rate (square `np.matmul`, out=): {rates}."]
+    lines += _activation_lines(result) + _checking_lines(result)
     if result.sweeps:
         lines += [
             "",
@@ -160,89 +167,153 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
-def _load_lines(load: LoadAverage, cores: int) -> list[str]:
+def _with_start_load(result: BenchResult, start: LoadAverage | None) -> BenchResult:
+    """`result` with its load measured from `start` (None: as it is; no load: start only)."""
+    if start is None:
+        return result
+    if result.load is None:
+        return dataclasses.replace(result, load=Load(start, None, os.cpu_count() or 1, 0))
+    return dataclasses.replace(result, load=dataclasses.replace(result.load, start=start))
+
+
+def _load_lines(result: BenchResult) -> list[str]:
+    load = result.load or Load(os.getloadavg(), None, os.cpu_count() or 1, 0)
     lines = [
-        f"Load average before the run (1, 5, 15 min): {load[0]:.2f}, {load[1]:.2f},"
-        f" {load[2]:.2f} on {cores} cores."
+        f"Load average before the run (1, 5, 15 min): {_triple(load.start)} on {load.cores} cores."
     ]
-    if load[0] > cores:
+    if load.end is not None:
+        lines.append(f"Load average after the run: {_triple(load.end)}.")
+    lines.append(
+        f"A quiet machine has a load average under {load.quiet_limit:.1f}"
+        f" ({QUIET_LOAD_PER_CORE} per core)."
+    )
+    for warning in load.warnings():
         lines.append(
-            f"**Warning: the load average {load[0]:.2f} exceeds the {cores} cores: other"
-            " processes competed for the CPU, so these times are inflated and noisy.**"
+            f"**Warning: {warning}. Other processes competed for the CPU: times are inflated"
+            " and ratios noisy; rerun on a quiet machine.**"
         )
     return lines
 
 
-def plot_cases(result: BenchResult, path: Path) -> None:
-    """Log-log time against flops per implementation (float64), with the arithmetic floor."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(DTYPES), figsize=(12, 5), sharey=True)
-    for ax, dtype in zip(axes, DTYPES, strict=True):
-        cases = result.cases
-        flops = [c.flops for c in cases]
-        for name, label in IMPL_LABELS.items():
-            points = [
-                (c.flops, t) for c in cases if (t := result.time(c.name, dtype, name)) is not None
+def _activation_lines(result: BenchResult) -> list[str]:
+    points = result.activations
+    if not points:
+        return []
+    columns = [(c, d) for c in sizes_of(points) for d in DTYPES]
+    header = "| network | " + " | ".join(f"{c} {d}" for c, d in columns) + " |"
+    rule = "|---|" + "---|" * len(columns)
+    lines = [
+        "",
+        "## Activation sweep",
+        "",
+        "Every built-in hidden σ (identity output, squared error) and tanh hidden layers with"
+        " each classification output; one process, the implementations alternated within each"
+        f" run; median (min–max) over {_runs(points)} runs of the ratio taken run by run.",
+        "",
+        "### vectorized.gradients / JAX jit(grad) (target: at most 1)",
+        "",
+        header,
+        rule,
+    ]
+    lines += _pivot(points, columns, lambda p: p.vectorized_over_jax)
+    lines += [
+        "",
+        "### GEMM-only / vectorized.gradients: the share of the pass in its own products"
+        " (targets: at least "
+        + ", ".join(f"{t} at {c}" for c, t in GEMM_SHARE_TARGETS.items())
+        + ")",
+        "",
+        header,
+        rule,
+    ]
+    lines += _pivot(points, columns, lambda p: p.gemm_fraction)
+    lines += [
+        "",
+        "### vectorized.backprop (the trace and Δ^(0) included) / JAX jit(grad)",
+        "",
+        header,
+        rule,
+    ]
+    lines += _pivot(points, columns, lambda p: p.backprop_over_jax)
+    lines += [
+        "",
+        "### vectorized.gradients / the same with its elementwise kernels on one thread"
+        " (below 1: splitting them among threads pays)",
+        "",
+        header,
+        rule,
+    ]
+    lines += _pivot(points, columns, lambda p: p.split_over_one_thread)
+    missed = _missed_targets(points)
+    lines += [
+        "",
+        "Targets missed (by the median): " + ("; ".join(missed) if missed else "none") + ".",
+    ]
+    return lines
+
+
+def _pivot(points: list[SweepPoint], columns, figure) -> list[str]:
+    rows = []
+    for label in dict.fromkeys(p.case.label for p in points):
+        cells = []
+        for case, dtype in columns:
+            found = [
+                p for p in points if (p.case.label, p.case.name, p.dtype) == (label, case, dtype)
             ]
-            if points:
-                ax.loglog(*zip(*points, strict=True), "o-", color=COLORS[name], label=label)
-        floors = [result.floor(c, dtype) for c in cases]
-        ax.loglog(flops, floors, "k--", label="arithmetic floor")
-        for c, floor in zip(cases, floors, strict=True):
-            ax.annotate(  # below the floor line, not on it
-                c.name,
-                (c.flops, floor),
-                xytext=(0, -8),
-                textcoords="offset points",
-                fontsize=8,
-                ha="center",
-                va="top",
-            )
-        ax.set_ylim(bottom=min(floors) / 10)  # room for the lowest label
-        ax.set(title=dtype, xlabel="flops of one pass's products", ylabel="seconds per pass")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle("One forward + backward pass: time against size")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+            cells.append(_spread(figure(found[0])) if found else "")
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return rows
 
 
-def plot_growth(result: BenchResult, path: Path) -> None:
-    """Log-log sweeps over S and over N, each line labelled with its fitted slope."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-    for ax, axis in zip(axes, ("S", "N"), strict=True):
-        for s in (s for s in result.sweeps if s.axis == axis):
-            other = "N" if axis == "S" else "S"
-            ax.loglog(
-                s.x,
-                s.times,
-                "o-",
-                color=COLORS[s.implementation],
-                label=f"{IMPL_LABELS[s.implementation]} ({other}={s.fixed}):"
-                f" slope {s.exponent:.2f} (expected {s.expected})",
-            )
-        ax.set(
-            title=f"growth in {axis}",
-            xlabel="width S (sizes (S, S, S))" if axis == "S" else "samples N",
-            ylabel="seconds per pass",
+def _missed_targets(points: list[SweepPoint]) -> list[str]:
+    missed = []
+    for p in points:
+        where = f"{p.case.label} {p.case.name} {p.dtype}"
+        if p.case.name != "tiny" and p.vectorized_over_jax.median > 1:
+            missed.append(f"{where}: vectorized / JAX {p.vectorized_over_jax.median:.2f}")
+        target = GEMM_SHARE_TARGETS.get(p.case.name)
+        if target is not None and p.gemm_fraction.median < target:
+            missed.append(f"{where}: GEMM-only / pass {p.gemm_fraction.median:.2f} < {target}")
+    return missed
+
+
+def _checking_lines(result: BenchResult) -> list[str]:
+    if not result.checking:
+        return []
+    lines = [
+        "",
+        "## Checking against computing",
+        "",
+        "`crosscheck.compare.compare_backprop` of two `vectorized.backprop` results (the"
+        " derived bound included) against one `vectorized.backprop` and one"
+        " `vectorized.gradients` of the same problem (default network); median (min–max)"
+        f" over {len(result.checking[0].compare)} alternated runs. Target: compare / backprop"
+        " at most 1 at medium and large.",
+        "",
+        "| case | dtype | compare_backprop | backprop | gradients | compare / backprop"
+        " | compare / gradients |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in result.checking:
+        times = [_seconds(Spread.of(t).median) for t in (c.compare, c.backprop, c.gradients)]
+        lines.append(
+            f"| {c.case.name} | {c.dtype} | "
+            + " | ".join(times)
+            + f" | {_spread(c.over_backprop)} | {_spread(c.over_gradients)} |"
         )
-        ax.grid(True, which="both", alpha=0.3)
-        if ax.lines:  # below the axes, never over a series
-            ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14))
-    fig.tight_layout()
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    return lines
 
 
-def _pyplot():
-    import matplotlib
+def _runs(points: list[SweepPoint]) -> int:
+    return min(len(t) for p in points for t in p.times.values())
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    return plt
+def _spread(spread: Spread) -> str:
+    return f"{spread.median:.3g} ({spread.min:.3g}–{spread.max:.3g})"
+
+
+def _triple(load: LoadAverage) -> str:
+    return ", ".join(f"{x:.2f}" for x in load)
 
 
 def _ratio(value: float | None) -> str:

@@ -11,15 +11,27 @@ rate, and the GEMM-only time, the pass's own products alone on preallocated arra
 from __future__ import annotations
 
 import datetime
+import os
 import platform
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from crosscheck.bench.cases import CASES, DTYPES, BenchCase, implementations, runner
+from crosscheck.bench.cases import (
+    CASES,
+    DTYPES,
+    NETWORKS,
+    BenchCase,
+    gemm_only,
+    implementations,
+    runner,
+)
+from crosscheck.bench.check_timing import CheckTiming, measure_checking
 from crosscheck.bench.growth import Sweep, run_sweep, sweep_plan
+from crosscheck.bench.load import Load, Threads, threads
+from crosscheck.bench.sweep import SweepPoint, measure_point
 from crosscheck.bench.timing import Timing, time_call
 
 RATE_SIZES = (256, 512, 1024, 2048)
@@ -67,6 +79,10 @@ class BenchResult:
     sweeps: list[Sweep] = field(default_factory=list)
     memory: list[Memory] = field(default_factory=list)
     machine: dict[str, object] = field(default_factory=dict)
+    activations: list[SweepPoint] = field(default_factory=list)
+    checking: list[CheckTiming] = field(default_factory=list)
+    load: Load | None = None
+    threads: Threads | None = None
 
     def time(self, case: str, dtype: str, implementation: str) -> float | None:
         """Minimum per-call seconds, or None if not measured."""
@@ -157,14 +173,23 @@ def run_bench(
     quick: bool = False,
     cases: tuple[BenchCase, ...] | None = None,
     sweeps: bool = True,
+    networks: tuple[tuple[str, str, str], ...] | None = None,
+    checking: bool = True,
     progress: Callable[[str], None] = lambda step: None,
 ) -> BenchResult:
-    """Measure every implementation on every case and dtype, the floors, sweeps and memory.
+    """Measure every implementation on every case and dtype, the floors, sweeps and memory;
+    the activation sweep and the cost of checking; the load of the machine.
 
     Args:
-        quick: skip the "large" case, shorten rounds and sweeps (about a minute in all).
-        cases: the cases to run (default ``CASES``, less "large" when quick).
+        quick: skip the "large" case, and "tiny" in the activation sweep; shorten rounds and
+            sweeps (under a minute in all on an idle 2-core machine).
+        cases: the sizes to run (default ``CASES``, less "large" when quick).
         sweeps: run the growth sweeps (``crosscheck.bench.growth``).
+        networks: (hidden σ, σ_L, J) of the activation sweep (``crosscheck.bench.sweep``),
+            at every size (but tiny when quick, unless it is the only one) and dtype;
+            default ``NETWORKS``; () skips it.
+        checking: time ``compare_backprop`` against one pass (``crosscheck.bench.check_timing``)
+            at every size and dtype (the default network).
         progress: called with a short description before each step.
 
     Returns:
@@ -175,7 +200,9 @@ def run_bench(
     """
     if cases is None:
         cases = tuple(c for c in CASES if not (quick and c.name == "large"))
-    result = BenchResult(quick=quick, machine=machine_info())
+    networks = NETWORKS if networks is None else networks
+    start = os.getloadavg()
+    result = BenchResult(quick=quick, machine=machine_info(), threads=threads())
     rounds, min_round = (3, 0.005) if quick else (7, 0.02)
     for dtype in DTYPES:
         progress(f"best matmul rate, {dtype}")
@@ -191,13 +218,44 @@ def run_bench(
                 result.measurements.append(Measurement(case, dtype, name, timing))
         progress(f"{case.name} memory")
         result.memory.append(measure_memory(case))
+    runs, min_sample = (3, 0.005) if quick else (5, 0.02)
+    swept = [c for c in cases if not (quick and c.name == "tiny" and len(cases) > 1)]
+    for case in swept if networks else ():
+        for dtype in DTYPES:
+            gemm = gemm_only(case, dtype)
+            for network in networks:
+                point = case.with_network(*network)
+                progress(f"activation sweep: {case.name} {dtype} {point.label}")
+                result.activations.append(
+                    measure_point(point, dtype, gemm, runs=runs, min_sample=min_sample)
+                )
+    for case in cases if checking else ():
+        for dtype in DTYPES:
+            progress(f"checking cost: {case.name} {dtype}")
+            result.checking.append(measure_checking(case, dtype, runs=3))
     if sweeps:
         for name, axis, fixed, values in sweep_plan(quick):
             progress(f"growth sweep: {name} over {axis}")
             result.sweeps.append(
                 run_sweep(name, axis, fixed, values, lambda c, d, n=name: runner(c, n, d))
             )
+    result.load = Load(
+        start, os.getloadavg(), result.threads.usable, result.threads.blas, below_floor(result)
+    )
     return result
+
+
+def below_floor(result: BenchResult) -> tuple[str, ...]:
+    """Labels of the cases whose GEMM-only time (any round or run) fell below their
+    arithmetic floor: a symptom of a matmul rate measured under load."""
+    labels = []
+    for m in result.measurements:
+        if m.implementation == "gemm_only" and m.timing.min < result.floor(m.case, m.dtype):
+            labels.append(f"{m.case.name} {m.dtype}")
+    for p in result.activations:
+        if min(p.times["gemm_only"]) < result.floor(p.case, p.dtype):
+            labels.append(f"{p.case.name} {p.dtype} ({p.case.label})")
+    return tuple(dict.fromkeys(labels))
 
 
 def benchmark_json(result: BenchResult) -> dict[str, object]:
@@ -260,6 +318,47 @@ def benchmark_json(result: BenchResult) -> dict[str, object]:
                 }
                 for m in result.memory
             ],
+            "activations": [
+                {
+                    "case": p.case.name,
+                    "network": p.case.label,
+                    "activations": list(p.case.network.activations),
+                    "loss": p.case.loss,
+                    "dtype": p.dtype,
+                    "times_s": {k: list(v) for k, v in p.times.items()},
+                    "vectorized/autodiff": p.vectorized_over_jax.to_dict(),
+                    "backprop/autodiff": p.backprop_over_jax.to_dict(),
+                    "vectorized/one_thread": p.split_over_one_thread.to_dict(),
+                    "gemm_only/vectorized": p.gemm_fraction.to_dict(),
+                }
+                for p in result.activations
+            ],
+            "checking": [
+                {
+                    "case": c.case.name,
+                    "dtype": c.dtype,
+                    "times_s": {
+                        "compare_backprop": list(c.compare),
+                        "backprop": list(c.backprop),
+                        "gradients": list(c.gradients),
+                    },
+                    "compare/backprop": c.over_backprop.to_dict(),
+                    "compare/gradients": c.over_gradients.to_dict(),
+                }
+                for c in result.checking
+            ],
+            "threads": None if result.threads is None else asdict(result.threads),
+            "load": None
+            if result.load is None
+            else {
+                "start": list(result.load.start),
+                "end": None if result.load.end is None else list(result.load.end),
+                "cores": result.load.cores,
+                "own_threads": result.load.own_threads,
+                "below_floor": list(result.load.below_floor),
+                "loaded": result.load.loaded,
+                "warnings": result.load.warnings(),
+            },
         },
     }
 

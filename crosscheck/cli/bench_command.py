@@ -36,12 +36,18 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
         "bench",
         help="benchmark report: every implementation against the GEMM and arithmetic floors",
         description="Time one forward + backward pass of every implementation on the"
-        " benchmark cases\nand write a Markdown report, PNG plots and pytest-benchmark JSON.",
+        " benchmark cases\nand write a Markdown report, PNG plots and pytest-benchmark JSON."
+        "\n\nThe activation sweep times every built-in hidden activation (identity output,"
+        " squared error)\nand tanh hidden layers with sigmoid + binary cross-entropy and"
+        " softmax + cross-entropy,\nat every size and dtype: vectorized / JAX, GEMM-only /"
+        " pass, min/median/max over alternated\nruns; then compare_backprop against one"
+        " vectorized pass. The report and every plot warn\nwhen the machine was loaded (load"
+        " average at start and end, GEMM-only below its floor).",
         epilog=BENCH_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     bench.add_argument(
-        "--quick", action="store_true", help="skip the large case, fewer rounds (< 1 minute)"
+        "--quick", action="store_true", help="skip the large case, fewer runs (< 1 minute idle)"
     )
     bench.add_argument(
         "--out",

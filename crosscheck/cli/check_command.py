@@ -39,7 +39,13 @@ T (N, S_L); --weights in_out passes W^(l) as (S_{l-1}, S_l). Bias gradients may 
 (S, 1) or (1, S). The function runs in a worker process: exiting, crashing, passing
 --timeout or raising KeyboardInterrupt there is a finding; its prints never reach this
 output. Caps: at most 100 layers and 1e6 parameters (about 1 s per call of a pure-Python
-backprop). --json - writes the JSON to standard output and the report to standard error.
+backprop).
+Precision: by default a function is judged in the precision it returns (float32 results
+for float64 inputs: under float32's bound, with a note); --dtype float64 requires float64;
+--dtype float32 hands it float32 inputs and judges it under float32's bound.
+--problem FILE.npz checks your own problem instead of searching: arrays W1..WL, b1..bL,
+X, T in the layout given by --layout and --weights (L from --activations).
+--json - writes the JSON to standard output and the report to standard error.
 Exit status: 0 agrees, 1 a fault found, 2 a usage error, 130 interrupted (Ctrl-C).
 """
 
@@ -77,6 +83,12 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
     )
     check.add_argument("--layout", choices=("columns", "rows"), default="columns")
     check.add_argument("--weights", choices=("out_in", "in_out"), default="out_in")
+    check.add_argument(
+        "--dtype",
+        choices=("float64", "float32"),
+        default=None,
+        help="the precision to judge in (default: the precision the function returns)",
+    )
     check.add_argument("--max-examples", type=positive_int, default=100, metavar="N")
     check.add_argument("--seed", type=non_negative_int, metavar="S", help="(default: random)")
     check.add_argument(
@@ -101,6 +113,12 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
     )
     check.add_argument(
         "--replay", type=Path, metavar="FILE", help="rerun a saved example (failure.json/.npz)"
+    )
+    check.add_argument(
+        "--problem",
+        type=Path,
+        metavar="FILE.npz",
+        help="check this problem (W1..WL, b1..bL, X, T in your layout) instead of searching",
     )
     check.set_defaults(run=run_check)
 
@@ -148,16 +166,23 @@ def run_check(args: argparse.Namespace) -> int:
         check_output_file(args.json, "crosscheck check", "--json")
     if args.save_failure is not None:
         check_output_directory(args.save_failure, "crosscheck check", "--save-failure")
+    if args.replay is not None and args.problem is not None:
+        raise usage("give --replay or --problem, not both")
     from crosscheck.oracle.failure_file import load_failure, save_failure
     from crosscheck.oracle.worker import DEFAULT_TIMEOUT, Isolated, LoadError, Target
 
-    replay = None
+    replay, given = None, None
     if args.replay is not None:
         try:
             replay = load_failure(args.replay)
         except (TypeError, ValueError) as error:
             raise usage(f"--replay {args.replay}: {error}") from None
         _check_replay_flags(args, *replay, usage)
+    elif args.problem is not None:
+        if args.sizes is not None:
+            raise usage("--sizes does not go with --problem: the widths come from its arrays")
+        _check_settings(args, usage)
+        given = _problem_arrays(args.problem, len(args.activations), usage)
     else:
         _check_settings(args, usage)
     try:
@@ -170,7 +195,12 @@ def run_check(args: argparse.Namespace) -> int:
             callee.load()
         except LoadError as error:
             raise usage(str(error)) from None
-        report = _search(args, callee, replay, usage)
+        if replay is not None:
+            report = _replay(args, callee, *replay, usage)
+        elif given is not None:
+            report = _given(args, callee, given, usage)
+        else:
+            report = _search(args, callee, usage)
     console = _console()
     console.print(f"crosscheck check {args.target}", style="bold")
     console.print(report.render())
@@ -183,17 +213,53 @@ def run_check(args: argparse.Namespace) -> int:
     return 0 if report.agree else 1
 
 
-def _search(args: argparse.Namespace, callee: Any, replay: Any, usage: Callable) -> Any:
-    """The CheckReport of the search (or of the replayed example) on `callee`."""
+def _replay(
+    args: argparse.Namespace, callee: Any, problem: Any, metadata: dict[str, Any], usage: Callable
+) -> Any:
+    """The CheckReport of a saved failure (``--replay``) on `callee`, in its saved dtype
+    unless --dtype is given."""
+    from crosscheck.oracle.search import check_example
+
+    try:
+        return check_example(
+            callee,
+            problem,
+            layout=metadata["layout"],
+            weights=metadata["weights"],
+            dtype=args.dtype or metadata.get("dtype"),
+        )
+    except (TypeError, ValueError) as error:
+        raise usage(f"--replay {args.replay}: {error}") from None
+
+
+def _given(args: argparse.Namespace, callee: Any, arrays: tuple, usage: Callable) -> Any:
+    """The CheckReport of the user's own problem (``--problem``, ``_problem_arrays``) on
+    `callee`; a problem the suite refuses (shapes, values, overflow) is a usage error."""
+    from crosscheck.oracle.search import check_problem
+
+    try:
+        return check_problem(
+            callee,
+            *arrays,
+            activations=args.activations,
+            loss=args.loss,
+            weight_decay=args.weight_decay,
+            layout=args.layout,
+            weights=args.weights,
+            dtype=args.dtype,
+            seed=args.seed or 0,
+            source=f"your problem {args.problem}",
+        )
+    except (TypeError, ValueError) as error:
+        raise usage(f"--problem {args.problem}: {error}") from None
+
+
+def _search(args: argparse.Namespace, callee: Any, usage: Callable) -> Any:
+    """The CheckReport of the search on `callee`."""
     from hypothesis.errors import HypothesisException
 
-    from crosscheck.oracle.search import GradientMismatch, check_example, check_gradients
+    from crosscheck.oracle.search import GradientMismatch, check_gradients
 
-    if replay is not None:
-        problem, metadata = replay
-        return check_example(
-            callee, problem, layout=metadata["layout"], weights=metadata["weights"]
-        )
     try:
         report = check_gradients(
             callee,
@@ -205,6 +271,7 @@ def _search(args: argparse.Namespace, callee: Any, replay: Any, usage: Callable)
             weights=args.weights,
             max_examples=args.max_examples,
             seed=args.seed,
+            dtype=args.dtype,
         )
     except GradientMismatch as mismatch:
         return mismatch.report
@@ -255,6 +322,45 @@ def _console() -> Any:
 
     console = Console()
     return console if console.is_terminal else Console(width=WIDTH)
+
+
+def _problem_arrays(
+    path: Path, L: int, usage: Callable[[str], Exception]
+) -> tuple[list[Any], list[Any], Any, Any]:
+    """``--problem FILE.npz``: (Ws, bs, X, T) from arrays W1..WL, b1..bL, X, T.
+
+    Raises:
+        `usage`'s exception: a file that is not a readable .npz (missing, a directory, a .npy
+            array, corrupt), a missing array or one beyond L (named).
+    """
+    import zipfile
+
+    import numpy as np
+
+    try:
+        stored = np.load(path, allow_pickle=False)
+        if not isinstance(stored, np.lib.npyio.NpzFile):
+            raise ValueError("a single array (.npy), not arrays named W1, b1, ..., X, T")
+        with stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise usage(f"--problem {path}: cannot read it as .npz ({error})") from None
+    names = [f"W{l}" for l in range(1, L + 1)] + [f"b{l}" for l in range(1, L + 1)] + ["X", "T"]
+    missing = [name for name in names if name not in arrays]
+    if missing:
+        raise usage(
+            f"--problem {path}: no array {', '.join(missing)}; it needs W1..W{L}, b1..b{L}, X, T"
+            f" (L = {L} from --activations); it has {', '.join(sorted(arrays)) or 'none'}"
+        )
+    extra = sorted(set(arrays) - set(names))
+    if extra:
+        raise usage(
+            f"--problem {path}: arrays {', '.join(extra)} are not W1..W{L}, b1..b{L}, X, T"
+            f" (L = {L} from --activations)"
+        )
+    Ws = [arrays[f"W{l}"] for l in range(1, L + 1)]
+    bs = [arrays[f"b{l}"] for l in range(1, L + 1)]
+    return Ws, bs, arrays["X"], arrays["T"]
 
 
 def _check_settings(args: argparse.Namespace, usage: Callable[[str], Exception]) -> None:

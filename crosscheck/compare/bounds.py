@@ -9,8 +9,12 @@ Public functions, from one side's rounding to what a comparison allows:
 - ``allowed_differences`` / ``allowed_difference``: the allowed |ŷ_expected − ŷ_actual| of
   two sides, E(u_expected) + E(u_actual), both on the expected (trusted) side's trace so
   that a wrong actual value cannot widen its own bound: |ŷ_e − ŷ_a| <= |ŷ_e − y| + |y − ŷ_a|.
-- ``oracle_allowed``: the same for a function under ``crosscheck check`` (both sides
-  float64), widened for σ' evaluated from A as textbooks write it (below).
+- ``oracle_allowed``: the same for a function under ``crosscheck check`` (the suite's side
+  float64, the function's in the dtype it is judged in), widened for σ' evaluated from A as
+  textbooks write it (below).
+- ``repeat_bound``, ``repeat_allowed``: the allowed difference of two evaluations of one
+  computation on the same input, E + E, and under ``crosscheck check`` the same plus the
+  σ'-from-A allowance (two calls of the function under check).
 - ``sum_of_bounds``, ``mean_bound``: the allowed difference of results of two related
   problems, each with its own bound, and the bound of a mean of N bounded results (the
   metamorphic properties).
@@ -78,8 +82,10 @@ Activations. σ is evaluated to within ``SIGMA_ULPS`` ulps of σ at an argument 
 by as many ulps (libm's and XLA's exp, log1p, tanh, erfc are within a few ulps;
 ``exp(−logaddexp(0, −z))`` loses u·|z| in the argument): eval error
 ``SIGMA_ULPS·u·(|A| + |Z||σ'(Z)|)``. Forward, E_A = |σ'(Z)| E_Z + that. σ' is evaluated
-stably from Z (``crosscheck.ffnn.Activation.sigma_prime``: sech² not 1 − A², σ(z)σ(−z) not A(1 − A);
-autodiff's JAX forms are the accurate ones too, ``crosscheck.ffnn.jax_namespace``), so its error is
+stably from Z (``crosscheck.ffnn.Activation.sigma_prime``: sech² not 1 − A², σ(z)σ(−z) not
+A(1 − A); ``crosscheck.vectorized.kernels``' SIMD forms, held to this model against 60-digit
+values in both dtypes by tests/test_kernels.py; autodiff's JAX forms are the accurate ones
+too, ``crosscheck.ffnn.jax_namespace``), so its error is
 |σ''| E_Z + ``SIGMA_ULPS``·u·(|σ'| + |Z||σ''|): |σ''| is bounded per activation
 (``SECOND_DERIVATIVE_BOUNDS``, the maximum over [Z − E_Z, Z + E_Z], since each bound is
 monotone in |z| or in z). Then H = Δ ⊙ σ'(Z) (eqs 2.13, 2.34) has E_H = |σ'| E_Δ +
@@ -130,6 +136,10 @@ through the backward pass over absolute values like every other error:
 
 from a_Δ^(L) = 0, and doubled for the first-order terms dropped. A fused output H^(L) (eqs
 2.8', 2.8'') has no σ'. A bug moves entries by O(|Δ| σ'), far beyond O(u |Δ|).
+
+A function judged in float32 (``crosscheck check --dtype float32``, or one that returns
+float32) evaluates its σ' from A in float32: E_A^(l) and u above are then float32's, while
+the suite's side keeps its float64 bound (``oracle_allowed(..., dtype=np.float32)``).
 
 The fixed rule
 --------------
@@ -916,6 +926,42 @@ def _added(expected: Bounds, actual: Bounds) -> Bounds:
     return Bounds(**fields, J=expected.J + actual.J, at_kink=expected.at_kink)
 
 
+def repeat_bound(bounds: Bounds) -> Bounds:
+    """The allowed difference of two evaluations of the same computation on the same input,
+    in the same dtype, whose sums may run in different orders: E(u) + E(u) per entry.
+
+    Why: ``trace_bounds`` bounds |computed − exact| for *any* order of summation (each inner
+    product of length n errs by at most γ_n times its sum over absolute values, whatever the
+    order, Higham §3.1), so each evaluation lies within E of the exact value, and
+    |ŷ_1 − ŷ_2| <= |ŷ_1 − y| + |y − ŷ_2| <= 2E. Code that sums in an order that changes from
+    call to call (a topological order built from a set, a parallel or blocked reduction,
+    ``math.fsum`` on one call and a loop on the next) is correct within it; a difference
+    beyond it is not rounding.
+
+    Args:
+        bounds: ``trace_bounds`` of the problem for the dtype the evaluations compute in.
+
+    Returns:
+        Bounds with every per-entry array and J doubled (``at_kink`` unchanged).
+    """
+
+    def doubled(arrays: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(None if E is None else 2 * E for E in arrays)
+
+    return Bounds(
+        Z=doubled(bounds.Z),
+        A=doubled(bounds.A),
+        Delta=doubled(bounds.Delta),
+        H=doubled(bounds.H),
+        W=doubled(bounds.W),
+        b=doubled(bounds.b),
+        J=2 * bounds.J,
+        at_kink=bounds.at_kink,
+    )
+
+
+# --- the oracle: a function under ``crosscheck check`` ---------------------------------------
+
 TEXTBOOK_EXACT = ("identity", "relu", "leaky_relu", "softmax")
 """Activations whose σ' from A adds nothing to the derived bound."""
 
@@ -926,25 +972,64 @@ def oracle_allowed(
     X: np.ndarray,
     T: np.ndarray,
     trace: Trace,
+    dtype: Any = np.float64,
 ) -> Bounds:
-    """The allowed |function − suite| under ``crosscheck check``: both sides float64, and
-    ∂J/∂W^(l), ∂J/∂b^(l) widened for σ' evaluated from A (module docstring).
+    """The allowed |function − suite| under ``crosscheck check``: the suite's float64 bound
+    plus the function's in the dtype it is judged in, E(u₆₄) + E(u_dtype), with ∂J/∂W^(l),
+    ∂J/∂b^(l) widened for σ' evaluated from A in that dtype (module docstring).
 
     Args:
         network: the architecture. params: W^(l) (S_l, S_{l-1}), b^(l) (S_l,). X: (S_0, N);
-            T: (S_L, N): the problem, float64.
+            T: (S_L, N): the values the function is judged on, as float64 (a function
+            judged in float32 gets them as float32, which float64 holds exactly).
         trace: the suite's float64 trace of the problem (Z, A, Δ, H of shape (S_l, N)).
+        dtype: the dtype the function is judged in, float64 or float32 (its u and E_A enter
+            the σ'-from-A allowance).
 
     Returns:
-        Bounds: 2·E (both sides' derived bounds) for every entry and J, plus the σ'-from-A
-        allowance in W and b.
+        Bounds: E(u₆₄) + E(u_dtype) for every entry and J (``at_kink``: the suite's), plus
+        the σ'-from-A allowance in W and b.
 
     Raises:
         As ``trace_bounds``.
     """
-    bounds = trace_bounds(network, params, X, T, trace, np.float64)
-    widening = _textbook_allowance(network, params, trace, bounds)
-    allowed = _added(bounds, bounds)  # after the allowance: it reads E_A of one side
+    suite = trace_bounds(network, params, X, T, trace, np.float64)
+    same = np.dtype(dtype) == np.dtype(np.float64)
+    function = suite if same else trace_bounds(network, params, X, T, trace, dtype)
+    widening = _textbook_allowance(network, params, trace, function, dtype)
+    return _widened(_added(suite, function), widening)  # after: _added writes into function's
+
+
+def repeat_allowed(
+    network: Network,
+    params: Sequence[Layer],
+    X: np.ndarray,
+    T: np.ndarray,
+    trace: Trace,
+    dtype: Any = np.float64,
+) -> Bounds:
+    """The allowed |first − second| of two calls of one function on the same input under
+    ``crosscheck check``: ``repeat_bound`` (E + E in the judged `dtype`, sums in any order)
+    plus, in ∂J/∂W^(l) and ∂J/∂b^(l), the σ'-from-A allowance of `dtype` (module docstring),
+    each call being a correct evaluation in `dtype`.
+
+    Args:
+        network, params, X, T, trace: as for ``oracle_allowed``.
+        dtype: the dtype the function is judged in (float64 or float32).
+
+    Returns:
+        Bounds of the difference of the two calls, every entry and J.
+
+    Raises:
+        As ``trace_bounds``.
+    """
+    bounds = trace_bounds(network, params, X, T, trace, dtype)
+    widening = _textbook_allowance(network, params, trace, bounds, dtype)
+    return _widened(repeat_bound(bounds), widening)
+
+
+def _widened(allowed: Bounds, widening: Sequence[Layer]) -> Bounds:
+    """`allowed` with the σ'-from-A allowance added to its W and b."""
     return allowed._replace(
         W=tuple(E + a.W for E, a in zip(allowed.W, widening, strict=True)),
         b=tuple(E + a.b for E, a in zip(allowed.b, widening, strict=True)),
@@ -952,10 +1037,11 @@ def oracle_allowed(
 
 
 def _textbook_allowance(
-    network: Network, params: Sequence[Layer], trace: Trace, bounds: Bounds
+    network: Network, params: Sequence[Layer], trace: Trace, bounds: Bounds, dtype: Any
 ) -> list[Layer]:
-    """a_W^(l), a_b^(l) of the module docstring, doubled; `bounds` of one float64 side."""
-    u = dtype_constants(np.float64).u
+    """a_W^(l), a_b^(l) of the module docstring, doubled, for one side computing in `dtype`
+    (unit roundoff u) whose derived bounds are `bounds` (its E_A^(l) enters e_σ'(l))."""
+    u = dtype_constants(dtype).u
     L = network.L
     a_Delta = np.zeros_like(np.asarray(trace.A[L], dtype=np.float64))
     allowance: list[Layer] = [None] * L  # type: ignore[list-item]
@@ -981,6 +1067,9 @@ def _through_sigma(sigma: Activation, Z: np.ndarray, a_Delta: np.ndarray) -> np.
     if sigma.elementwise:
         return np.abs(sigma.sigma_prime(Z)) * a_Delta
     return np.einsum("kjn,kn->jn", np.abs(sigma.jacobian(Z)), a_Delta)
+
+
+# --- related problems (the metamorphic properties) ------------------------------------------
 
 
 def sum_of_bounds(*bounds: Sequence[Layer]) -> tuple[Layer, ...]:

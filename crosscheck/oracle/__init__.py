@@ -1,6 +1,7 @@
 """The oracle for other people's backprop (DESIGN §5 "Oracle for others").
 
-- ``search``: ``check_gradients`` (a hypothesis search, shrunk) and ``check_example``.
+- ``search``: ``check_gradients`` (a hypothesis search, shrunk), ``check_example`` (one
+  given problem, suite layout) and ``check_problem`` (the user's own arrays, their layout).
 - ``judge``: one example under the oracle: the function's output and its first finding.
 - ``diagnosis``: what a failing output is: catalogued bugs and where they live, consistency.
 - ``relations``: the function's value per quantity and layer in terms of the suite's;
@@ -15,7 +16,14 @@
 - ``calling``: one call of the function under check; ``worker``: calls in a worker process.
 """
 
-__all__ = ["CheckReport", "CheckSettings", "GradientMismatch", "check_example", "check_gradients"]
+__all__ = [
+    "CheckReport",
+    "CheckSettings",
+    "GradientMismatch",
+    "check_example",
+    "check_gradients",
+    "check_problem",
+]
 
 
 def __getattr__(name: str) -> object:

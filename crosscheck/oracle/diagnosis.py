@@ -12,8 +12,9 @@ Run once, on the minimal failing example, by ``crosscheck.oracle.search`` (besid
   returned array, and J if it returned one, entry by entry within rtol·(|e| + max|e| over the
   array), rtol the dtype's fixed-rule constant (``bounds.DTYPE_CONSTANTS``: 2⁻³⁰, or 2⁻¹⁰ for a
   float32 mutant) — relative to each array's own scale, so a tiny example is judged as finely
-  as an ordinary one. Mutants that agree with the suite on the example (same rule) are left
-  out: they tell nothing apart.
+  as an ordinary one; a function that returns float32 is matched at float32's constant.
+  Mutants that agree with the suite on the example (same rule) are left out: they tell
+  nothing apart.
 - ``consistency``: is the returned gradient the gradient of the returned loss, whatever their
   conventions? The directional derivative of the function's own J along a random unit
   direction e over every W^(l), b^(l) (central differences, numdifftools) is compared with
@@ -169,7 +170,10 @@ def _matches(
     float64 = dtype_constants(np.float64).rtol
     if _agree(Returned(our_J if mutated.J is not None else None, our_grads), mutated, float64):
         return False  # indistinguishable from the correct answer here
-    return _agree(mutated, returned, dtype_constants(mutant.backprop.dtype).rtol)
+    # the coarser of the mutant's precision and the function's (float32 code: float32's)
+    theirs = np.float64 if returned.dtype == "float64" else np.float32
+    rtol = max(dtype_constants(mutant.backprop.dtype).rtol, dtype_constants(theirs).rtol)
+    return _agree(mutated, returned, rtol)
 
 
 def _where(mutated: Returned, expected: Expected) -> tuple[str, ...]:

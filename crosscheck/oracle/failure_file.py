@@ -3,9 +3,11 @@
 ``save_failure(report, directory)`` writes two files:
 
 - ``failure.npz``: arrays ``W1``, ``b1``, ..., ``WL``, ``bL``, ``X``, ``T`` in the suite's
-  layout (W^(l) (S_l, S_{l-1}), b^(l) (S_l,), X (S_0, N), T (S_L, N)), float64, exact;
+  layout (W^(l) (S_l, S_{l-1}), b^(l) (S_l,), X (S_0, N), T (S_L, N)), in the dtype the
+  function was handed (float64, or float32 under ``dtype="float32"``), exact;
 - ``failure.json``: what they are — sizes, activations, loss, weight decay, the function's
-  layout and weights, N, the finding, the search's seed, the function's name if given.
+  layout and weights, N, the precision asked for (``dtype``, null: as returned), the
+  finding, the search's seed, the function's name if given.
 
 ``load_failure(path)`` reads either file (the other is found beside it by its suffix) and
 returns the problem and the metadata.
@@ -65,6 +67,7 @@ def save_failure(
         "layout": s.layout,
         "weights": s.weights,
         "N": int(X.shape[1]),
+        "dtype": s.dtype,
         "finding": {"kind": report.finding.kind, "message": report.finding.message},
         "seed": s.seed,
         "arrays": npz.name,
@@ -78,7 +81,8 @@ def load_failure(path: Path) -> tuple[Problem, dict[str, Any]]:
     directory holding failure.json and failure.npz.
 
     Returns:
-        (problem in the suite's layout, float64 and validated; the metadata dict).
+        (problem in the suite's layout, in its saved dtype and validated; the metadata
+        dict).
 
     Raises:
         ValueError: a file missing or unreadable, not of this format (e.g. a ``--json``

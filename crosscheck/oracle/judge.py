@@ -1,9 +1,9 @@
 """One example under the oracle: run a function under test on a problem and judge its output.
 
 ``examine(fn, adapter, problem)`` calls ``fn(Ws, bs, X, T)`` twice on read-only copies of
-the problem (in the function's layout, ``crosscheck.oracle.layouts``), through a ``Callee``
-(``crosscheck.oracle.calling``: in a worker process or in this one), and returns an
-``Examination``: the first ``Finding``, if any, in this order —
+the problem (in the function's layout, ``crosscheck.oracle.layouts``, and in the problem's
+dtype), through a ``Callee`` (``crosscheck.oracle.calling``: in a worker process or in this
+one), and returns an ``Examination``: the first ``Finding``, if any, in this order —
 
 0. ``exited``, ``crashed``, ``timeout`` (a function run in a worker process,
    ``crosscheck.oracle.worker``): the worker ended during the call with an exit status,
@@ -18,25 +18,41 @@ the problem (in the function's layout, ``crosscheck.oracle.layouts``), through a
    its writeable flag) is found by comparing with pristine copies;
 3. ``output``: not (dWs, dbs) or (J, dWs, dbs), the wrong number of layers or a wrong shape;
 4. ``non-finite``: a NaN or inf in the output, naming the array and the entry;
-5. ``non-deterministic``: the second call on the same input returned something else;
+5. ``non-deterministic``: the second call on the same input failed, returned something of
+   another structure, or values that differ from the first call's by more than two correct
+   evaluations can (``crosscheck.compare.bounds.repeat_allowed``: E + E, the rounding of
+   sums in any order, plus the σ'-from-A allowance). A difference within that bound is
+   correct code that sums in an order that changes from call to call: it is reported as a
+   note (``Examination.repeat``) with its size, never as a finding;
 6. ``gradient`` / ``loss``: ∂J/∂W^(l), ∂J/∂b^(l) or J disagree with the suite's
-   (``vectorized``, the anchor) beyond the comparison module's derived per-entry bound
-   (``crosscheck.compare.bounds.oracle_allowed``: the rounding of both sides, float64),
-   widened for σ' evaluated from A, the textbook forms.
+   (``vectorized``, the anchor, in float64) beyond the comparison module's derived per-entry
+   bound (``crosscheck.compare.bounds.oracle_allowed``: the suite's float64 rounding plus the
+   function's in the precision it is judged in), widened for σ' evaluated from A, the
+   textbook forms.
+
+Precision. A function is judged in the precision it computes in (``judged_precision``):
+``dtype=None`` (the default) judges it in the precision of what it returns, never finer than
+its inputs' — float32 results for float64 inputs are judged under float32's bound, as
+float32 code run on its inputs rounded to float32 (to nearest, as ``astype`` does), with a
+note saying so; ``dtype="float64"`` asks for float64 explicitly, so float32 results are held
+to float64's bound (and the finding says "computes in float32 where float64 was asked");
+``dtype="float32"`` hands float32 inputs and judges under float32's bound. The suite's side
+always computes in float64 on the same input values.
 
 Warnings the function emits are recorded, not findings (a correct sigmoid may overflow).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from crosscheck import vectorized
-from crosscheck.compare.bounds import oracle_allowed
+from crosscheck.compare.bounds import DerivedBound, oracle_allowed, repeat_allowed
 from crosscheck.compare.comparison import Comparison, compare_gradients
 from crosscheck.ffnn import Layer
 from crosscheck.oracle.calling import Callee, InProcess, named_arrays
@@ -58,6 +74,12 @@ KINDS = (
 )
 """Finding kinds, in the order they are looked for."""
 
+DTYPES = ("float64", "float32")
+"""Precisions a function can be judged in (``dtype=`` of ``examine``; None: as returned)."""
+
+CALLS = 2
+"""Calls of the function per examination: the judged one and a repeat on the same input."""
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -73,6 +95,84 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Precision:
+    """The precision a function was judged in, and why.
+
+    Attributes:
+        inputs: the dtype of the arrays handed to the function ("float64", "float32").
+        returned: the least precise dtype of its returned gradients (``Returned.dtype``);
+            None if it returned no arrays.
+        judged: the dtype whose bound its side got ("float64" or "float32").
+        asked: the ``dtype=`` asked for (None: judge in the precision returned).
+    """
+
+    inputs: str
+    returned: str | None
+    judged: str
+    asked: str | None
+
+    @property
+    def note(self) -> str | None:
+        """A sentence when the precision judged is not simply that of the inputs."""
+        if self.returned is None or self.returned == self.inputs:
+            return None
+        if self.asked is None and self.judged != self.inputs:
+            return (
+                f"the function returns {self.returned} results for {self.inputs} inputs: it is"
+                f" judged as {self.judged} code, on its inputs rounded to {self.judged}, under"
+                f" {self.judged}'s bound (pass dtype='{self.inputs}', --dtype {self.inputs},"
+                f" to require {self.inputs})"
+            )
+        if self.asked == self.inputs and self.judged == self.inputs:
+            return (
+                f"the function returns {self.returned} results where {self.asked} was asked:"
+                f" judged under {self.asked}'s bound"
+            )
+        return f"the function returns {self.returned} results for {self.inputs} inputs"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: inputs, returned, judged, asked, note."""
+        return {**dataclasses.asdict(self), "note": self.note}
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """Two calls on the same input, compared (``crosscheck.compare.bounds.repeat_allowed``).
+
+    Attributes:
+        ratio: the largest |first − second|/bound over J and every entry of ∂J/∂W^(l),
+            ∂J/∂b^(l); <= 1: within the rounding of a reordered sum.
+        difference: |first − second| at that entry.
+        bound: the bound there: E + E in the judged dtype, plus the σ'-from-A allowance.
+        where: the entry, e.g. "∂J/∂W^(2) (0, 1)" or "J".
+        first, second: the two values there.
+    """
+
+    ratio: float
+    difference: float
+    bound: float
+    where: str
+    first: float
+    second: float
+
+    @property
+    def text(self) -> str:
+        """One sentence with the size of the difference and its bound."""
+        return (
+            f"two calls on the same input differ by up to {self.difference:.3g} at {self.where}"
+            f" ({self.first:.17g} then {self.second:.17g}); the bound of a reordered sum there"
+            f" is {self.bound:.3g}, ratio {ratio_text(self.ratio, self.difference)}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the fields, non-finite floats as strings."""
+        return {
+            name: value if not isinstance(value, float) or np.isfinite(value) else str(value)
+            for name, value in dataclasses.asdict(self).items()
+        }
+
+
+@dataclass(frozen=True)
 class Examination:
     """The outcome of one example.
 
@@ -80,21 +180,34 @@ class Examination:
         finding: the first Finding, or None if the function agrees.
         returned: its output in the suite's layout, shapes unchecked where the finding is
             about them; None if it raised or returned something that is not arrays.
-        J: the suite's J (eq 2.16 or the loss's own, plus weight decay).
-        grads: the suite's ∂J/∂W^(l), ∂J/∂b^(l): L Layers, (S_l, S_{l-1}) and (S_l,).
+        J: the suite's J (eq 2.16 or the loss's own, plus weight decay), float64.
+        grads: the suite's ∂J/∂W^(l), ∂J/∂b^(l): L Layers, (S_l, S_{l-1}) and (S_l,),
+            float64, on the input values the function is judged on (``precision``).
         comparison: suite (expected) against the function (actual), if it got that far.
         warnings: the warnings the function emitted, as "Category: message".
+        precision: the dtypes involved and the one judged in; None before any output.
+        repeat: the second call compared with the first; None if the two returned the same
+            values bit for bit, or the examination did not get that far.
+        calls: calls of the function this examination made (``CALLS`` at most, the
+            mutation search's extra calls not counted).
+        failed_call: which of them (1 or 2) showed the finding; None without one.
     """
 
     finding: Finding | None
     returned: Returned | None
     J: float
     grads: tuple[Layer, ...]
-    comparison: Comparison | None
-    warnings: tuple[str, ...]
+    comparison: Comparison | None = None
+    warnings: tuple[str, ...] = ()
+    precision: Precision | None = None
+    repeat: Repeat | None = None
+    calls: int = 0
+    failed_call: int | None = None
 
 
-def examine(fn: Callable[..., Any], adapter: Adapter, problem: Problem) -> Examination:
+def examine(
+    fn: Callable[..., Any], adapter: Adapter, problem: Problem, dtype: str | None = None
+) -> Examination:
     """Run `fn` on `problem` twice and judge it (module docstring; eqs 2.14–2.16, 2.33, 2.37).
 
     Args:
@@ -103,25 +216,38 @@ def examine(fn: Callable[..., Any], adapter: Adapter, problem: Problem) -> Exami
             where it lives (``crosscheck.oracle.worker.Isolated``: a worker process).
         adapter: the function's layout.
         problem: network, params (W^(l) (S_l, S_{l-1}), b^(l) (S_l,)), X (S_0, N), T (S_L, N),
-            float64, in the suite's layout.
+            in the suite's layout, all float64 or all float32: the function gets them in
+            this dtype.
+        dtype: None (judge in the precision returned, never finer than the inputs'),
+            "float64" (required explicitly) or "float32" (the problem must be float32).
 
     Returns:
         An Examination. Never raises for anything `fn` does (KeyboardInterrupt from a function
         called in this process excepted: it may be the user's Ctrl-C).
 
     Raises:
-        TypeError, ValueError: from ``crosscheck.ffnn.validate`` if `problem` itself is invalid.
+        TypeError, ValueError: from ``crosscheck.ffnn.validate`` if `problem` itself is invalid;
+            ValueError for an unknown `dtype` or one finer than the problem's.
     """
-    network, params, X, T = problem
-    grads, trace = vectorized.backprop(network, params, X, T)
-    J = vectorized.loss(network, params, X, T)
+    network, _, X, _ = problem
+    inputs = str(np.asarray(X).dtype)
+    if dtype is not None and dtype not in DTYPES:
+        raise ValueError(f"dtype must be None, 'float64' or 'float32', got {dtype!r}")
+    if dtype == "float64" and inputs != "float64":
+        raise ValueError(f"dtype='float64' needs a float64 problem, got {inputs} arrays")
+    suite = _suite(problem)
     caught: list[str] = []
+    calls = 0
 
-    def result(finding: Finding | None, returned=None, comparison=None) -> Examination:
-        return Examination(finding, returned, J, grads, comparison, tuple(caught))
+    def result(finding: Finding | None, returned: Returned | None = None, **details) -> Examination:
+        return Examination(
+            finding, returned, suite.J, suite.grads, warnings=tuple(caught), calls=calls,
+            failed_call=None if finding is None else details.pop("failed_call", 1), **details,
+        )  # fmt: skip
 
     callee = fn if isinstance(fn, Callee) else InProcess(fn)
     returned = _run(callee, adapter, problem, caught)
+    calls += 1
     if isinstance(returned, Finding):
         return result(returned)
     try:
@@ -131,20 +257,41 @@ def examine(fn: Callable[..., Any], adapter: Adapter, problem: Problem) -> Exami
     bad = _non_finite(returned)
     if bad is not None:
         return result(Finding("non-finite", bad), returned)
+    precision = judged_precision(inputs, returned.dtype, dtype)
+    if precision.judged != inputs:  # float32 code handed float64: judged on its rounded inputs
+        suite = _suite(_in_dtype(problem, precision.judged))
     second = _run(callee, adapter, problem, caught)
-    if isinstance(second, Finding) and second.kind in PROCESS_KINDS:
-        message = f"on the second call on the same input: {second.message}"
-        return result(Finding(second.kind, message), returned)
+    calls += 1
     if isinstance(second, Finding):
-        message = f"the second call on the same input failed: {second.message}"
-        return result(Finding("non-deterministic", message), returned)
-    difference = _difference(returned, second)
-    if difference is not None:
-        return result(Finding("non-deterministic", difference), returned)
-    comparison = _compare(problem, grads, trace, J, returned)
+        if second.kind in PROCESS_KINDS:
+            message = f"on the second call on the same input: {second.message}"
+            finding = Finding(second.kind, message)
+        else:
+            message = f"the second call on the same input failed: {second.message}"
+            finding = Finding("non-deterministic", message)
+        return result(finding, returned, precision=precision, failed_call=2)
+    repeat = _repeat(suite, precision.judged, returned, second, adapter)
+    if isinstance(repeat, str):
+        return result(
+            Finding("non-deterministic", repeat), returned, precision=precision, failed_call=2
+        )
+    comparison = _compare(suite, returned, precision.judged)
+    details = {"comparison": comparison, "precision": precision, "repeat": repeat}
+    if repeat is not None and repeat.ratio > 1:
+        first_call = "agrees" if comparison.agree else "disagrees"
+        message = (
+            f"{repeat.text}: beyond the rounding of a reordered sum (the first call"
+            f" {first_call} with the suite)"
+        )
+        return result(
+            Finding("non-deterministic", message),
+            returned,
+            failed_call=2 if comparison.agree else 1,
+            **details,
+        )
     first_bad = comparison.first_mismatch
     if first_bad is None:
-        return result(None, returned, comparison)
+        return result(None, returned, **details)
     kind = "loss" if first_bad.quantity == "J" and _only_loss(comparison) else "gradient"
     error = abs(first_bad.actual_value - first_bad.expected_value)
     message = (
@@ -152,7 +299,31 @@ def examine(fn: Callable[..., Any], adapter: Adapter, problem: Problem) -> Exami
         f" {first_bad.size} {'entry' if first_bad.size == 1 else 'entries'} beyond the bound,"
         f" worst error/allowed {ratio_text(first_bad.worst_ratio, error)}"
     )
-    return result(Finding(kind, message), returned, comparison)
+    if precision.returned != precision.judged and precision.asked == precision.judged:
+        message = (
+            f"computes in {precision.returned} where {precision.asked} was asked"
+            f" (dtype='{precision.asked}'): {message}"
+        )
+    return result(Finding(kind, message), returned, **details)
+
+
+def judged_precision(inputs: str, returned: str, asked: str | None) -> Precision:
+    """The dtype a function's side is judged in (module docstring, "Precision").
+
+    Args:
+        inputs: the dtype handed to the function. returned: the dtype of its gradients.
+        asked: None, "float64" or "float32" (``dtype=``).
+
+    Returns:
+        A Precision: `asked` when given; else the less precise of `inputs` and `returned`,
+        where a dtype less precise than float32 (float16) is judged as float32 (no bound
+        is derived for it: such code fails float32's bound unless its values are exact).
+    """
+    if asked is not None:
+        return Precision(inputs, returned, asked, asked)
+    coarser = max((inputs, returned), key=lambda d: np.finfo(d).eps)
+    judged = coarser if coarser in DTYPES else "float32"
+    return Precision(inputs, returned, judged, None)
 
 
 RATIO_CAP = 1e15
@@ -209,35 +380,93 @@ def _non_finite(returned: Returned) -> str | None:
     return None
 
 
-def _difference(returned: Returned, again: Returned) -> str | None:
-    """Why a second output differs from the first (bitwise), or None if it does not."""
-    if (returned.J is None) != (again.J is None) or (
-        returned.J is not None and returned.J != again.J
-    ):
-        return f"the same input gave J = {returned.J!r}, then {again.J!r}"
-    for l, (first, other) in enumerate(zip(returned.grads, again.grads, strict=False), start=1):
-        for name, a, b in (("W", first.W, other.W), ("b", first.b, other.b)):
-            if a.shape != b.shape or not np.array_equal(a, b):
-                return f"the same input gave two different ∂J/∂{name}^({l})"
-    if len(returned.grads) != len(again.grads):
-        return "the same input gave gradients for different numbers of layers"
-    return None
+class _Suite(NamedTuple):
+    """The suite's side of one example, in float64 on the values the function is judged on.
+
+    problem: those values as float64 (exact copies of float32 values); J, grads, trace:
+    ``vectorized``'s.
+    """
+
+    problem: Problem
+    J: float
+    grads: tuple[Layer, ...]
+    trace: Any
 
 
-def _compare(
-    problem: Problem, grads: tuple[Layer, ...], trace: Any, J: float, returned: Returned
-) -> Comparison:
-    """Suite against function: the derived bound (both sides float64) + σ' from A."""
-    allowed = oracle_allowed(*problem, trace)
-    losses = {} if returned.J is None else {"expected_loss": J, "actual_loss": returned.J}
-    return compare_gradients(
-        grads,
+def _suite(problem: Problem) -> _Suite:
+    """The suite on `problem`'s values, computed in float64 (``vectorized``)."""
+    problem = _in_dtype(problem, np.float64)
+    network, params, X, T = problem
+    grads, trace = vectorized.backprop(network, params, X, T)
+    J = vectorized.loss(network, params, X, T)
+    return _Suite(problem, J, grads, trace)
+
+
+def _in_dtype(problem: Problem, dtype: Any) -> Problem:
+    """`problem` with every array in `dtype` (rounded to nearest, as ``astype`` does; the same
+    arrays where they are in `dtype` already)."""
+    network, params, X, T = problem
+
+    def cast(a: np.ndarray) -> np.ndarray:
+        return np.asarray(a, dtype=dtype)
+
+    return Problem(network, tuple(Layer(cast(W), cast(b)) for W, b in params), cast(X), cast(T))
+
+
+def _repeat(
+    suite: _Suite, dtype: str, returned: Returned, again: Returned, adapter: Adapter
+) -> Repeat | str | None:
+    """The second call's output (`again`) against the first's, within ``repeat_allowed`` (E + E
+    in the judged `dtype` plus the σ'-from-A allowance); None if they are the same bit for
+    bit; a message if the second has another structure."""
+    try:
+        check_shapes(again, suite.problem.network, adapter)
+    except OutputError as error:
+        return f"the second call on the same input returned something else: {error}"
+    if (returned.J is None) != (again.J is None):
+        return "the same input gave a loss J on one call and none on the other"
+    if _identical(returned, again):
+        return None
+    allowed = repeat_allowed(*suite.problem, suite.trace, dtype)
+    losses = {} if returned.J is None else {"expected_loss": returned.J, "actual_loss": again.J}
+    comparison = compare_gradients(
+        returned.grads, again.grads, allowed=allowed.grads, allowed_loss=allowed.J, **losses
+    )
+    worst = max(comparison.rows, key=lambda row: row.worst_ratio)
+    return Repeat(
+        ratio=worst.worst_ratio,
+        difference=abs(worst.actual_value - worst.expected_value),
+        bound=worst.allowed,
+        where=f"{worst.label} {worst.worst_index}" if worst.shape else worst.label,
+        first=worst.expected_value,
+        second=worst.actual_value,
+    )
+
+
+def _identical(first: Returned, second: Returned) -> bool:
+    """The same J (or none) and the same gradients, bit for bit."""
+    pairs = [
+        (a, b)
+        for x, y in zip(first.grads, second.grads, strict=True)
+        for a, b in zip(x, y, strict=True)
+    ]
+    return first.J == second.J and all(np.array_equal(a, b) for a, b in pairs)
+
+
+def _compare(suite: _Suite, returned: Returned, dtype: str) -> Comparison:
+    """Suite against function: the suite's float64 bound + the function's in the judged
+    `dtype`, σ' from A in that dtype (``crosscheck.compare.bounds.oracle_allowed``)."""
+    allowed = oracle_allowed(*suite.problem, suite.trace, dtype)
+    losses = {} if returned.J is None else {"expected_loss": suite.J, "actual_loss": returned.J}
+    comparison = compare_gradients(
+        suite.grads,
         returned.grads,
         names=("suite (vectorized)", "function"),
         allowed=allowed.grads,
         allowed_loss=allowed.J,
         **losses,
     )
+    return dataclasses.replace(comparison, tolerance=DerivedBound("float64", dtype))
 
 
 def _only_loss(comparison: Comparison) -> bool:

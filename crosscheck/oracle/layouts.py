@@ -50,10 +50,14 @@ class Returned(NamedTuple):
     J: the returned loss as a float, or None if the function returned (dWs, dbs) only.
     grads: L Layers; ``grads[l-1].W`` is ∂J/∂W^(l), (S_l, S_{l-1}) when well shaped;
         ``grads[l-1].b`` is ∂J/∂b^(l), (S_l,) when well shaped (unchecked by ``unpack``).
+    dtype: the least precise floating dtype among the returned gradient arrays as the
+        function returned them ("float32", "float64", ...; "float64" when none is
+        floating: integers are exact), before the copies were made float64.
     """
 
     J: float | None
     grads: tuple[Layer, ...]
+    dtype: str = "float64"
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,8 @@ def unpack(value: Any, adapter: Adapter) -> Returned:
             transposed back to (S_l, S_{l-1}).
 
     Returns:
-        A Returned of float64 copies (they do not alias the function's arrays). Bias
+        A Returned of float64 copies (they do not alias the function's arrays), with the
+        dtype the gradients came in (``Returned.dtype``). Bias
         gradients of shape (S, 1) or (1, S) are flattened to (S,); shapes are not checked
         against a network here (``check_shapes``).
 
@@ -162,16 +167,22 @@ def unpack(value: Any, adapter: Adapter) -> Returned:
             raise OutputError(f"{name} is {_kind(arrays)}; expected a list of L arrays")
     if len(dWs) != len(dbs):
         raise OutputError(f"dWs has {len(dWs)} arrays but dbs has {len(dbs)}")
-    grads = []
+    grads, dtypes = [], []
     for l, (dW, db) in enumerate(zip(dWs, dbs, strict=True), start=1):
         dW = _array(dW, f"dWs[{l - 1}] (∂J/∂W^({l}))")
         db = _array(db, f"dbs[{l - 1}] (∂J/∂b^({l}))")
+        dtypes += [dW.dtype, db.dtype]
         if adapter.weights == "in_out" and dW.ndim == 2:
             dW = dW.T
         if db.ndim == 2 and 1 in db.shape:
             db = db.reshape(-1)  # (S, 1) or (1, S) → (S,)
-        grads.append(Layer(dW, db))
-    return Returned(J, tuple(grads))
+        grads.append(Layer(np.array(dW, dtype=np.float64), np.array(db, dtype=np.float64)))
+    return Returned(J, tuple(grads), _least_precise(dtypes))
+
+
+def _least_precise(dtypes: Sequence[np.dtype]) -> str:
+    floats = [d for d in dtypes if d.kind == "f"]
+    return str(max(floats, key=lambda d: np.finfo(d).eps, default=np.dtype(np.float64)))
 
 
 def check_shapes(returned: Returned, network: Network, adapter: Adapter) -> None:
@@ -206,17 +217,18 @@ def check_shapes(returned: Returned, network: Network, adapter: Adapter) -> None
 
 
 def _array(value: Any, name: str) -> np.ndarray:
+    """`value` as a NumPy array of its own dtype (not copied where NumPy need not)."""
     try:
         array = np.asarray(value)
     except Exception as error:
         raise OutputError(f"{name} cannot be read as an array: {error}") from None
     if array.dtype.kind not in "fiu":
         raise OutputError(f"{name} has dtype {array.dtype}; real numbers are needed")
-    return np.array(array, dtype=np.float64)
+    return array
 
 
 def _scalar(value: Any) -> float:
-    array = _array(value, "J (the returned loss)")
+    array = np.array(_array(value, "J (the returned loss)"), dtype=np.float64)
     if array.size != 1:
         raise OutputError(f"J (the returned loss) has shape {array.shape}; one number is needed")
     return float(array.reshape(()))

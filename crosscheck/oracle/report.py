@@ -1,17 +1,19 @@
 """The oracle's report: ``CheckReport`` (what a check found) and its renderings, rich, plain
 text and JSON; ``GradientMismatch``, the exception that carries a failing one.
 
-A failing report reads top to bottom: the finding, the minimal example (architecture, N and
-every value), the per-layer table (J, then ∂J/∂W^(l), ∂J/∂b^(l) for l = L..1 with their
-equations, mismatched counts and the worst error/allowed ratio), the first diverging
-quantity, the loss (value, consistency with the gradient), the diagnosis (the catalogued bugs
-that match and where they live, the loss conventions of J and gradient, the relation seen per
-quantity and layer, notes of follow-up runs), the suite's agreement with itself, and
-any warnings.
+A failing report reads top to bottom: the finding, where it was first seen (example and
+call) and how often it reappeared when re-run, notes (the precision judged in), the minimal
+example (architecture, N and every value), the per-layer table (J, then ∂J/∂W^(l), ∂J/∂b^(l)
+for l = L..1 with their equations, mismatched counts and the worst error/allowed ratio), the
+first diverging quantity, the loss (value, consistency with the gradient), the diagnosis (the
+catalogued bugs that match and where they live, the loss conventions of J and gradient, the
+relation seen per quantity and layer, notes of follow-up runs), the suite's agreement with
+itself, and any warnings.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from rich.text import Text
 
 from crosscheck.compare.comparison import Comparison
 from crosscheck.oracle.diagnosis import Consistency, Diagnosis
-from crosscheck.oracle.judge import Examination, Finding, ratio_text
+from crosscheck.oracle.judge import Examination, Finding, Precision, Repeat, ratio_text
 from crosscheck.oracle.layouts import Adapter
 from crosscheck.oracle.relations import NEGLIGIBLE, Relation, touched
 from crosscheck.strategies import Problem
@@ -41,8 +43,10 @@ class CheckSettings:
         activations: σ_1..σ_L names. loss: J's name. sizes: fixed (S_0..S_L) or None
         (drawn). weight_decay: λ. layout, weights: the function's array layout
         (``crosscheck.oracle.layouts``). max_examples: hypothesis's budget. seed: the search's
-        seed (drawn at random, and recorded, when not given). isolation: where the function
-        ran, e.g. "in a worker process, 60 s per call" (``crosscheck.oracle.calling.Callee``).
+        seed (drawn at random, and recorded, when not given). dtype: the precision asked
+        for (None: judged in the precision returned; "float64"; "float32"),
+        ``crosscheck.oracle.judge``. isolation: where the function ran, e.g. "in a worker
+        process, 60 s per call" (``crosscheck.oracle.calling.Callee``).
     """
 
     activations: tuple[str, ...]
@@ -53,12 +57,60 @@ class CheckSettings:
     weights: str
     max_examples: int
     seed: int
+    dtype: str | None = None
     isolation: str = ""
 
     @property
     def adapter(self) -> Adapter:
         """The function's layout."""
         return Adapter(self.layout, self.weights)
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """Where a check first saw a fault, and how often it came back.
+
+    Attributes:
+        example: the example (1-based, in the order the search tried them) on which a call
+            first showed a fault; 1 for a given example.
+        call: the call of the function (1-based, over the whole check) that showed it.
+        kind: that first finding's kind (``crosscheck.oracle.judge.KINDS``).
+        reruns: times the reported example was run again afterwards.
+        reappeared: how many of those runs showed a fault again.
+        limited: why it was run again fewer times than usual (a timeout is not run again;
+            an exit or crash of the worker process fewer times; ``crosscheck.oracle.search``),
+            "" if it was not.
+    """
+
+    example: int
+    call: int
+    kind: str
+    reruns: int
+    reappeared: int
+    limited: str = ""
+
+    @property
+    def text(self) -> str:
+        """Two sentences for the report."""
+        seen = (
+            f"First seen on example {self.example}, call {self.call} of the function ({self.kind})."
+        )
+        if self.reruns == 0:
+            return f"{seen} Not run again ({self.limited or 'no re-runs'})."
+        again = f"Run {plural(self.reruns, 'time')} more"
+        if self.limited:
+            again += f" ({self.limited})"
+        if self.reappeared == self.reruns:
+            return f"{seen} {again}, the example below failed every time."
+        return (
+            f"{seen} {again}, the example below failed again on"
+            f" {self.reappeared} of them: a fault that comes and goes (stateful, order-dependent"
+            " or random code) is still a fault."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: example, call, kind, reruns, reappeared, limited."""
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -85,9 +137,21 @@ class CheckReport:
             (``crosscheck.oracle.followup``): "This fault shows only when N = S_l ...", what
             the example shows with its zeros replaced, or on one where named factors differ.
         consistency: whether its gradient is the gradient of its own J (None without a J).
-        shrunk: False if hypothesis could not shrink (a flaky function): the example is the
-            first failing one as drawn.
+        shrunk: False if the search could not end on a reproducible minimal example (a
+            function that fails only sometimes): the example is the last failing one it saw.
         replayed: True if the example was given (``check_example``), not searched for.
+        sighting: where the fault was first seen and how often it reappeared (None if the
+            function agreed).
+        calls: calls of the function the check made (re-runs included).
+        precision: the precision the function was judged in (of the reported example, or of
+            the last example when it agreed); None if no call returned arrays.
+        repeat: the largest difference between two calls on the same input over the check,
+            against its bound (None if every pair of calls was identical bit for bit, or no
+            example got that far).
+        jax: (backend, device) the suite's autodiff ran on for ``suite``; None if it did
+            not run.
+        source: for a given example, where it came from (e.g. "your problem p.npz"); None
+            for a replayed saved failure or a search.
     """
 
     settings: CheckSettings
@@ -103,11 +167,29 @@ class CheckReport:
     notes: tuple[str, ...] = ()
     shrunk: bool = True
     replayed: bool = False
+    sighting: Sighting | None = None
+    calls: int = 0
+    precision: Precision | None = None
+    repeat: Repeat | None = None
+    jax: tuple[str, str] | None = None
+    source: str | None = None
 
     @property
     def agree(self) -> bool:
-        """True if the function agreed with the suite on every example."""
-        return self.finding is None
+        """True if no call of the function showed a fault."""
+        return self.finding is None and self.sighting is None
+
+    @property
+    def verdict_notes(self) -> tuple[str, ...]:
+        """Notes on a verdict that are not faults: the precision the function was judged in,
+        the largest difference between two calls within the rounding of a reordered sum."""
+        notes = []
+        if self.precision is not None and self.precision.note:
+            notes.append(self.precision.note)
+        repeat = self.repeat
+        if repeat is not None and repeat.ratio <= 1:
+            notes.append(f"{repeat.text}: within it, correct (sums in another order)")
+        return tuple(notes)
 
     @property
     def finding(self) -> Finding | None:
@@ -138,21 +220,34 @@ def render(report: CheckReport) -> RenderableType:
     """The whole report as a rich renderable (print with ``rich.console.Console().print``)."""
     parts: list[RenderableType] = [Text(_settings_line(report))]
     finding = report.finding
+    notes = [Text("Note: " + note) for note in report.verdict_notes]
     if finding is None:
         where = (
-            "the replayed example"
+            "the given example"
             if report.replayed
             else f"all {plural(report.examples_run, 'example')}"
         )
+        calls = f" ({plural(report.calls, 'call')})" if report.calls else ""
         parts.append(
-            Text(f"AGREE: the function agrees with the suite on {where}", style="bold green")
+            Text(f"AGREE: the function agrees with the suite on {where}{calls}", style="bold green")
         )
-        return Group(*parts)
+        return Group(*parts, *notes)
     parts.append(Text(f"FAULT ({finding.kind}): {finding.message}", style="bold red"))
+    if report.sighting is not None:
+        parts.append(Text(report.sighting.text))
+    parts += notes
     if report.replayed:
-        heading = "Example replayed from a saved failure:"
+        heading = (
+            "Example replayed from a saved failure:"
+            if report.source is None
+            else f"Example given: {report.source}:"
+        )
     else:
-        shrunk = "minimal (shrunk)" if report.shrunk else "as first drawn (could not shrink)"
+        shrunk = (
+            "minimal (shrunk)"
+            if report.shrunk
+            else "as last seen failing (a fault that does not reproduce cannot be shrunk)"
+        )
         heading = f"Example {shrunk}, found after {plural(report.examples_run, 'example')}:"
     parts += [Text(), Text(heading, style="bold"), Text(_example_text(report))]
     comparison = report.examination.comparison
@@ -233,11 +328,18 @@ def report_dict(report: CheckReport) -> dict[str, Any]:
             "weights": s.weights,
             "max_examples": s.max_examples,
             "seed": s.seed,
+            "dtype": s.dtype,
             "isolation": s.isolation,
         },
         "examples_run": report.examples_run,
+        "calls": report.calls,
         "replayed": report.replayed,
         "finding": None,
+        "sighting": None if report.sighting is None else report.sighting.to_dict(),
+        "precision": None if report.precision is None else report.precision.to_dict(),
+        "repeat": None if report.repeat is None else report.repeat.to_dict(),
+        "verdict_notes": list(report.verdict_notes),
+        "jax": None if report.jax is None else {"backend": report.jax[0], "device": report.jax[1]},
     }
     if report.finding is None:
         return data
@@ -276,14 +378,15 @@ def _settings_line(report: CheckReport) -> str:
     sizes = "-".join(map(str, s.sizes)) if s.sizes else "drawn"
     lam = f", λ = {s.weight_decay:g}" if s.weight_decay else ""
     budget = (
-        "one saved example"
+        "one given example"
         if report.replayed
         else f"up to {plural(s.max_examples, 'example')}, seed {s.seed}"
     )
+    precision = "dtype as returned" if s.dtype is None else f"dtype={s.dtype!r}"
     where = f"; ran {s.isolation}" if s.isolation else ""
     return (
         f"σ = {', '.join(s.activations)}; J = {s.loss}{lam}; sizes {sizes}; layout={s.layout!r},"
-        f" weights={s.weights!r}; {budget}{where}"
+        f" weights={s.weights!r}; {precision}; {budget}{where}"
     )
 
 
@@ -392,6 +495,8 @@ def _suite_text(report: CheckReport) -> str:
         )
     if not all(isinstance(c, str) or c.agree for c in report.suite):
         lines[0] = "The suite does NOT agree with itself on this example (a bug of ours):"
+    if report.jax is not None:
+        lines.append(f"  (autodiff on JAX backend {report.jax[0]} ({report.jax[1]}))")
     return "\n".join(lines)
 
 

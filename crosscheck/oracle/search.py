@@ -9,13 +9,30 @@ whether a returned gradient is the gradient of the returned loss. It returns a
 ``CheckReport`` when the function agrees on every example and raises ``GradientMismatch``
 (an AssertionError carrying ``.report``) when it does not.
 
-``check_example`` judges one given problem (``crosscheck check --replay``).
+A fault seen is a fault: once any call has shown a finding, the verdict is a fault, whatever
+later calls do. The report is built from the examination that showed it (the minimal failing
+example when the search could shrink, else the last failing one it saw), never from a fresh
+call that might pass; it says on which example and call the fault was first seen
+(``Sighting``) and how often it reappeared when that example was run RERUNS times more
+(``reruns``: a timeout is not run again, each run would wait out the time limit; an exit or
+crash of the worker process PROCESS_RERUNS times, each restarts the worker). A function
+wrong on some calls only (stateful, order-dependent, random) therefore cannot end in AGREE
+once the search has seen it fail.
 
-Both call the function through a ``crosscheck.oracle.calling.Callee``: an importable function
-runs in a worker process (``crosscheck.oracle.worker.Isolated``, one worker for the whole
-search, `timeout` seconds per call), a closure or a function of ``__main__`` in this process
-(``isolate`` chooses). A call that passes the time limit ends the search at once: the example
-it hung on is reported as drawn (shrinking would wait out the limit again and again).
+``check_example`` judges one given problem (``crosscheck check --replay``), running it up to
+1 + RERUNS times until a fault shows; ``check_problem`` does so for the user's own arrays in
+their own layout (``crosscheck check --problem FILE.npz``).
+
+All of them call the function through a ``crosscheck.oracle.calling.Callee``: an importable
+function runs in a worker process (``crosscheck.oracle.worker.Isolated``, one worker for the
+whole check, `timeout` seconds per call), a closure or a function of ``__main__`` in this
+process (``isolate`` chooses). A call that passes the time limit ends the search at once: the
+example it hung on is reported as drawn (shrinking would wait out the limit again and again).
+
+Precision (``dtype=``, ``crosscheck.oracle.judge``): None (default) judges a function in the
+precision it returns, with a note where that is float32 for float64 inputs; "float64" holds
+it to float64; "float32" draws (or converts) the problem in float32, hands it float32 arrays
+and judges it under float32's bound. The suite always computes in float64 on the same values.
 """
 
 from __future__ import annotations
@@ -28,17 +45,20 @@ from collections.abc import Callable, Sequence
 from random import Random
 from typing import Any
 
+import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException, NoSuchExample
 
-from crosscheck.ffnn import Network
+from crosscheck import vectorized
+from crosscheck.compare.bounds import trace_bounds
+from crosscheck.ffnn import Layer, Network, validate
 from crosscheck.oracle.calling import Callee, InProcess
 from crosscheck.oracle.diagnosis import consistency, suite_agreement
 from crosscheck.oracle.followup import analysis, fill_zeros, follow_up
-from crosscheck.oracle.judge import Examination, examine
+from crosscheck.oracle.judge import DTYPES, PROCESS_KINDS, Examination, Precision, Repeat, examine
 from crosscheck.oracle.layouts import Adapter
-from crosscheck.oracle.report import CheckReport, CheckSettings, GradientMismatch
+from crosscheck.oracle.report import CheckReport, CheckSettings, GradientMismatch, Sighting
 from crosscheck.oracle.worker import DEFAULT_TIMEOUT, Isolated, LoadError, Target
 from crosscheck.strategies import Problem, problems
 
@@ -85,6 +105,19 @@ def check_size(sizes: Sequence[int] | None, L: int) -> None:
             )
 
 
+FLOAT32_ACCUMULATION = "float32_accumulation"
+"""The catalogued bug of float32 code where float64 was asked; never named for a function
+judged in float32."""
+
+RERUNS = 8
+"""Times a failing example is run again to count how often its fault reappears; also the
+extra runs ``check_example`` makes of a given example while it has not failed."""
+
+PROCESS_RERUNS = 2
+"""Times an example is run again when its fault was an exit or crash of the worker process
+(``crosscheck.oracle.worker``: each run restarts the worker); a timeout is not run again."""
+
+
 def check_gradients(
     fn: Callable[..., Any],
     *,
@@ -96,6 +129,7 @@ def check_gradients(
     weights: str = "out_in",
     max_examples: int = 100,
     seed: int | None = None,
+    dtype: str | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     isolate: bool | None = None,
 ) -> CheckReport:
@@ -105,9 +139,10 @@ def check_gradients(
     Args:
         fn: ``fn(Ws, bs, X, T)`` returning (dWs, dbs) or (J, dWs, dbs). In the default
             layout ``Ws[l-1]`` = W^(l) (S_l, S_{l-1}), ``bs[l-1]`` = b^(l) (S_l,), X (S_0, N),
-            T (S_L, N), all float64 and read-only; dWs, dbs in the same shapes (bias
-            gradients may also be (S_l, 1) or (1, S_l)). ``layout="rows"`` passes X (N, S_0),
-            T (N, S_L); ``weights="in_out"`` passes and expects W^(l) as (S_{l-1}, S_l).
+            T (S_L, N), all read-only, float64 (float32 under ``dtype="float32"``); dWs, dbs
+            in the same shapes (bias gradients may also be (S_l, 1) or (1, S_l)).
+            ``layout="rows"`` passes X (N, S_0), T (N, S_L); ``weights="in_out"`` passes
+            and expects W^(l) as (S_{l-1}, S_l).
         activations: σ_1..σ_L names (``crosscheck.ffnn.ACTIVATIONS``); fixes L.
         loss: J's name (``crosscheck.ffnn.LOSSES``; default squared_error, eq 2.16).
         sizes: (S_0, ..., S_L) to fix the widths; None draws each in 1..MAX_WIDTH.
@@ -115,6 +150,10 @@ def check_gradients(
         layout: ``"columns"`` or ``"rows"``. weights: ``"out_in"`` or ``"in_out"``.
         max_examples: hypothesis's budget of examples, >= 1.
         seed: seeds the search (int >= 0); None draws one, recorded in the report.
+        dtype: None (float64 problems; the function judged in the precision it returns,
+            float32 results under float32's bound with a note), ``"float64"`` (float64
+            required: float32 results are held to float64's bound) or ``"float32"``
+            (float32 problems, judged under float32's bound).
         timeout: seconds one call of `fn` may take in the worker process (> 0; None: no
             limit); past it the call is a ``timeout`` finding. The default,
             ``crosscheck.oracle.worker.DEFAULT_TIMEOUT`` (60 s), is far beyond what a correct
@@ -127,18 +166,20 @@ def check_gradients(
             its ``Isolated``). The report says where it ran.
 
     Returns:
-        A CheckReport with ``agree`` True: no example disagreed.
+        A CheckReport with ``agree`` True: no call of `fn` showed a fault.
 
     Raises:
-        GradientMismatch: a finding on some example; ``.report`` holds the minimal example,
-            the per-layer comparison, the diagnosis. In a worker process, a function that
-            exits, crashes, passes `timeout` or raises KeyboardInterrupt is a finding too.
+        GradientMismatch: a finding on some call; ``.report`` holds the minimal example
+            (or the last failing one, for a fault that does not reproduce), where the fault
+            was first seen and how often it reappeared, the per-layer comparison, the
+            diagnosis. In a worker process, a function that exits, crashes, passes `timeout`
+            or raises KeyboardInterrupt is a finding too.
         TypeError, ValueError: a bad argument (naming it), before any call of `fn`; with
             ``isolate=True``, a function the worker cannot import.
     """
     __tracebackhide__ = True  # pytest: the report, not this function's source
     config = _settings(
-        fn, activations, loss, sizes, weight_decay, layout, weights, max_examples, seed
+        fn, activations, loss, sizes, weight_decay, layout, weights, max_examples, seed, dtype
     )
     _check_isolation(timeout, isolate)
     callee = _callee(fn, timeout, isolate)
@@ -151,28 +192,20 @@ def check_gradients(
 
 class _Hung(BaseException):
     """A call passed its time limit: ends hypothesis's search at once (hypothesis lets a
-    BaseException that is not an Exception through, as it does KeyboardInterrupt)."""
-
-    def __init__(self, problem: Problem, examination: Examination) -> None:
-        super().__init__()
-        self.problem, self.examination = problem, examination
+    BaseException that is not an Exception through, as it does KeyboardInterrupt). The
+    examination is already in the search's ``_Log``."""
 
 
 def _search(callee: Callee, config: CheckSettings) -> CheckReport:
     """check_gradients's search, shrink and analysis, with `callee` set up."""
     __tracebackhide__ = True
-    adapter = config.adapter
-    counted = {"calls": 0, "first": None, "first_problem": None}
+    log = _Log()
 
     def fails(problem: Problem) -> bool:
-        examination = examine(callee, adapter, problem)
-        failed = examination.finding is not None
-        if counted["first"] is None:
-            counted["calls"] += 1
-            if failed:
-                counted["first"], counted["first_problem"] = counted["calls"], problem
+        examination = examine(callee, config.adapter, problem, config.dtype)
+        failed = log.record(problem, examination)
         if failed and examination.finding.kind == "timeout":
-            raise _Hung(problem, examination)
+            raise _Hung
         return failed
 
     search = settings(
@@ -186,19 +219,24 @@ def _search(callee: Callee, config: CheckSettings) -> CheckReport:
     )
     shrunk = True
     try:
-        example = find(_problems(config), fails, settings=search, random=Random(config.seed))
+        find(_problems(config), fails, settings=search, random=Random(config.seed))
     except NoSuchExample:
-        return CheckReport(config, counted["calls"])
-    except _Hung as hung:
-        run = counted["first"] or counted["calls"]
-        raise GradientMismatch(
-            CheckReport(config, run, hung.problem, hung.examination, shrunk=False)
-        ) from None
+        shrunk = False  # a fault seen during the search that its replay did not show
+    except _Hung:
+        shrunk = False  # reported as drawn: shrinking would wait out the time limit again
     except HypothesisException:  # e.g. Flaky: a function that fails only sometimes
-        if counted["first_problem"] is None:
+        if log.first is None:
             raise
-        example, shrunk = counted["first_problem"], False
-    report = _analyse(callee, config, example, counted["first"] or counted["calls"], shrunk)
+        shrunk = False
+    if log.first is None:
+        return CheckReport(
+            config,
+            log.examples,
+            calls=log.calls,
+            precision=log.precision,
+            repeat=log.worst_repeat,
+        )
+    report = _fault_report(callee, config, log, shrunk=shrunk)
     raise GradientMismatch(report)
 
 
@@ -209,26 +247,34 @@ def check_example(
     layout: str = "columns",
     weights: str = "out_in",
     seed: int = 0,
+    dtype: str | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     isolate: bool | None = None,
 ) -> CheckReport:
     """Judge `fn` on one given problem, with the full analysis of a failure (no search).
 
+    The example is run up to 1 + RERUNS times until a call shows a fault (a function wrong on
+    some calls only is caught as it would be by ``check_gradients``); a fault is then run
+    RERUNS times more to count how often it reappears.
+
     Args:
         fn: as for ``check_gradients``.
-        problem: (network, params, X, T) in the suite's layout, float64
-        (``crosscheck.ffnn.validate``). layout, weights: the function's layout, as for
-        ``check_gradients``.
+        problem: (network, params, X, T) in the suite's layout, float64 or float32
+            (``crosscheck.ffnn.validate``). layout, weights: the function's layout, as for
+            ``check_gradients``.
         seed: seeds the direction of the consistency check.
+        dtype: as for ``check_gradients``; ``"float32"`` converts a float64 problem to
+            float32 (rounded to nearest), ``"float64"`` needs a float64 problem, None takes
+            the problem's own dtype.
         timeout, isolate: where `fn` runs and its time limit, as for ``check_gradients``.
 
     Returns:
         A CheckReport (``examples_run`` 1, ``replayed`` True); ``agree`` tells the outcome.
-        Never raises
-        GradientMismatch.
+        Never raises GradientMismatch.
 
     Raises:
-        TypeError, ValueError: a bad argument or an invalid problem, before any call of `fn`.
+        TypeError, ValueError: a bad argument or an invalid problem (values beyond float32's
+            range under ``dtype="float32"`` named), before any call of `fn`.
     """
     network = problem[0]
     config = _settings(
@@ -241,16 +287,287 @@ def check_example(
         weights,
         1,
         seed,
+        dtype,
     )
     _check_isolation(timeout, isolate)
-    problem = _validated(problem)
+    problem = _in_precision(_validated(problem), config.dtype)
+    return _check_given(fn, config, problem, timeout=timeout, isolate=isolate)
+
+
+def check_problem(
+    fn: Callable[..., Any],
+    Ws: Sequence[Any],
+    bs: Sequence[Any],
+    X: Any,
+    T: Any,
+    *,
+    activations: Sequence[str],
+    loss: str = "squared_error",
+    weight_decay: float = 0.0,
+    layout: str = "columns",
+    weights: str = "out_in",
+    dtype: str | None = None,
+    seed: int = 0,
+    source: str = "your problem",
+    timeout: float | None = DEFAULT_TIMEOUT,
+    isolate: bool | None = None,
+) -> CheckReport:
+    """Check `fn` on exactly the problem given, in the function's own layout: the user's
+    weights, biases and data (a saved batch, huge weights, tiny gradients), with the full
+    report (findings, comparison, diagnosis, consistency) of ``check_example``.
+
+    Args:
+        fn: as for ``check_gradients``; it is called with these arrays (read-only copies).
+        Ws: L arrays W^(l): (S_l, S_{l-1}) with ``weights="out_in"``, (S_{l-1}, S_l) with
+            ``"in_out"``; the widths S_l are read from them.
+        bs: L arrays b^(l), (S_l,).
+        X: (S_0, N) with ``layout="columns"``, (N, S_0) with ``"rows"``. T: (S_L, N) or
+            (N, S_L). All float64, or all float32.
+        activations: σ_1..σ_L names; loss, weight_decay: J and λ, as for
+            ``check_gradients``.
+        layout, weights: the layout of the arrays given and of the function.
+        dtype: as for ``check_example`` (``"float32"`` rounds float64 arrays to float32).
+        seed: seeds the direction of the consistency check.
+        source: what the problem is, for the report's heading (e.g. the file's name).
+        timeout, isolate: where `fn` runs and its time limit, as for ``check_gradients``.
+
+    Returns:
+        A CheckReport (``replayed`` True); ``agree`` tells the outcome. Never raises
+        GradientMismatch.
+
+    Raises:
+        TypeError: arrays of a non-float dtype or mixed dtypes, a bad argument.
+        ValueError: the wrong number of arrays, an array of the wrong shape (named, in the
+            layout given), a non-finite value, targets outside the loss's domain
+            (``crosscheck.ffnn.validate``); values beyond float32's range under
+            ``dtype="float32"``; a problem the suite cannot judge: J or a gradient that
+            overflows, or magnitudes whose rounding bound is not finite (any answer would
+            pass); with ``isolate=True``, a function the worker cannot import. All before
+            any call of `fn`.
+    """
+    if isinstance(activations, str) or not isinstance(activations, Sequence):
+        raise TypeError(
+            f"activations must be a sequence of names, one per layer, got {activations!r}"
+        )
+    _check_isolation(timeout, isolate)
+    adapter = Adapter(layout, weights)
+    problem = _given_problem(Ws, bs, X, T, tuple(activations), loss, weight_decay, adapter)
+    network = problem.network
+    config = _settings(
+        fn,
+        network.activations,
+        network.loss,
+        network.sizes,
+        network.weight_decay,
+        layout,
+        weights,
+        1,
+        seed,
+        dtype,
+    )
+    problem = _in_precision(problem, config.dtype)
+    _check_judgeable(problem)
+    return _check_given(fn, config, problem, timeout=timeout, isolate=isolate, source=source)
+
+
+def _check_given(
+    fn: Callable[..., Any],
+    config: CheckSettings,
+    problem: Problem,
+    *,
+    timeout: float | None,
+    isolate: bool | None,
+    source: str | None = None,
+) -> CheckReport:
+    """Run a given `problem` up to 1 + RERUNS times until a call shows a fault (through a
+    Callee set up here, ``_callee``); report."""
     callee = _callee(fn, timeout, isolate)
     try:
         config = dataclasses.replace(config, isolation=callee.isolation)
-        return _analyse(callee, config, problem, 1, True, replayed=True)
+        log = _Log()
+        for _ in range(1 + RERUNS):
+            if log.record(problem, examine(callee, config.adapter, problem, config.dtype)):
+                return _fault_report(callee, config, log, shrunk=True, replayed=True, source=source)
+        return CheckReport(
+            config,
+            1,
+            problem,
+            log.latest[1],
+            replayed=True,
+            calls=log.calls,
+            precision=log.precision,
+            repeat=log.worst_repeat,
+            source=source,
+        )
     finally:
         if callee is not fn:
             callee.close()
+
+
+def _given_problem(
+    Ws: Sequence[Any],
+    bs: Sequence[Any],
+    X: Any,
+    T: Any,
+    activations: tuple[str, ...],
+    loss: str,
+    weight_decay: float,
+    adapter: Adapter,
+) -> Problem:
+    """The user's arrays, in `adapter`'s layout, as a validated Problem in the suite's."""
+    for name, arrays in (("Ws", Ws), ("bs", bs)):
+        if isinstance(arrays, np.ndarray) or not isinstance(arrays, Sequence):
+            raise TypeError(f"{name} must be a list of L arrays, one per layer")
+        if len(arrays) != len(activations):
+            raise ValueError(
+                f"{name} has {len(arrays)} arrays; {len(activations)} activations need"
+                f" {len(activations)} (one per layer)"
+            )
+    named = [(f"W^({l})", W) for l, W in enumerate(Ws, 1)] + [("X", X), ("T", T)]
+    for name, a in named:
+        if np.ndim(a) != 2:
+            raise ValueError(f"{name} has shape {np.shape(a)}; a 2-d array is needed")
+    rows, in_out = adapter.layout == "rows", adapter.weights == "in_out"
+    X, T = (np.asarray(X).T, np.asarray(T).T) if rows else (np.asarray(X), np.asarray(T))
+    Ws = [np.asarray(W).T if in_out else np.asarray(W) for W in Ws]
+    network = Network((X.shape[0], *(W.shape[0] for W in Ws)), activations, loss, weight_decay)
+    try:
+        params, X, T = validate(network, [Layer(W, b) for W, b in zip(Ws, bs, strict=True)], X, T)
+    except ValueError as error:
+        if adapter == Adapter():
+            raise
+        raise ValueError(
+            f"{error} (shapes in the suite's layout, W^(l) (S_l, S_{{l-1}}), X (S_0, N); the"
+            f" arrays were given with {adapter.describe()})"
+        ) from None
+    return Problem(network, params, X, T)
+
+
+def _check_judgeable(problem: Problem) -> None:
+    """Refuse a problem the suite cannot judge: results that overflow, or a rounding bound
+    that is not finite (the comparison would then accept anything).
+
+    Raises:
+        ValueError: naming the quantity.
+    """
+    network, params, X, T = _in_precision(problem, "float64")
+    try:
+        _, trace = vectorized.backprop(network, params, X, T)
+        vectorized.loss(network, params, X, T)
+    except ValueError as error:
+        raise ValueError(f"the suite cannot compute this problem: {error}") from None
+    dtype = np.asarray(problem.X).dtype
+    with np.errstate(all="ignore"):
+        bounds = trace_bounds(network, params, X, T, trace, dtype)
+    if not np.isfinite(bounds.J):
+        raise ValueError(
+            "the rounding bound of J is not finite at these magnitudes: any answer would"
+            " pass, so this problem cannot be checked; scale the weights or data down"
+        )
+    for l, (E_W, E_b) in enumerate(zip(bounds.W, bounds.b, strict=True), start=1):
+        for name, E in ((f"∂J/∂W^({l})", E_W), (f"∂J/∂b^({l})", E_b)):
+            if not np.isfinite(E).all():
+                raise ValueError(
+                    f"the rounding bound of {name} is not finite at these magnitudes: any"
+                    " answer would pass, so this problem cannot be checked; scale the weights"
+                    " or data down"
+                )
+
+
+class _Log:
+    """What every examination of a check showed: examples and calls counted, the first
+    failing one, the latest one (the last failing one, once any has failed), the worst
+    difference between two calls, the precision judged."""
+
+    def __init__(self) -> None:
+        self.examples = 0
+        self.calls = 0
+        self.first: tuple[int, int, str] | None = None  # (example, call, kind)
+        self.latest: tuple[Problem, Examination] | None = None
+        self.worst_repeat: Repeat | None = None
+        self.precision: Precision | None = None
+
+    def record(self, problem: Problem, examination: Examination) -> bool:
+        """Count `examination` and remember what it showed; True if it found a fault."""
+        self.examples += 1
+        finding = examination.finding
+        if finding is not None and self.first is None:
+            self.first = (self.examples, self.calls + examination.failed_call, finding.kind)
+        self.calls += examination.calls
+        repeat = examination.repeat
+        if repeat is not None and (
+            self.worst_repeat is None or repeat.ratio > self.worst_repeat.ratio
+        ):
+            self.worst_repeat = repeat
+        if examination.precision is not None:
+            self.precision = examination.precision
+        if finding is not None or self.first is None:
+            self.latest = (problem, examination)
+        return finding is not None
+
+
+def _fault_report(
+    fn: Callable[..., Any],
+    config: CheckSettings,
+    log: _Log,
+    *,
+    shrunk: bool,
+    replayed: bool = False,
+    source: str | None = None,
+) -> CheckReport:
+    """The report of a check that saw a fault: the last failing example and the examination
+    that showed it, re-run (``_rerun``) to count reappearances, analysed."""
+    example, examination = log.latest
+    first_example, first_call, kind = log.first
+    reruns, limited = _rerun(fn, config, example, examination.finding.kind)
+    sighting = Sighting(
+        example=1 if replayed else first_example,
+        call=first_call,
+        kind=kind,
+        reruns=len(reruns),
+        reappeared=sum(rerun.finding is not None for rerun in reruns),
+        limited=limited,
+    )
+    return _analyse(
+        fn,
+        config,
+        example,
+        examination,
+        sighting.example,
+        shrunk=shrunk,
+        replayed=replayed,
+        sighting=sighting,
+        calls=log.calls + sum(rerun.calls for rerun in reruns),
+        precision=examination.precision or log.precision,
+        repeat=log.worst_repeat,
+        source=source,
+    )
+
+
+def _rerun(
+    callee: Callee, config: CheckSettings, example: Problem, kind: str
+) -> tuple[list[Examination], str]:
+    """Run the reported `example`, whose finding is of `kind`, again to count how often its
+    fault reappears: RERUNS times, but a timeout not at all (each run would wait out the
+    time limit again), an exit or crash of the worker PROCESS_RERUNS times (each run
+    restarts the worker and imports the function anew), and no more after a re-run that
+    timed out.
+
+    Returns:
+        (the re-runs' examinations, why there are fewer than RERUNS: "" if there are not).
+    """
+    if kind == "timeout":
+        return [], "each run of a timeout would wait out the time limit again"
+    limit = PROCESS_RERUNS if kind in PROCESS_KINDS else RERUNS
+    reruns: list[Examination] = []
+    while len(reruns) < limit:
+        reruns.append(examine(callee, config.adapter, example, config.dtype))
+        finding = reruns[-1].finding
+        if finding is not None and finding.kind == "timeout" and len(reruns) < limit:
+            return reruns, "stopped at a timeout: each further run would wait out the time limit"
+    if limit < RERUNS:
+        return reruns, f"not {RERUNS}: each run after an exit or crash restarts the worker process"
+    return reruns, ""
 
 
 def _callee(fn: Any, timeout: float | None, isolate: bool | None) -> Callee:
@@ -292,37 +609,53 @@ def _analyse(
     fn: Callable[..., Any],
     config: CheckSettings,
     example: Problem,
+    examination: Examination,
     run: int,
-    shrunk: bool,
-    *,
-    replayed: bool = False,
+    **fields: Any,
 ) -> CheckReport:
-    adapter = config.adapter
-    examination = examine(fn, adapter, example)
+    """The report of a failing `examination` of `example` (it decides the verdict; nothing
+    here calls `fn` to judge it again): the suite's agreement with itself, the diagnosis
+    (``_diagnosis``) and the consistency of the function's own J and gradient."""
     finding, returned = examination.finding, examination.returned
-    report = CheckReport(config, run, example, examination, shrunk=shrunk, replayed=replayed)
-    if finding is None or returned is None:
-        return report
+    if returned is None:
+        return CheckReport(config, run, example, examination, **fields)
     J_checked = finding.kind in ("gradient", "loss") and returned.J is not None
+    exact = _in_precision(example, "float64")  # the suite's own analyses run in float64
+    suite = suite_agreement(exact) if finding.kind in ("gradient", "loss") else ()
     return CheckReport(
         config,
         run,
         example,
         examination,
-        suite=suite_agreement(example) if finding.kind in ("gradient", "loss") else (),
-        consistency=consistency(fn, adapter, example, returned, config.seed) if J_checked else None,
-        shrunk=shrunk,
-        replayed=replayed,
+        suite=suite,
+        consistency=consistency(fn, config.adapter, example, returned, config.seed)
+        if J_checked
+        else None,
+        jax=_jax_device() if suite else None,
         **_diagnosis(fn, config, example, examination),
+        **fields,
     )
+
+
+def _jax_device() -> tuple[str, str]:
+    """The JAX backend and device the suite's autodiff ran on (imported by then)."""
+    from crosscheck import autodiff_oracle
+
+    return tuple(autodiff_oracle.device())
 
 
 def _diagnosis(
     fn: Callable[..., Any], config: CheckSettings, example: Problem, examination: Examination
 ) -> dict[str, Any]:
-    """The report's diagnosis fields (``crosscheck.oracle.followup.analysis``) and the notes
-    of the follow-up runs, which search problems as this search does (``_problems``)."""
-    fields = analysis(example, examination, config.weights)
+    """The report's diagnosis fields (``crosscheck.oracle.followup.analysis``, on the
+    example's values in float64) and the notes of the follow-up runs, which search problems
+    as this search does (``_problems``)."""
+    fields = analysis(_in_precision(example, "float64"), examination, config.weights)
+    precision = examination.precision
+    if fields and precision is not None and precision.judged == "float32":
+        # float32 code judged as such is not "float32 where float64 was asked"
+        kept = [d for d in fields["diagnosis"] if d.name != FLOAT32_ACCUMULATION]
+        fields = {**fields, "diagnosis": tuple(kept)}
 
     def examples(sizes: tuple[int, ...], N: int) -> st.SearchStrategy[Problem]:
         return _problems(dataclasses.replace(config, sizes=sizes), samples=N)
@@ -350,7 +683,8 @@ def _problems(config: CheckSettings, samples: int | None = None) -> st.SearchStr
     (``crosscheck.oracle.followup.fill_zeros``), so that shrinking towards 0 does not make
     ∂J/∂W^(l) = 0 on both sides (X = 0 or W = 0), or a bias term vanish, and hide whether
     that quantity is affected. A fault that needs the zeros keeps them. `samples` fixes N
-    (then nothing is tied).
+    (then nothing is tied). Arrays are float32 under ``dtype="float32"`` (drawn within
+    float32's range), float64 otherwise.
     """
 
     def network(sizes: tuple[int, ...]) -> Network:
@@ -361,29 +695,58 @@ def _problems(config: CheckSettings, samples: int | None = None) -> st.SearchStr
     else:
         width = st.integers(1, MAX_WIDTH)
         networks = st.tuples(*[width] * (len(config.activations) + 1)).map(network)
-    return _revealing(networks, samples)
+    dtype = np.float32 if config.dtype == "float32" else np.float64
+    return _revealing(networks, samples, dtype)
 
 
 @st.composite
 def _revealing(
-    draw: st.DrawFn, networks: st.SearchStrategy[Network], samples: int | None
+    draw: st.DrawFn, networks: st.SearchStrategy[Network], samples: int | None, dtype: Any
 ) -> Problem:
     network = draw(networks)
     low, high = (1, MAX_SAMPLES) if samples is None else (samples, samples)
     widths = [l for l, S in enumerate(network.sizes) if S <= MAX_SAMPLES]
     if samples is None and widths and draw(st.booleans()):
         low = high = network.sizes[draw(st.sampled_from(widths))]  # N = S_l
-    problem = draw(problems(networks=st.just(network), min_samples=low, max_samples=high))
+    drawn = problems(networks=st.just(network), min_samples=low, max_samples=high, dtype=dtype)
+    problem = draw(drawn)
     keep_zeros = draw(st.booleans())
     return problem if keep_zeros else fill_zeros(problem)
 
 
 def _validated(problem: Problem) -> Problem:
-    from crosscheck.ffnn import validate
-
     network, params, X, T = problem
     params, X, T = validate(network, params, X, T)
     return Problem(network, params, X, T)
+
+
+def _in_precision(problem: Problem, dtype: str | None) -> Problem:
+    """`problem` in `dtype` (None: as it is), rounded to nearest.
+
+    Raises:
+        ValueError: a finite value beyond `dtype`'s range, naming the array and entry.
+    """
+    network, params, X, T = problem
+    if dtype is None or np.asarray(X).dtype == np.dtype(dtype):
+        return problem
+    named = [(f"W^({l})", W) for l, (W, _) in enumerate(params, 1)]
+    named += [(f"b^({l})", b) for l, (_, b) in enumerate(params, 1)]
+    limit = float(np.finfo(dtype).max)
+    for name, a in [*named, ("X", X), ("T", T)]:
+        beyond = np.abs(np.asarray(a, dtype=np.float64)) > limit
+        if beyond.any():
+            index = tuple(int(i) for i in np.argwhere(beyond)[0])
+            raise ValueError(
+                f"{name}{list(index)} = {a[index]!r} is beyond {dtype}'s range (±{limit:.4g});"
+                f" it cannot be checked in {dtype}"
+            )
+
+    def cast(a: np.ndarray) -> np.ndarray:
+        converted = np.array(a, dtype=dtype)
+        converted.flags.writeable = False
+        return converted
+
+    return Problem(network, tuple(Layer(cast(W), cast(b)) for W, b in params), cast(X), cast(T))
 
 
 def _settings(
@@ -396,6 +759,7 @@ def _settings(
     weights: Any,
     max_examples: Any,
     seed: Any,
+    dtype: Any = None,
 ) -> CheckSettings:
     """Check every argument (by name) before any work; build the settings."""
     if not callable(fn):
@@ -412,6 +776,10 @@ def _settings(
             raise TypeError(f"{name} must be an int, got {value!r}")
         if value < low:
             raise ValueError(f"{name} must be >= {low}, got {value}")
+    if dtype is not None and not isinstance(dtype, str):
+        raise TypeError(f"dtype must be None, 'float64' or 'float32', got {dtype!r}")
+    if dtype is not None and dtype not in DTYPES:
+        raise ValueError(f"dtype must be None, 'float64' or 'float32', got {dtype!r}")
     probe = tuple(sizes) if sizes is not None else (1,) * (len(activations) + 1)
     network = Network(probe, tuple(activations), loss, weight_decay)  # names, λ, sizes
     check_size(None if sizes is None else network.sizes, network.L)
@@ -424,4 +792,5 @@ def _settings(
         weights=weights,
         max_examples=int(max_examples),
         seed=secrets.randbits(32) if seed is None else int(seed),
+        dtype=dtype,
     )

@@ -32,6 +32,13 @@ def report(result: Verification) -> RenderableType:
     """
     plan = result.plan
     parts: list[RenderableType] = [header(plan)]
+    if result.device is not None:
+        backend, device = result.device
+        parts.append(
+            Text(
+                f"autodiff: JAX backend {backend} ({device}), matrix products at HIGHEST precision"
+            )
+        )
     for on in ("all", "subsample", "entries"):
         checks = [check for check in result.checks if check.on == on]
         if checks:

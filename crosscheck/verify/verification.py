@@ -125,12 +125,15 @@ class Lineup:
         others: compared with both baselines (vectorized, autodiff).
         entry: ``(network, params, X, T, *, layer, name, index, form) -> float``, one
             entry ∂J/∂W^(l)_ij or ∂J/∂b^(l)_i computed on its own.
+        device: ``() -> (backend, device)`` naming where the autodiff oracle computes
+            (``crosscheck.autodiff_oracle.device``), or None for a lineup without it.
     """
 
     literal: Implementation
     contracted: Implementation
     others: tuple[Implementation, ...]
     entry: EntryFn
+    device: Callable[[], tuple[str, str]] | None = None
 
 
 def default_lineup() -> Lineup:
@@ -165,6 +168,7 @@ def default_lineup() -> Lineup:
             ),
         ),
         entry=partial(reference.gradient_entry, form="contracted"),
+        device=autodiff_oracle.device,
     )
 
 
@@ -466,11 +470,14 @@ class Verification:
         checks: every comparison, in the order all, subsample, entries.
         timings: wall seconds: ``implementations`` {name: {"all": s, "subsample": s}},
             ``entries``, ``import`` (loading the implementations, JAX included), ``total``.
+        device: (JAX backend, device kind) the autodiff oracle ran on, e.g. ("cpu", "cpu"),
+            ("gpu", "NVIDIA H200"); None when the lineup has no JAX side.
     """
 
     plan: Plan
     checks: tuple[Check, ...]
     timings: dict[str, Any] = field(default_factory=dict)
+    device: tuple[str, str] | None = None
 
     @property
     def agree(self) -> bool:
@@ -501,6 +508,9 @@ class Verification:
                     for e in plan.entries
                 ],
             },
+            "jax": None
+            if self.device is None
+            else {"backend": self.device[0], "device": self.device[1]},
             "checks": [check.to_dict() for check in self.checks],
             "timings": self.timings,
         }
@@ -559,7 +569,8 @@ def verify(
         "import": loaded - start,
         "total": time.perf_counter() - start,
     }
-    return Verification(plan, tuple(checks), timings_out)
+    device = None if lineup.device is None else tuple(lineup.device())
+    return Verification(plan, tuple(checks), timings_out, device)
 
 
 def _run_each(

@@ -4,8 +4,8 @@
 ``fn(Ws, bs, X, T) -> (J, dWs, dbs)`` in the suite's conventions (eqs 1.4, 2.16, 2.14/2.33,
 2.15/2.37). Inside, everything is PyTorch's own: the network is an ``nn.Sequential`` of
 ``nn.Linear(S_{l-1}, S_l)`` (whose ``weight`` is (S_l, S_{l-1}), the seed's W^(l)) and
-activation modules, in float64, samples as rows (X transposed), and the gradients come
-from ``J.backward()``.
+activation modules, in float64 (or float32 with ``dtype="float32"``), samples as rows (X
+transposed), and the gradients come from ``J.backward()``.
 
 Translations (conventions only; PyTorch's numerics are left alone):
 - squared_error: J = Σ (A − T)² / (2N) (eq 2.16; not ``nn.MSELoss``'s mean over all
@@ -56,34 +56,46 @@ Backprop = Callable[
 ]
 
 
-def torch_sequential(sizes: Sequence[int], activations: Sequence[str]) -> nn.Sequential:
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+"""The dtypes the adapter computes in: name → torch dtype."""
+
+
+def torch_sequential(
+    sizes: Sequence[int], activations: Sequence[str], dtype: str = "float64"
+) -> nn.Sequential:
     """The PyTorch model of eq 1.4: Linear(S_0, S_1), σ_1, ..., Linear(S_{L-1}, S_L), σ_L.
 
     Args:
         sizes: (S_0, ..., S_L), each >= 1.
         activations: L names from ``TORCH_ACTIVATIONS``, σ_1..σ_L.
+        dtype: ``"float64"`` (default) or ``"float32"``, the model's parameters.
 
     Returns:
-        An ``nn.Sequential`` in float64 of 2L modules (Linear at even positions), taking
+        An ``nn.Sequential`` in `dtype` of 2L modules (Linear at even positions), taking
         (N, S_0) rows to (N, S_L); weights are PyTorch's random initialisation.
 
     Raises:
-        ValueError: len(activations) != len(sizes) − 1, or an unknown activation name.
+        ValueError: len(activations) != len(sizes) − 1, an unknown activation name or dtype.
     """
     activations = _checked_activations(activations)
+    torch_dtype = _checked_dtype(dtype)
     if len(sizes) != len(activations) + 1:
         raise ValueError(
             f"sizes {tuple(sizes)} need {len(sizes) - 1} activations, got {len(activations)}"
         )
     modules: list[nn.Module] = []
     for l, name in enumerate(activations, start=1):
-        modules.append(nn.Linear(sizes[l - 1], sizes[l], dtype=torch.float64))
+        modules.append(nn.Linear(sizes[l - 1], sizes[l], dtype=torch_dtype))
         modules.append(TORCH_ACTIVATIONS[name]())
     return nn.Sequential(*modules)
 
 
 def torch_backprop(
-    activations: Sequence[str], *, loss: str = "squared_error", weight_decay: float = 0.0
+    activations: Sequence[str],
+    *,
+    loss: str = "squared_error",
+    weight_decay: float = 0.0,
+    dtype: str = "float64",
 ) -> Backprop:
     """PyTorch autograd's J and ∂J/∂W^(l), ∂J/∂b^(l) (eqs 2.16, 2.14/2.33, 2.15/2.37).
 
@@ -92,19 +104,22 @@ def torch_backprop(
         loss: ``"squared_error"`` (eq 2.16), ``"cross_entropy"`` (σ_L must be softmax; eq
             2.16') or ``"binary_cross_entropy"`` (σ_L must be sigmoid; eq 2.16'').
         weight_decay: λ >= 0; J gains (λ/2) Σ_l ‖W^(l)‖_F².
+        dtype: ``"float64"`` (default) or ``"float32"``: PyTorch computes in it, the inputs
+            converted (rounded to nearest) on the way in.
 
     Returns:
         ``fn(Ws, bs, X, T) -> (J, dWs, dbs)`` with ``Ws[l-1]`` (S_l, S_{l-1}), ``bs[l-1]``
-        (S_l,), X (S_0, N), T (S_L, N) (any real dtype; computed in float64); J a float,
-        ``dWs``/``dbs`` new float64 arrays of the parameters' shapes. ``fn`` copies its
+        (S_l,), X (S_0, N), T (S_L, N) (any real dtype; computed in `dtype`); J a float,
+        ``dWs``/``dbs`` new arrays of `dtype` in the parameters' shapes. ``fn`` copies its
         inputs and never writes to them; it raises ValueError if len(Ws) != L.
 
     Raises:
         TypeError: a non-string loss name.
-        ValueError: an unknown activation or loss, a loss whose required σ_L is not the
-            last activation, a negative or non-finite weight_decay.
+        ValueError: an unknown activation, loss or dtype, a loss whose required σ_L is not
+            the last activation, a negative or non-finite weight_decay.
     """
     activations = _checked_activations(activations)
+    _checked_dtype(dtype)
     if not isinstance(loss, str):
         raise TypeError(f"loss must be a str, got {loss!r}")
     if loss not in LOSSES:
@@ -127,13 +142,13 @@ def torch_backprop(
                 f" got {len(Ws)} weights and {len(bs)} biases"
             )
         sizes = [np.shape(Ws[0])[1], *(np.shape(W)[0] for W in Ws)]
-        model = torch_sequential(sizes, body)
+        model = torch_sequential(sizes, body, dtype)
         linears = [module for module in model if isinstance(module, nn.Linear)]
         with torch.no_grad():
             for linear, W, b in zip(linears, Ws, bs, strict=True):
-                linear.weight.copy_(_tensor(W))  # nn.Linear's weight is (S_l, S_{l-1}) = W^(l)
-                linear.bias.copy_(_tensor(b))
-        rows, targets = _tensor(X).T, _tensor(T).T  # samples as rows: (N, S_0), (N, S_L)
+                linear.weight.copy_(_tensor(W, dtype))  # nn.Linear's weight: (S_l, S_{l-1})
+                linear.bias.copy_(_tensor(b, dtype))
+        rows, targets = _tensor(X, dtype).T, _tensor(T, dtype).T  # samples as rows
         J = _loss(loss, model(rows), targets)
         if weight_decay:
             J = J + 0.5 * weight_decay * sum((linear.weight**2).sum() for linear in linears)
@@ -155,9 +170,15 @@ def _loss(name: str, output: torch.Tensor, targets: torch.Tensor) -> torch.Tenso
     return ((output - targets) ** 2).sum() / (2 * N)
 
 
-def _tensor(array: np.ndarray) -> torch.Tensor:
+def _tensor(array: np.ndarray, dtype: str) -> torch.Tensor:
     # np.array copies: torch.from_numpy would share (and warn about) read-only memory.
-    return torch.from_numpy(np.array(array, dtype=np.float64))
+    return torch.from_numpy(np.array(array, dtype=dtype))
+
+
+def _checked_dtype(dtype: str) -> torch.dtype:
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(map(repr, DTYPES))}, got {dtype!r}")
+    return DTYPES[dtype]
 
 
 def _checked_activations(activations: Sequence[str]) -> tuple[str, ...]:
