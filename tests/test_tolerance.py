@@ -14,18 +14,23 @@ from crosscheck.compare.bounds import (
     Tolerance,
     allowed_difference,
     allowed_differences,
+    catalogue_allowed,
+    decay_term_allowed,
     default_tolerance,
     dtype_constants,
     fixed_allowed,
     fixed_tolerance,
     gamma,
     mean_bound,
+    measured_ratio_allowed,
     oracle_allowed,
     repeat_allowed,
     repeat_bound,
     rounding_dtype,
+    scaled_allowed,
     sum_of_bounds,
     trace_bounds,
+    without_sigma_prime_allowed,
 )
 from crosscheck.strategies import networks, problems
 
@@ -329,6 +334,53 @@ def test_repeat_allowed_is_repeat_bound_plus_the_oracles_sigma_prime_allowance(p
     assert repeat.J == twice.J == oracle.J
     for r, t, o in zip(repeat.grads, twice.grads, oracle.grads, strict=True):
         assert np.array_equal(r.W - t.W, o.W - t.W) and np.array_equal(r.b - t.b, o.b - t.b)
+
+
+# --- the diagnosis's claims ------------------------------------------------------------------
+
+
+def test_scaled_allowed_is_c_times_B_G_plus_B_K_plus_two_u_of_the_value() -> None:
+    allowed = scaled_allowed(-2.0, np.array([1e-15, 0.0]), 1e-16, np.array([4.0, -0.5]))
+    assert np.array_equal(allowed, [2e-15 + 1e-16 + 8 * U64, 1e-16 + U64])
+
+
+def test_measured_ratio_allowed_carries_the_error_of_the_entry_measured_at() -> None:
+    # c = 3 measured at k = (0,): G_k = 2 ± 1e-12, so at G_j = 4 the ratio's own error adds
+    # 3 · 1e-12 · 4/2
+    G, B_G = np.array([2.0, 4.0]), np.array([1e-12, 1e-14])
+    allowed = measured_ratio_allowed(3.0, G, B_G, (0,))
+    expected = [3 * (1e-12 + 1e-12) + 2 * U64 * 6, 3 * (1e-14 + 2e-12) + 2 * U64 * 12]
+    assert allowed == pytest.approx(expected, rel=1e-15)
+
+
+def test_decay_term_allowed_is_gamma_3_per_side() -> None:
+    expected = 2 * gamma(3, U64) * np.array([0.5, 2.0])
+    assert np.array_equal(decay_term_allowed(np.array([-0.5, 2.0])), expected)
+
+
+@given(problems(networks=networks(activations=("identity",), losses=("squared_error",))))
+def test_eq_2_14_without_sigma_prime_allowance_is_within_both_sides_E_W_for_identity(problem):
+    # σ = identity: H^(l) = Δ^(l) (σ' = 1), whose own E_H >= E_Δ, so the allowance of
+    # Δ A^(l-1)ᵗ is at most E_W + E_W (λ = 0)
+    network, params, X, T = problem
+    if network.weight_decay:
+        network = Network(network.sizes, network.activations, network.loss)
+    trace = vectorized.backprop(network, params, X, T)[1]
+    bounds = trace_bounds(network, params, X, T, trace, np.float64)
+    for l in range(1, network.L + 1):
+        allowed = without_sigma_prime_allowed(trace, bounds, l)
+        assert np.all(allowed.W <= 2 * bounds.W[l - 1])
+        assert np.all(allowed.b <= 2 * bounds.b[l - 1])
+
+
+@pytest.mark.parametrize(
+    ("dtypes", "rtol"),
+    [((np.float64,), 2.0**-30), ((np.float64, np.float32), 2.0**-10)],
+    ids=["float64", "float32_involved"],
+)
+def test_catalogue_allowed_is_rtol_of_the_entry_and_of_the_arrays_largest(dtypes, rtol):
+    allowed = catalogue_allowed(np.array([-3.0, 1.0, 0.0]), *dtypes)
+    assert np.array_equal(allowed, [rtol * 6.0, rtol * 4.0, rtol * 3.0])
 
 
 # --- bounds of related problems (the metamorphic properties) ----------------------------------

@@ -15,6 +15,10 @@ Public functions, from one side's rounding to what a comparison allows:
 - ``repeat_bound``, ``repeat_allowed``: the allowed difference of two evaluations of one
   computation on the same input, E + E, and under ``crosscheck check`` the same plus the
   σ'-from-A allowance (two calls of the function under check).
+- ``scaled_allowed``, ``measured_ratio_allowed``, ``decay_term_allowed``,
+  ``without_sigma_prime_allowed``, ``catalogue_allowed``: the diagnosis of a failing
+  function — a claim F = c·G + K about its value, a weight-decay term, the value without
+  σ'_l, a catalogued bug's output matched against another.
 - ``sum_of_bounds``, ``mean_bound``: the allowed difference of results of two related
   problems, each with its own bound, and the bound of a mean of N bounded results (the
   metamorphic properties).
@@ -1067,6 +1071,120 @@ def _through_sigma(sigma: Activation, Z: np.ndarray, a_Delta: np.ndarray) -> np.
     if sigma.elementwise:
         return np.abs(sigma.sigma_prime(Z)) * a_Delta
     return np.einsum("kjn,kn->jn", np.abs(sigma.jacobian(Z)), a_Delta)
+
+
+# --- the diagnosis: claims about a failing function's values --------------------------------
+#
+# ``crosscheck.oracle.relations`` and ``crosscheck.oracle.conventions`` claim F = c·G + K for
+# a function's value F, the suite's value G (or a form of it) and a fixed part K; each claim is
+# made only within the allowed errors below (all float64, the suite's precision).
+
+U64 = dtype_constants(np.float64).u
+"""float64's unit roundoff, 2⁻⁵³: the diagnosis computes its candidate values in float64."""
+
+
+def scaled_allowed(c: float, B_G: Any, B_K: Any, value: Any) -> Any:
+    """The allowed |F − (c·G + K)| of a claim F = c·G + K, per entry:
+    |c|·B_G + B_K + 2u·|c·G + K|.
+
+    Why: F within B_G of G means, scaled by c, within |c|·B_G of c·G; K's own allowed error
+    B_K adds; and the candidate c·G + K, computed in float64, is rounded twice (the product,
+    the sum): 2u of itself to first order.
+
+    Args:
+        c: the factor (1 for a form of G alone).
+        B_G: the allowed error of G (an array of G's shape, or a float for J).
+        B_K: the allowed error of the fixed part K (array or float; 0 without one).
+        value: the candidate c·G + K as computed.
+
+    Returns:
+        float64 array (or float) of value's shape.
+    """
+    return abs(c) * B_G + B_K + 2 * U64 * np.abs(value)
+
+
+def measured_ratio_allowed(c: float, G: np.ndarray, B_G: np.ndarray, k: tuple[int, ...]) -> Any:
+    """The allowed |F − c·G| per entry where c = F_k/G_k was measured at entry k:
+    ``scaled_allowed(c, B_G + B_G[k]·|G|/|G_k|, 0, c·G)``.
+
+    Why: G_k is known within B_G[k], so c is known within a relative B_G[k]/|G_k|, which at
+    entry j is |c|·B_G[k]·|G_j|/|G_k|, beside G_j's own |c|·B_G[j].
+
+    Args:
+        c: the measured ratio. G: the suite's value (or a form of it). B_G: its allowed
+            error, G's shape. k: the entry c was measured at (G[k] != 0).
+
+    Returns:
+        float64 array of G's shape.
+    """
+    spread = B_G + B_G[k] * np.abs(G) / abs(G[k])
+    return scaled_allowed(c, spread, 0.0, c * G)
+
+
+def decay_term_allowed(term: Any) -> Any:
+    """The allowed difference of a weight-decay term computed by two sides, float64:
+    2·γ_3·|term| — γ_3 per side, as in ``trace_bounds``' E_W (fl(λ), the product λ·W, the
+    sum the term joins).
+
+    Args:
+        term: λW^(l) or λb^(l) (arrays), or the bias term (λ/2)Σ‖b^(l)‖² of J (a float).
+
+    Returns:
+        float64 array (or float) of term's shape.
+    """
+    return 2 * gamma(3, U64) * np.abs(term)
+
+
+def without_sigma_prime_allowed(trace: Trace, bounds: Bounds, l: int) -> Layer:
+    """The allowed difference of ∂J/∂W^(l), ∂J/∂b^(l) computed with Δ^(l) in place of H^(l)
+    (eqs 2.14, 2.15 without the σ'_l factor of eqs 2.13, 2.34, weight decay apart): by the
+    rules of ``trace_bounds``' E_W, E_b with H → Δ, for each of two float64 sides,
+
+        B_W = 2·(E_Δ |A^(l-1)|ᵗ + |Δ| E_A^(l-1)ᵗ + γ_{N+1} |Δ||A^(l-1)|ᵗ + tiny·(N + 1)),
+        B_b = 2·(E_Δ J_N + γ_N |Δ| J_N + tiny·N).
+
+    Args:
+        trace: the suite's float64 trace (Δ^(l), A^(l-1) of shape (S_l, N), (S_{l-1}, N)).
+        bounds: ``trace_bounds`` of that trace for float64.
+        l: the layer, 1..L.
+
+    Returns:
+        Layer(B_W (S_l, S_{l-1}), B_b (S_l,)), float64.
+    """
+    tiny = dtype_constants(np.float64).tiny
+    abs_Delta = np.abs(np.asarray(trace.Delta[l], dtype=np.float64))
+    abs_A = np.abs(np.asarray(trace.A[l - 1], dtype=np.float64))
+    E_Delta, N = bounds.Delta[l], abs_Delta.shape[1]
+    B_b = 2 * (E_Delta.sum(axis=1) + gamma(N, U64) * abs_Delta.sum(axis=1) + tiny * N)
+    B_W = 2 * (
+        E_Delta @ abs_A.T
+        + abs_Delta @ bounds.A[l - 1].T
+        + gamma(N + 1, U64) * (abs_Delta @ abs_A.T)
+        + tiny * (N + 1)
+    )
+    return Layer(B_W, B_b)
+
+
+def catalogue_allowed(expected: np.ndarray, *dtypes: Any) -> np.ndarray:
+    """The allowed |mutant − expected| per entry when a catalogued bug's output is matched
+    against another output (``crosscheck.oracle.diagnosis``): rtol·(|e| + max|e|), rtol the
+    fixed rule's constant (``DTYPE_CONSTANTS``) of the least precise of `dtypes`.
+
+    Why: a mutant is run on the minimal failing example, whose values may be of any scale;
+    the allowance is relative to each array's own largest entry (so a tiny example is judged
+    as finely as an ordinary one) and to the entry itself, at the fixed rule's constant of
+    the coarser precision (2⁻³⁰ for float64, 2⁻¹⁰ where float32 is involved).
+
+    Args:
+        expected: one array (or J) of the output matched against, any shape.
+        dtypes: the dtypes the two outputs were computed in (float64, float32).
+
+    Returns:
+        float64 array of expected's shape.
+    """
+    rtol = dtype_constants(rounding_dtype(dtypes)).rtol
+    magnitude = np.abs(np.asarray(expected, dtype=np.float64))
+    return rtol * (magnitude + float(np.max(magnitude, initial=0.0)))
 
 
 # --- related problems (the metamorphic properties) ------------------------------------------

@@ -13,7 +13,9 @@ With D the loss term and R the weight-decay term of the suite's J:
 
 Each is claimed only within the derived bounds (``crosscheck.oracle.expected``): J within
 max(1, |a|, |r|)·B_J + 2u|J_c| for J_c = a·D + r·R (+ the bias term, whose rounding is γ_3
-of it per side), a gradient array within the rule of ``crosscheck.oracle.relations.fits``.
+of it per side), ``crosscheck.compare.bounds.scaled_allowed`` with
+``bounds.decay_term_allowed``; a gradient array within the rule of
+``crosscheck.oracle.relations.within``.
 Several conventions are named together where they coincide (2J = N·J at N = 2).
 """
 
@@ -21,11 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from crosscheck.compare.bounds import gamma
+from crosscheck.compare.bounds import decay_term_allowed, scaled_allowed
 from crosscheck.ffnn import NUMPY, weight_decay_term
 from crosscheck.oracle.expected import Expected, expected_values
 from crosscheck.oracle.layouts import Returned
-from crosscheck.oracle.relations import Form, U, number_text, within
+from crosscheck.oracle.relations import Form, number_text, within
 from crosscheck.strategies import Problem
 
 SKLEARN_MULTI_OUTPUT = "scikit-learn's multi-output squared error, its issue 8349"
@@ -89,7 +91,8 @@ def loss_conventions(
     named = []
     for a, r, bias, text in candidates:
         value = a * D + r * R + bias
-        allowed = max(1.0, a, r) * expected.allowed_J + 2 * gamma(3, U) * bias + 2 * U * abs(value)
+        B_K = decay_term_allowed(bias)
+        allowed = scaled_allowed(max(1.0, a, r), expected.allowed_J, B_K, value)
         distinct = abs(value - suite) > allowed and abs(theirs - suite) > expected.allowed_J
         if distinct and abs(theirs - value) <= allowed:
             named.append(text)
@@ -135,7 +138,7 @@ def gradient_conventions(
     forms = []
     for (W, _), E, B in zip(params, expected.grads, expected.allowed, strict=True):
         decay = lam * np.asarray(W, dtype=np.float64)
-        forms.append(Form("", "", E.W - decay, B.W, decay, 2 * gamma(3, U) * np.abs(decay)))
+        forms.append(Form("", "", E.W - decay, B.W, decay, decay_term_allowed(decay)))
         forms.append(Form("", "", E.b, B.b))
     arrays = [np.asarray(getattr(g, q), dtype=np.float64) for g in returned.grads for q in "Wb"]
     suite = [

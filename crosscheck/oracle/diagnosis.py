@@ -10,9 +10,10 @@ Run once, on the minimal failing example, by ``crosscheck.oracle.search`` (besid
   layer (when in one alone) and the arrays it changes on the example (J, ∂J/∂W^(l),
   ∂J/∂b^(l), those where its output leaves the suite's allowed error). A match is every
   returned array, and J if it returned one, entry by entry within rtol·(|e| + max|e| over the
-  array), rtol the dtype's fixed-rule constant (``bounds.DTYPE_CONSTANTS``: 2⁻³⁰, or 2⁻¹⁰ for a
-  float32 mutant) — relative to each array's own scale, so a tiny example is judged as finely
-  as an ordinary one; a function that returns float32 is matched at float32's constant.
+  array), rtol the dtype's fixed-rule constant (``crosscheck.compare.bounds.catalogue_allowed``:
+  2⁻³⁰, or 2⁻¹⁰ for a float32 mutant) — relative to each array's own scale, so a tiny example
+  is judged as finely as an ordinary one; a function that returns float32 is matched at
+  float32's constant.
   Mutants that agree with the suite on the example (same rule) are left out: they tell
   nothing apart.
 - ``consistency``: is the returned gradient the gradient of the returned loss, whatever their
@@ -34,7 +35,7 @@ import numdifftools as nd
 import numpy as np
 
 from crosscheck import reference, vectorized
-from crosscheck.compare.bounds import dtype_constants
+from crosscheck.compare.bounds import catalogue_allowed
 from crosscheck.compare.comparison import Comparison, compare_backprop
 from crosscheck.ffnn import NUMPY, Layer
 from crosscheck.oracle.catalogue import CATALOGUE, Mutant
@@ -167,13 +168,12 @@ def _matches(
 ) -> bool:
     """The mutant's output differs from the suite's and matches the function's."""
     our_J, our_grads = ours
-    float64 = dtype_constants(np.float64).rtol
-    if _agree(Returned(our_J if mutated.J is not None else None, our_grads), mutated, float64):
+    suite = Returned(our_J if mutated.J is not None else None, our_grads)
+    if _agree(suite, mutated, (np.float64,)):
         return False  # indistinguishable from the correct answer here
     # the coarser of the mutant's precision and the function's (float32 code: float32's)
     theirs = np.float64 if returned.dtype == "float64" else np.float32
-    rtol = max(dtype_constants(mutant.backprop.dtype).rtol, dtype_constants(theirs).rtol)
-    return _agree(mutated, returned, rtol)
+    return _agree(mutated, returned, (mutant.backprop.dtype, theirs))
 
 
 def _where(mutated: Returned, expected: Expected) -> tuple[str, ...]:
@@ -195,23 +195,23 @@ def _where(mutated: Returned, expected: Expected) -> tuple[str, ...]:
     return tuple(where)
 
 
-def _agree(expected: Returned, actual: Returned, rtol: float) -> bool:
-    """Same structure and shapes, and every entry within rtol·(|e| + max|e| of its array)."""
+def _agree(expected: Returned, actual: Returned, dtypes: tuple[Any, ...]) -> bool:
+    """Same structure and shapes, and every entry within ``catalogue_allowed`` of the coarsest
+    of `dtypes`: rtol·(|e| + max|e| of its array)."""
     if len(expected.grads) != len(actual.grads) or (expected.J is None) != (actual.J is None):
         return False
     pairs = [] if expected.J is None else [(expected.J, actual.J)]
     for e, a in zip(expected.grads, actual.grads, strict=True):
         pairs += [(e.W, a.W), (e.b, a.b)]
-    return all(_close(np.asarray(e), np.asarray(a), rtol) for e, a in pairs)
+    return all(_close(np.asarray(e), np.asarray(a), dtypes) for e, a in pairs)
 
 
-def _close(e: np.ndarray, a: np.ndarray, rtol: float) -> bool:
+def _close(e: np.ndarray, a: np.ndarray, dtypes: tuple[Any, ...]) -> bool:
     if e.shape != a.shape:
         return False
     e, a = e.astype(np.float64), a.astype(np.float64)
-    scale = float(np.max(np.abs(e), initial=0.0))
     with np.errstate(all="ignore"):
-        return bool(np.all(np.abs(a - e) <= rtol * (np.abs(e) + scale)))
+        return bool(np.all(np.abs(a - e) <= catalogue_allowed(e, *dtypes)))
 
 
 def consistency(

@@ -20,13 +20,16 @@ the relation it sees per quantity"):
 6. **unrelated**.
 
 Honesty: a claim F = c·G + K is made only if on **every** entry
-|F − (c·G + K)| <= |c|·B_G + B_K + 2u·|c·G + K|, where B_G is the allowed error of G — for
-the suite's value the judge's per-entry allowed error (``crosscheck.oracle.expected``), for a
-form built from the trace the same running-error rules (``crosscheck.compare.bounds``) — B_K
-that of the fixed part (γ_3·λ|W| per side for a decay term), and 2u the rounding of the
-scaling itself; and only if c·G + K exceeds that allowance somewhere (the claimed value is
-not indistinguishable from 0). A measured ratio c = F_k/G_k carries the error of G_k into
-every other entry: the allowance there grows by |c|·B_k·|G_j|/|G_k|.
+|F − (c·G + K)| <= |c|·B_G + B_K + 2u·|c·G + K| (``crosscheck.compare.bounds.scaled_allowed``),
+where B_G is the allowed error of G — for the suite's value the judge's per-entry allowed
+error (``crosscheck.oracle.expected``), for the value without σ'_l the same running-error
+rules (``bounds.without_sigma_prime_allowed``) — B_K that of the fixed part (γ_3·λ|W| per
+side for a decay term, ``bounds.decay_term_allowed``), and 2u the rounding of the scaling
+itself; and only if c·G + K exceeds that allowance somewhere (the claimed value is not
+indistinguishable from 0). A measured ratio c = F_k/G_k carries the error of G_k into every
+other entry: the allowance there grows by |c|·B_k·|G_j|/|G_k|
+(``bounds.measured_ratio_allowed``). Every allowed error is computed in
+``crosscheck.compare.bounds``.
 """
 
 from __future__ import annotations
@@ -39,14 +42,16 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from crosscheck.compare.bounds import dtype_constants, gamma
+from crosscheck.compare.bounds import (
+    decay_term_allowed,
+    measured_ratio_allowed,
+    scaled_allowed,
+    without_sigma_prime_allowed,
+)
 from crosscheck.ffnn import Layer
 from crosscheck.oracle.expected import Expected, expected_values
 from crosscheck.oracle.layouts import Returned
 from crosscheck.strategies import Problem
-
-U = dtype_constants(np.float64).u
-"""Unit roundoff of float64: the rounding of one scaling c·G."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +172,7 @@ def within(F: np.ndarray, form: Form, c: float) -> bool:
         return False
     with np.errstate(all="ignore"):
         value = c * form.G + form.K
-        allowed = abs(c) * form.B_G + form.B_K + 2 * U * np.abs(value)
+        allowed = scaled_allowed(c, form.B_G, form.B_K, value)
         return bool(np.all(np.abs(F - value) <= allowed))
 
 
@@ -178,7 +183,7 @@ def fits(F: np.ndarray, form: Form, c: float) -> bool:
         return False
     with np.errstate(all="ignore"):
         value = c * form.G + form.K
-        allowed = abs(c) * form.B_G + form.B_K + 2 * U * np.abs(value)
+        allowed = scaled_allowed(c, form.B_G, form.B_K, value)
         return bool(np.any(np.abs(value) > allowed))
 
 
@@ -195,8 +200,7 @@ def measured_ratio(F: np.ndarray, form: Form) -> float | None:
         c = float(F[k] / form.G[k])
         if c == 0 or not np.isfinite(c):
             return None
-        spread = form.B_G + form.B_G[k] * np.abs(form.G) / abs(form.G[k])
-        allowed = abs(c) * spread + 2 * U * np.abs(c * form.G)
+        allowed = measured_ratio_allowed(c, form.G, form.B_G, k)
         return c if bool(np.all(np.abs(F - c * form.G) <= allowed)) else None
 
 
@@ -345,7 +349,8 @@ def _forms(
     if quantity == "W":
         forms += _reshaped(E, B, shape)
         W = np.asarray(params[l - 1].W, dtype=np.float64)
-        decay, decay_bound = lam * W, 2 * gamma(3, U) * lam * np.abs(W)
+        decay = lam * W
+        decay_bound = decay_term_allowed(decay)
         if lam > 0:
             forms += [
                 Form(
@@ -365,7 +370,8 @@ def _forms(
             ]
     else:
         b = np.asarray(params[l - 1].b, dtype=np.float64)
-        decay, decay_bound = lam * b, 2 * gamma(3, U) * lam * np.abs(b)
+        decay = lam * b
+        decay_bound = decay_term_allowed(decay)
         if lam > 0 and np.any(b != 0):
             forms.append(
                 Form(
@@ -425,31 +431,21 @@ def _without_sigma_prime(
     decay_bound: np.ndarray,
 ) -> list[Form]:
     """∂W^(l) = Δ^(l) A^(l-1)ᵗ (+ λW), ∂b^(l) = Δ^(l) J_N: H^(l) replaced by Δ^(l) (eqs 2.13,
-    2.34 without σ'_l), with both sides' bounds by ``crosscheck.compare.bounds``' rules."""
-    network, _, X, _ = problem
+    2.34 without σ'_l), with both sides' bounds (``bounds.without_sigma_prime_allowed``)."""
+    network = problem.network
     sigma = network.sigma(l)
     if not sigma.elementwise or sigma.name == "identity":
         return []
-    trace, bounds, N = expected.trace, expected.bounds, X.shape[1]
+    trace, bounds = expected.trace, expected.bounds
     Delta = np.asarray(trace.Delta[l], dtype=np.float64)
-    E_Delta = bounds.Delta[l]
-    if not (np.all(np.isfinite(Delta)) and np.all(np.isfinite(E_Delta))):
+    if not (np.all(np.isfinite(Delta)) and np.all(np.isfinite(bounds.Delta[l]))):
         return []
-    tiny = dtype_constants(np.float64).tiny
     text = "the value without the σ'_l factor (Δ^(l) in place of H^(l))"
+    allowed = without_sigma_prime_allowed(trace, bounds, l)
     if quantity == "b":
-        G = Delta.sum(axis=1)
-        B_G = 2 * (E_Delta.sum(axis=1) + gamma(N, U) * np.abs(Delta).sum(axis=1) + tiny * N)
-        return [Form("without_sigma_prime", text, G, B_G)]
+        return [Form("without_sigma_prime", text, Delta.sum(axis=1), allowed.b)]
     A_prev = np.asarray(trace.A[l - 1], dtype=np.float64)
-    G = Delta @ A_prev.T
-    B_G = 2 * (
-        E_Delta @ np.abs(A_prev).T
-        + np.abs(Delta) @ bounds.A[l - 1].T
-        + gamma(N + 1, U) * (np.abs(Delta) @ np.abs(A_prev).T)
-        + tiny * (N + 1)
-    )
-    return [Form("without_sigma_prime", text, G, B_G, decay, decay_bound)]
+    return [Form("without_sigma_prime", text, Delta @ A_prev.T, allowed.W, decay, decay_bound)]
 
 
 def _transposed_weight_variants(problem: Problem) -> list[tuple[int, Expected]]:
