@@ -24,7 +24,7 @@ from crosscheck.bench.cases import (
     flop_count,
     make_problem,
 )
-from crosscheck.bench.check_timing import CheckTiming
+from crosscheck.bench.check_timing import CheckTiming, measure_checking, property_problems
 from crosscheck.bench.growth import EXPECTED, fit_exponent, run_sweep
 from crosscheck.bench.load import Load
 from crosscheck.bench.report import markdown, write_outputs
@@ -384,6 +384,32 @@ def test_checking_cost_ratios_are_taken_run_by_run():
         Spread(2.0, 3.0, 3.0),
         Spread(2.0, 3.0, 4.0),
     )
+
+
+@pytest.mark.parametrize("sides", [1, 3])
+def test_measure_checking_times_every_function_on_every_run(sides):
+    classifier = TINY.with_network("relu", "softmax", "cross_entropy")
+    cost = measure_checking(classifier, "float32", runs=2, sides=sides)
+    assert (cost.sides, cost.cpu_time) == (sides, False)
+    assert [len(t) for t in (cost.compare, cost.backprop, cost.gradients)] == [2, 2, 2]
+    assert all(t > 0 for t in cost.compare + cost.backprop + cost.gradients)
+
+
+def test_measure_checking_in_cpu_time_says_so():
+    cost = measure_checking(TINY, "float64", runs=1, cpu_time=True)
+    assert cost.cpu_time and len(cost.compare) == 1
+
+
+@pytest.mark.parametrize(("runs", "sides"), [(0, 1), (1, 0)], ids=["runs", "sides"])
+def test_measure_checking_refuses_bad_counts_by_name(runs, sides):
+    with pytest.raises(ValueError, match=f"runs={runs}, sides={sides}"):
+        measure_checking(TINY, "float64", runs=runs, sides=sides)
+
+
+def test_property_problems_are_drawn_deterministically():
+    first, second = property_problems(3), property_problems(3)
+    assert [p.network for p in first] == [p.network for p in second]
+    assert all(np.array_equal(a.X, b.X) for a, b in zip(first, second, strict=True))
 
 
 def test_bench_measures_checking_per_dtype(tiny_result, outputs):

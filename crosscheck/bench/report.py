@@ -284,8 +284,8 @@ def _checking_lines(result: BenchResult) -> list[str]:
         "",
         "## Checking against computing",
         "",
-        "`crosscheck.compare.compare_backprop` of two `vectorized.backprop` results (the"
-        " derived bound included) against one `vectorized.backprop` and one"
+        "`crosscheck.compare.compare_backprop` of two `vectorized.backprop` results and their"
+        " J (the derived bound included) against one `vectorized.backprop` and one"
         " `vectorized.gradients` of the same problem (default network); median (min–max)"
         f" over {len(result.checking[0].compare)} alternated runs. Target: compare / backprop"
         " at most 1 at medium and large.",
