@@ -29,7 +29,9 @@ Public functions, from one side's rounding to what a comparison allows:
   dtype whose rounding applies to a side.
 
 ``crosscheck.compare.comparison``, ``crosscheck.verify`` and ``crosscheck.oracle`` call these
-and never add terms of their own.
+and never add terms of their own (the finite-difference checks aside —
+``crosscheck.compare.witness`` and the diagnosis's ``consistency`` — which allow
+numdifftools' own error estimate, not a rounding bound).
 
 The running error bound
 -----------------------

@@ -419,7 +419,8 @@ def compare_gradients(
         names: (expected_name, actual_name) for the report.
         rtol, atol: override the dtype's fixed fallback (an explicit atol is absolute).
         allowed: per-entry allowed errors in the same structure as `expected` (e.g. the sum
-            of both sides' ``tolerance.trace_bounds``); the rule is then the derived one.
+            of both sides' ``trace_bounds``, ``bounds.allowed_difference(...).grads``); the rule
+            is then the derived one.
             Without it, the fixed rule applies: allowed = atol·max|e| + tiny·n + rtol·|e|
             per array of n entries (module docstring), so an array of small gradients
             keeps its relative accuracy.
