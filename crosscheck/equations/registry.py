@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from crosscheck.ffnn import NUMPY, Layer, Network, Trace
+from crosscheck.implementations import IMPLEMENTATIONS
 
 Shape = tuple[str, ...]
 """Symbolic shape: () for a scalar entry, (rows, cols) with names such as "S_L", "N", "1"."""
@@ -790,8 +791,9 @@ ERRATA: dict[str, Erratum] = {
 # ---------------------------------------------------------------------------------------
 # The cases tests/test_registry.py parametrizes over (so the ids cited below exist).
 # ---------------------------------------------------------------------------------------
-CHECKED_IMPLEMENTATIONS = ("literal", "contracted", "vectorized", "autodiff")
-"""The implementations whose grads and traces every form is evaluated on."""
+CHECKED_IMPLEMENTATIONS = tuple(implementation.key for implementation in IMPLEMENTATIONS)
+"""The implementations whose grads and traces every form is evaluated on (their keys in
+``crosscheck.implementations``)."""
 
 
 @dataclass(frozen=True)
