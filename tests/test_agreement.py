@@ -22,8 +22,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network, Trace, init_params
-from helpers.implementations import implementation_params
 from hypothesis import given, target
 from hypothesis import strategies as st
 
@@ -34,8 +32,11 @@ from crosscheck.compare.comparison import (
     compare_backprop,
     compare_backprop_many,
 )
+from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network, Trace, init_params
 from crosscheck.implementations import IMPLEMENTATIONS, VECTORIZED, Implementation
 from crosscheck.strategies import Problem, networks, problems
+
+from helpers.implementations import implementation_params
 
 Result = tuple[float, tuple[Any, Trace]]
 

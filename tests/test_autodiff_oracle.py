@@ -12,12 +12,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+
+from crosscheck import autodiff_oracle, vectorized
 from crosscheck.autodiff_oracle.compiled import compiled
 from crosscheck.autodiff_oracle.padded import Envelope, pad
 from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params, validate
-from helpers.results import leaves
 
-from crosscheck import autodiff_oracle, vectorized
+from helpers.results import leaves
 
 ARCHITECTURES = {
     # L = 3 with a width-1 bottleneck, N = 5.

@@ -11,10 +11,10 @@ import io
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params
 
 from crosscheck import reference
 from crosscheck.cli.main import main
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params
 
 IDENTITY = Network((2, 3, 1), ("identity", "identity"))
 

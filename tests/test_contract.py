@@ -29,13 +29,14 @@ from collections.abc import Callable
 import hypothesis.strategies as st
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, Layer, Network, Trace, init_params
-from helpers.implementations import FUNCTIONS, call_params, implementation_params
-from helpers.results import as_dtype, copied, leaves, read_only
 from hypothesis import given
 from hypothesis.extra.numpy import arrays
 
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network, Trace, init_params
 from crosscheck.implementations import Implementation
+
+from helpers.implementations import FUNCTIONS, call_params, implementation_params
+from helpers.results import as_dtype, copied, leaves, read_only
 
 IMPLEMENTATIONS = implementation_params()
 WITHOUT_JAX = [p for p in IMPLEMENTATIONS if not p.values[0].needs_jax]

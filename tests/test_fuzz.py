@@ -11,11 +11,13 @@ import warnings
 import numpy as np
 import pytest
 import scipy.special
-from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network, get_activation, validate
-from helpers.implementations import Call, call_params
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
+from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network, get_activation, validate
+
+from helpers.implementations import Call, call_params
 
 DOCUMENTED = (TypeError, ValueError)
 OUTPUT = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}

@@ -5,11 +5,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import Layer, Network, get_loss, validate
-from helpers.implementations import implementation_params
 
 from crosscheck import vectorized
 from crosscheck.compare.comparison import assert_gradients_close
+from crosscheck.ffnn import Layer, Network, get_loss, validate
+
+from helpers.implementations import implementation_params
 
 LN2 = float(np.log(2.0))
 

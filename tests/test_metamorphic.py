@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import LOSSES, Layer
 from hypothesis import given
 from hypothesis import strategies as st
 
 from crosscheck import vectorized
 from crosscheck.compare.bounds import dtype_constants, gamma, trace_bounds
 from crosscheck.compare.comparison import assert_gradients_close
+from crosscheck.ffnn import LOSSES, Layer
 from crosscheck.implementations import by_key
 from crosscheck.strategies import Problem, networks, problems
 

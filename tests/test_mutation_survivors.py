@@ -9,6 +9,8 @@ import importlib
 
 import numpy as np
 import pytest
+
+from crosscheck import reference, vectorized
 from crosscheck.ffnn import (
     NUMPY,
     Layer,
@@ -21,8 +23,6 @@ from crosscheck.ffnn import (
     validate,
 )
 from crosscheck.vectorized.workspace import clear_workspaces, workspace
-
-from crosscheck import reference, vectorized
 
 NETWORK = Network((3, 4, 2), ("tanh", "sigmoid"))
 

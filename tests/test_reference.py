@@ -11,12 +11,12 @@ import hypothesis.extra.numpy as hnp
 import numdifftools as nd
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params
 from hypothesis import given
 from hypothesis import strategies as st
 
 from crosscheck import reference
 from crosscheck.compare.witness import flatten, unflatten
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params
 
 FORMS = ("literal", "contracted")
 F = Fraction  # short, for the arithmetic written out below

@@ -5,10 +5,10 @@ promise (read-only inputs, no mutation, shapes, dtypes) is in tests/test_contrac
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import Layer, Loss, Network, init_params
-from crosscheck.ffnn import losses as ffnn_losses
 
 from crosscheck import reference
+from crosscheck.ffnn import Layer, Loss, Network, init_params
+from crosscheck.ffnn import losses as ffnn_losses
 
 NETWORK = Network((3, 2, 2), ("tanh", "relu"), weight_decay=0.1)
 

@@ -27,7 +27,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from crosscheck.ffnn import Layer, Network, init_params, jax_namespace, validate
 
 from crosscheck import autodiff_oracle, vectorized
 from crosscheck.equations.registry import (
@@ -44,6 +43,7 @@ from crosscheck.equations.registry import (
     form_cases,
     resolve,
 )
+from crosscheck.ffnn import Layer, Network, init_params, jax_namespace, validate
 from crosscheck.implementations import IMPLEMENTATIONS
 
 ROOT = Path(__file__).resolve().parent.parent

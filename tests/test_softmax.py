@@ -5,14 +5,15 @@ import importlib
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, NUMPY, Layer, Network, get_activation, jax_namespace
-from crosscheck.vectorized.jacobians import softmax_H
-from helpers.implementations import implementation_params
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from crosscheck import reference
+from crosscheck.ffnn import ACTIVATIONS, NUMPY, Layer, Network, get_activation, jax_namespace
+from crosscheck.vectorized.jacobians import softmax_H
+
+from helpers.implementations import implementation_params
 
 SOFTMAX = get_activation("softmax")
 

@@ -3,7 +3,6 @@ bound."""
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, Layer, Network
 
 from crosscheck import vectorized
 from crosscheck.compare.bounds import (
@@ -13,6 +12,7 @@ from crosscheck.compare.bounds import (
     gamma,
     trace_bounds,
 )
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network
 
 U64 = 2.0**-53
 TINY64 = float(np.finfo(np.float64).tiny)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hypothesis.strategies as st
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params, overflow_guard
-from crosscheck.vectorized.kernels import kernel
 from hypothesis import given
 from hypothesis.extra.numpy import arrays
 
 from crosscheck import vectorized
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params, overflow_guard
+from crosscheck.vectorized.kernels import kernel
 
 _ELEMENTS = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
 _EPS = np.finfo(np.float64).eps
