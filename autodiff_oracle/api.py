@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 import jax
 import numpy as np
+
 from crosscheck.autodiff_oracle.compiled import compiled
 from crosscheck.autodiff_oracle.padded import Padded, pad, unpad
 from crosscheck.ffnn import Layer, Network, Trace, check_finite, validate

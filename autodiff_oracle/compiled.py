@@ -19,6 +19,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+
 from crosscheck.autodiff_oracle.objective import Probe, choose, padded_objective
 from crosscheck.autodiff_oracle.padded import Envelope
 from crosscheck.ffnn import LOSSES, jax_namespace

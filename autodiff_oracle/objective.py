@@ -23,6 +23,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+from jax import lax
+
 from crosscheck.autodiff_oracle.padded import Spec
 from crosscheck.ffnn import (
     ACTIVATIONS,
@@ -33,7 +35,6 @@ from crosscheck.ffnn import (
     jax_namespace,
     weight_decay_term,
 )
-from jax import lax
 
 
 class Probe(NamedTuple):

@@ -35,6 +35,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
+
 from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network
 
 GRAIN = 8

@@ -15,8 +15,7 @@ PARAMS = [
     pytest.param(case, dtype, name, id=f"{case.name}-{dtype}-{name}")
     for case in CASES
     for dtype in DTYPES
-    for name in implementations(case)
-    if not (name in ("literal", "contracted") and dtype != "float64")
+    for name in implementations(case, dtype)
 ]
 """(case, dtype, implementation) for every benchmarked pass."""
 

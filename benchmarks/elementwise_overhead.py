@@ -21,11 +21,11 @@ import argparse
 import os
 import time
 
-from crosscheck.vectorized.parallel import set_elementwise_threads
 from threadpoolctl import threadpool_limits
 
 from crosscheck import vectorized
 from crosscheck.bench.cases import DTYPES, NETWORKS, case_by_name, gemm_only, make_problem
+from crosscheck.vectorized.parallel import set_elementwise_threads
 
 
 def cpu_seconds(function, calls: int) -> float:

@@ -18,8 +18,8 @@ import os
 import time
 
 import numpy as np
-from crosscheck.ffnn import Network, init_params
 
+from crosscheck.ffnn import Network, init_params
 from crosscheck.oracle.calling import Callee, InProcess
 from crosscheck.oracle.catalogue import Backprop
 from crosscheck.oracle.layouts import Adapter

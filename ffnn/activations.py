@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import scipy.special
+
 from crosscheck.ffnn.namespace import NUMPY
 
 _SQRT2 = float(np.sqrt(2.0))

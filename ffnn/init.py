@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from crosscheck.ffnn.layer import Layer
 from crosscheck.ffnn.network import Network
 

@@ -41,6 +41,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+
 from crosscheck.ffnn import targets
 from crosscheck.ffnn.namespace import NUMPY
 

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+
 from crosscheck.ffnn.layer import Trace
 from crosscheck.ffnn.network import Network
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
 from crosscheck.ffnn.layer import Layer
 from crosscheck.ffnn.network import Network
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from crosscheck.ffnn import Activation
 from crosscheck.reference.storage import Rows, as_rows
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from crosscheck.ffnn import NUMPY, Network
 from crosscheck.reference.storage import Rows, as_rows
 

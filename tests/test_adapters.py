@@ -3,10 +3,10 @@ reading."""
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import Layer, Network
 from hypothesis import given
 
 from crosscheck import vectorized
+from crosscheck.ffnn import Layer, Network
 from crosscheck.oracle.layouts import (
     Adapter,
     OutputError,

@@ -18,12 +18,10 @@ once and checks every implementation on it against one anchor run; autodiff comp
 per depth and padded shape (``crosscheck.autodiff_oracle.padded``), not once per architecture.
 """
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network, Trace, init_params
 from hypothesis import given, target
 from hypothesis import strategies as st
 
@@ -34,26 +32,17 @@ from crosscheck.compare.comparison import (
     compare_backprop,
     compare_backprop_many,
 )
+from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network, Trace, init_params
+from crosscheck.implementations import IMPLEMENTATIONS, VECTORIZED, Implementation
 from crosscheck.strategies import Problem, networks, problems
+
+from helpers.implementations import implementation_params
 
 Result = tuple[float, tuple[Any, Trace]]
 
-
-def _autodiff(*problem: Any) -> Result:
-    return autodiff_oracle.loss(*problem), autodiff_oracle.backprop(*problem)
-
-
-IMPLEMENTATIONS: dict[str, Callable[..., Result]] = {
-    "reference_literal": lambda *p: (
-        reference.loss(*p),
-        reference.backprop(*p, form="literal"),
-    ),
-    "reference_contracted": lambda *p: (reference.loss(*p), reference.backprop(*p)),
-    "autodiff": _autodiff,
-}
-"""name → (network, params, X, T) -> (J, (grads, trace)); each is checked against the anchor."""
-
-ANCHOR = "vectorized"
+ANCHOR = VECTORIZED
+OTHERS = tuple(implementation for implementation in IMPLEMENTATIONS if implementation != ANCHOR)
+"""Every listed implementation but the anchor; each is checked against the anchor."""
 
 FAMILIES = {
     "bounded": problems(networks=networks(losses=tuple(LOSSES), weight_decay=True)),
@@ -64,20 +53,21 @@ FAMILIES = {
 """Problem families (module docstring)."""
 
 
-def _anchor(*problem: Any) -> Result:
-    return vectorized.loss(*problem), vectorized.backprop(*problem)
+def _run(implementation: Implementation, problem: Any) -> Result:
+    """(J, (grads, trace)) of `implementation` on `problem`."""
+    return implementation.loss(*problem), implementation.backprop(*problem)
 
 
-def _compare(name: str, implementation: Callable[..., Result], problem: Any) -> Comparison:
-    expected_loss, expected = _anchor(*problem)
-    actual_loss, actual = implementation(*problem)
+def _compare(implementation: Implementation, problem: Any) -> Comparison:
+    expected_loss, expected = _run(ANCHOR, problem)
+    actual_loss, actual = _run(implementation, problem)
     return compare_backprop(
         *problem,
         expected,
         actual,
         expected_loss=expected_loss,
         actual_loss=actual_loss,
-        names=(ANCHOR, name),
+        names=(ANCHOR.name, implementation.name),
     )
 
 
@@ -85,15 +75,15 @@ def _compare(name: str, implementation: Callable[..., Result], problem: Any) -> 
 @given(data=st.data())
 def test_eqs_1_4_to_2_38_all_implementations_agree_with_vectorized(family: str, data) -> None:
     problem = data.draw(FAMILIES[family], label="problem")
-    expected_loss, expected = _anchor(*problem)
-    results = {name: implementation(*problem) for name, implementation in IMPLEMENTATIONS.items()}
+    expected_loss, expected = _run(ANCHOR, problem)
+    results = {implementation.name: _run(implementation, problem) for implementation in OTHERS}
     comparisons = compare_backprop_many(
         *problem,
         expected,
         {name: result for name, (_, result) in results.items()},
         expected_loss=expected_loss,
         actual_losses={name: J for name, (J, _) in results.items()},
-        expected_name=ANCHOR,
+        expected_name=ANCHOR.name,
     )
     # One target for all: hypothesis's hill climbing costs grow with every label it climbs.
     target(max(c.worst_ratio for c in comparisons.values()), label=f"worst error/bound, {family}")
@@ -109,10 +99,10 @@ def _fixed_problem(activation: str) -> tuple[Network, Any, np.ndarray, np.ndarra
     return network, init_params(network, seed=3), X, T
 
 
-@pytest.mark.parametrize("name", list(IMPLEMENTATIONS))
+@pytest.mark.parametrize("implementation", implementation_params(i.key for i in OTHERS))
 @pytest.mark.parametrize("activation", list(ACTIVATIONS))
-def test_eqs_2_14_2_33_every_activation_agrees(activation: str, name: str) -> None:
-    assert _compare(name, IMPLEMENTATIONS[name], _fixed_problem(activation)).agree
+def test_eqs_2_14_2_33_every_activation_agrees(activation: str, implementation) -> None:
+    assert _compare(implementation, _fixed_problem(activation)).agree
 
 
 # --- float32 --------------------------------------------------------------------------------
@@ -158,22 +148,6 @@ def test_float32_autodiff_agrees_with_float32_vectorized(problem: Problem) -> No
     )
 
 
-@pytest.mark.parametrize("name", ["vectorized", "autodiff"])
-def test_float32_inputs_give_float32_results(name: str) -> None:
-    network, params, X, T = _fixed_problem("tanh")
-    problem32 = (
-        network,
-        tuple(Layer(W.astype(np.float32), b.astype(np.float32)) for W, b in params),
-        X.astype(np.float32),
-        T.astype(np.float32),
-    )
-    grads, trace = {"vectorized": vectorized, "autodiff": autodiff_oracle}[name].backprop(
-        *problem32
-    )
-    arrays = [a for layer in grads for a in layer] + [a for f in trace for a in f if a is not None]
-    assert {a.dtype for a in arrays} == {np.dtype(np.float32)}
-
-
 def test_eq_1_4_float32_gelu_output_near_the_underflow_threshold_agrees() -> None:
     # Found by the thorough profile: Z = −13.09, GELU = z·erfc(−z/√2)/2 = −2.8e-38, a normal
     # float32 whose erfc intermediate (4e-39) is subnormal: XLA flushes it and returns −0.
@@ -204,8 +178,8 @@ def test_eq_2_13_float32_tanh_prime_with_a_flushed_intermediate_agrees() -> None
     )
 
 
-@pytest.mark.parametrize("name", ["vectorized", "autodiff"])
-def test_eq_2_33_float32_weight_decay_with_one_sample_agrees(name: str) -> None:
+@pytest.mark.parametrize("implementation", implementation_params(["vectorized", "autodiff"]))
+def test_eq_2_33_float32_weight_decay_with_one_sample_agrees(implementation) -> None:
     # Found by review: at N = 1 the bound gave λ|W| only γ_2, but float32 rounds λ itself,
     # λ·W and the sum with H Aᵗ: three roundings (ratio 1.08 before the decay got γ_3).
     network = Network((1, 1), ("identity",), weight_decay=0.2)
@@ -213,10 +187,9 @@ def test_eq_2_33_float32_weight_decay_with_one_sample_agrees(name: str) -> None:
     X = np.array([[0.000473334570415318]], np.float32)
     T = np.array([[-0.23849093914031982]], np.float32)
     problem = (network, params, X, T)
-    implementation = {"vectorized": vectorized, "autodiff": autodiff_oracle}[name]
     assert_backprop_close(
         *problem,
         reference.backprop(*problem),
         implementation.backprop(*problem),
-        names=("reference", f"{name} (float32)"),
+        names=("reference", f"{implementation.name} (float32)"),
     )

@@ -20,18 +20,22 @@ import crosscheck
 
 IMPLEMENTATIONS = ("crosscheck.reference", "crosscheck.vectorized", "crosscheck.autodiff_oracle")
 
+JOBS = ("crosscheck.oracle", "crosscheck.verify", "crosscheck.bench", "crosscheck.equations")
+
 LAYERS = (
     ("crosscheck.ffnn",),
     IMPLEMENTATIONS,
     ("crosscheck.compare", "crosscheck.strategies", "crosscheck.profiles"),
-    ("crosscheck.oracle", "crosscheck.verify", "crosscheck.bench", "crosscheck.equations"),
+    ("crosscheck.implementations",),
+    JOBS,
     ("crosscheck.pytest_plugin", "crosscheck.cli", "crosscheck.__main__"),
 )
 """Parts of the package, lowest first: a module may import its own layer and lower ones. The
-package root (``crosscheck/__init__.py``: the version and the oracle's public face) sits with
-the jobs."""
+list of implementations (``crosscheck.implementations``) imports the three and is read by
+the jobs; comparison never reads it. The package root (``crosscheck/__init__.py``: the
+version and the oracle's public face) sits with the jobs."""
 
-ROOT_LAYER = 3
+ROOT_LAYER = LAYERS.index(JOBS)
 
 
 def _package_modules() -> dict[str, Path]:

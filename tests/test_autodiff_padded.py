@@ -5,12 +5,12 @@ every network of a depth), and padding that leaves the real entries' values unch
 import jax
 import numpy as np
 import pytest
-from crosscheck.autodiff_oracle.objective import objective
-from crosscheck.autodiff_oracle.padded import GRAIN, SMALL, Envelope, pad, unpad
-from crosscheck.ffnn import Layer, Network, init_params
 
 from crosscheck import autodiff_oracle, vectorized
+from crosscheck.autodiff_oracle.objective import objective
+from crosscheck.autodiff_oracle.padded import GRAIN, SMALL, Envelope, pad, unpad
 from crosscheck.compare.comparison import compare_backprop
+from crosscheck.ffnn import Layer, Network, init_params
 
 
 def _problem(sizes, N, activations=None, loss="squared_error", seed=0):

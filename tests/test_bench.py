@@ -9,7 +9,6 @@ import re
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import validate
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,6 +30,7 @@ from crosscheck.bench.report import markdown, write_outputs
 from crosscheck.bench.sweep import Spread, SweepPoint, measure_point
 from crosscheck.bench.timing import time_call
 from crosscheck.cli.main import main
+from crosscheck.ffnn import validate
 
 TINY = case_by_name("tiny")
 

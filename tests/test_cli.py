@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import Layer, Network, init_params
 from hypothesis import given
 from hypothesis import strategies as st
 
 from crosscheck import __version__
 from crosscheck.cli.main import main
+from crosscheck.ffnn import Layer, Network, init_params
 from crosscheck.verify import verification
 from crosscheck.verify.datasets import load_dataset
 from crosscheck.verify.verification import (

@@ -5,7 +5,6 @@ import json
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import Layer
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -18,6 +17,7 @@ from crosscheck.compare.comparison import (
     compare_backprop,
     compare_gradients,
 )
+from crosscheck.ffnn import Layer
 
 TOL64 = DEFAULT_TOLERANCES[np.dtype(np.float64)]
 
@@ -430,9 +430,8 @@ def test_empty_arrays_raise() -> None:
 
 
 def _backprop_problem():
-    from crosscheck.ffnn import Network, init_params
-
     from crosscheck import vectorized
+    from crosscheck.ffnn import Network, init_params
 
     network = Network((2, 3, 2), ("tanh", "sigmoid"))
     params = init_params(network, seed=1)

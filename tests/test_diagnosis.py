@@ -6,10 +6,10 @@ import json
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import Layer, Network, init_params
 from hypothesis import given, settings
 
 from crosscheck import GradientMismatch, check_gradients, vectorized
+from crosscheck.ffnn import Layer, Network, init_params
 from crosscheck.oracle.catalogue import CATALOGUE, MUTANTS, Backprop
 from crosscheck.oracle.conventions import gradient_conventions, loss_conventions
 from crosscheck.oracle.diagnosis import diagnose

@@ -20,11 +20,11 @@ import inspect
 import numpy as np
 import pytest
 import sklearn
-from crosscheck.ffnn import Layer, Network, init_params
 from sklearn.neural_network import MLPRegressor
 
 from crosscheck import vectorized
 from crosscheck.compare.comparison import assert_gradients_close
+from crosscheck.ffnn import Layer, Network, init_params
 from crosscheck.oracle.external.sklearn_adapter import (
     HIDDEN_ACTIVATIONS,
     OUTPUTS,

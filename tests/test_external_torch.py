@@ -19,10 +19,9 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the torch extra (pip install -e '.[torch]')")
 
-from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params  # noqa: E402
-
 from crosscheck import vectorized  # noqa: E402
 from crosscheck.compare.comparison import assert_gradients_close  # noqa: E402
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params  # noqa: E402
 from crosscheck.oracle.external.torch_adapter import (  # noqa: E402
     TORCH_ACTIVATIONS,
     torch_backprop,

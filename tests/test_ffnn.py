@@ -6,6 +6,9 @@ import math
 import numdifftools as nd
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
 from crosscheck.ffnn import (
     ACTIVATIONS,
     NUMPY,
@@ -16,8 +19,6 @@ from crosscheck.ffnn import (
     validate,
     weight_decay_term,
 )
-from hypothesis import assume, given
-from hypothesis import strategies as st
 
 NETWORK = Network((3, 4, 2), ("tanh", "tanh"))  # W^(1) (4, 3), W^(2) (2, 4); N = 5
 ELEMENTWISE = [name for name, a in ACTIVATIONS.items() if a.elementwise]

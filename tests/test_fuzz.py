@@ -11,11 +11,13 @@ import warnings
 import numpy as np
 import pytest
 import scipy.special
-from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network, get_activation, validate
-from entry_points import CALLS
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
+from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network, get_activation, validate
+
+from helpers.implementations import Call, call_params
 
 DOCUMENTED = (TypeError, ValueError)
 OUTPUT = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
@@ -92,9 +94,9 @@ FIXED_POOL = st.sampled_from(
 network and shape, with N = 2."""
 
 
-def _architectures(call_id: str) -> tuple[st.SearchStrategy, st.SearchStrategy]:
-    """(networks, N) to draw for a call: autodiff's from FIXED_POOL with N = 2."""
-    if call_id.startswith("autodiff"):
+def _architectures(call: Call) -> tuple[st.SearchStrategy, st.SearchStrategy]:
+    """(networks, N) to draw for a call: JAX's (autodiff's) from FIXED_POOL with N = 2."""
+    if call.implementation.needs_jax:
         return FIXED_POOL, st.just(2)
     return any_networks(), st.integers(1, 3)
 
@@ -156,23 +158,23 @@ def test_validate_raises_only_type_or_value_error(problem):
     assert all(a.dtype == X.dtype and np.isfinite(a).all() for a in arrays)
 
 
-@pytest.mark.parametrize("call_id", CALLS)
+@pytest.mark.parametrize("call", call_params())
 @given(data=st.data())
-def test_implementation_raises_only_type_or_value_error(call_id, data):
-    problem = data.draw(perturbed_problems(_architectures(call_id)))
+def test_implementation_raises_only_type_or_value_error(call, data):
+    problem = data.draw(perturbed_problems(_architectures(call)))
     try:
-        CALLS[call_id](*problem)
+        call(*problem)
     except DOCUMENTED:
         pass
 
 
-@pytest.mark.parametrize("call_id", CALLS)
+@pytest.mark.parametrize("call", call_params())
 @given(data=st.data())
-def test_any_finite_values_give_finite_results_or_value_error(call_id, data):
+def test_any_finite_values_give_finite_results_or_value_error(call, data):
     # Finite values up to 1.8e308: the results either fit the float range or are refused.
-    problem = data.draw(valid_problems(_architectures(call_id)))
+    problem = data.draw(valid_problems(_architectures(call)))
     try:
-        result = CALLS[call_id](*problem)
+        result = call(*problem)
     except ValueError as error:
         assert "overflows the float range" in str(error)
         return
@@ -201,13 +203,13 @@ def extreme_problems(draw, drawn: tuple) -> tuple:
     return network, params, X, _targets(draw, network, N, big)
 
 
-@pytest.mark.parametrize("call_id", CALLS)
+@pytest.mark.parametrize("call", call_params())
 @given(data=st.data())
-def test_extreme_valid_inputs_give_finite_results_without_warning(call_id, data):
-    problem = data.draw(extreme_problems(_architectures(call_id)))
+def test_extreme_valid_inputs_give_finite_results_without_warning(call, data):
+    problem = data.draw(extreme_problems(_architectures(call)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        result = CALLS[call_id](*problem)
+        result = call(*problem)
     assert _finite(result, problem[0])
 
 
@@ -268,7 +270,7 @@ def test_eq_2_2_gelu_prime_is_unchanged_by_the_cap_on_z(z):
     assert get_activation("gelu").sigma_prime(np.array([z])).tolist() == [expected]
 
 
-@pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
+@pytest.mark.parametrize("call", call_params())
 def test_fuzz_found_squared_error_of_1e200_is_value_error_eq_2_17(call):
     # was OverflowError from (a − t)**2 in the reference; silent inf in autodiff
     network = Network((1, 1), ("identity",))

@@ -10,15 +10,16 @@ import contextlib
 import io
 import json
 
-import misbehaving
 import numpy as np
 import pytest
-from crosscheck.ffnn import Network, init_params
 
 from crosscheck import GradientMismatch, check_gradients, check_problem
 from crosscheck.cli.main import main
+from crosscheck.ffnn import Network, init_params
 from crosscheck.oracle.search import PROCESS_RERUNS, RERUNS, check_example
 from crosscheck.strategies import Problem
+
+import misbehaving
 
 SETTINGS = {"activations": misbehaving.ACTIVATIONS, "max_examples": 10, "seed": 0}
 WORKER = "in a worker process"

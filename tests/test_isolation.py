@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import misbehaving
 import numpy as np
 import pytest
 
@@ -18,6 +17,8 @@ from crosscheck.oracle.calling import InProcess
 from crosscheck.oracle.search import check_example
 from crosscheck.oracle.worker import DEFAULT_TIMEOUT, Isolated, LoadError, Target
 from crosscheck.strategies import Problem
+
+import misbehaving
 
 SETTINGS = {"activations": misbehaving.ACTIVATIONS, "max_examples": 10, "seed": 0}
 

@@ -14,10 +14,10 @@ import json
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import Layer, Network, init_params
 
 from crosscheck import GradientMismatch, check_gradients, check_problem, vectorized
 from crosscheck.cli.main import main
+from crosscheck.ffnn import Layer, Network, init_params
 from crosscheck.oracle.catalogue import CATALOGUE, Backprop
 from crosscheck.oracle.judge import judged_precision
 from crosscheck.oracle.search import check_example

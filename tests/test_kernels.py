@@ -16,10 +16,10 @@ from functools import cache
 import mpmath
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, NUMPY, Activation, overflow_guard
-from crosscheck.vectorized.kernels import KERNELS, kernel
 
 from crosscheck.compare.bounds import SIGMA_ULPS
+from crosscheck.ffnn import ACTIVATIONS, NUMPY, Activation, overflow_guard
+from crosscheck.vectorized.kernels import KERNELS, kernel
 
 DTYPES = [np.float64, np.float32]
 NAMES = sorted(KERNELS)

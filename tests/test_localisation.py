@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import Layer, Network, Trace, init_params
 
 from crosscheck import autodiff_oracle, vectorized
 from crosscheck.compare.comparison import compare_backprop, compare_backprop_many
+from crosscheck.ffnn import Layer, Network, Trace, init_params
 
 
 def _broken_backprop(network: Network, params: Any, X: np.ndarray, T: np.ndarray, bug: str):

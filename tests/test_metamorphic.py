@@ -23,23 +23,19 @@ where the exact value is 0. The allowed difference is the sum of both sides' bou
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import pytest
-from crosscheck.ffnn import LOSSES, Layer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crosscheck import reference, vectorized
+from crosscheck import vectorized
 from crosscheck.compare.bounds import mean_bound, sum_of_bounds, trace_bounds
 from crosscheck.compare.comparison import assert_gradients_close
+from crosscheck.ffnn import LOSSES, Layer
+from crosscheck.implementations import by_key
 from crosscheck.strategies import Problem, networks, problems
 
-GRADIENTS = {
-    "vectorized": vectorized.gradients,
-    "contracted": partial(reference.gradients, form="contracted"),
-}
+GRADIENTS = {key: by_key(key).gradients for key in ("vectorized", "contracted")}
 
 ALL_NETWORKS = networks(losses=tuple(LOSSES), weight_decay=True)
 

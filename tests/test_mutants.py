@@ -4,11 +4,11 @@ import io
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import Layer, Network, init_params
 from hypothesis import given
 from rich.console import Console
 
 from crosscheck import GradientMismatch, check_gradients, vectorized
+from crosscheck.ffnn import Layer, Network, init_params
 from crosscheck.oracle.catalogue import CATALOGUE, MUTANTS, Backprop
 from crosscheck.oracle.search import check_example
 from crosscheck.oracle.selftest import Kill, kill_table, run_mutant

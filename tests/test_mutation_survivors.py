@@ -9,6 +9,8 @@ import importlib
 
 import numpy as np
 import pytest
+
+from crosscheck import reference, vectorized
 from crosscheck.ffnn import (
     NUMPY,
     Layer,
@@ -21,8 +23,6 @@ from crosscheck.ffnn import (
     validate,
 )
 from crosscheck.vectorized.workspace import clear_workspaces, workspace
-
-from crosscheck import reference, vectorized
 
 NETWORK = Network((3, 4, 2), ("tanh", "sigmoid"))
 
@@ -294,7 +294,7 @@ def test_eq_2_13_autodiff_H_is_accurate_where_the_unit_saturates(name, z):
     # Killed: jax_namespace's tanh / expm1 without accuracy=HIGHEST, whose JAX derivatives
     # (1 − t)(1 + t) and ans + 1 round to 0 at tanh(20) = 1, expm1(−40) = −1 in float64,
     # while σ'(z) = sech²(20) ≈ 1.7e-17, exp(−40) ≈ 4.2e-18 (eq 2.13: H = Δ ⊙ σ'(Z)).
-    autodiff_oracle = importlib.import_module("autodiff_oracle")
+    autodiff_oracle = importlib.import_module("crosscheck.autodiff_oracle")
     network = Network((1, 1), (name,))
     problem = (network, (Layer(np.ones((1, 1)), np.zeros(1)),), np.array([[z]]), np.zeros((1, 1)))
     _, expected = vectorized.backprop(*problem)

@@ -5,9 +5,9 @@ import sys
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import Layer, Network, init_params
 
 from crosscheck import GradientMismatch, check_gradients, vectorized
+from crosscheck.ffnn import Layer, Network, init_params
 from crosscheck.oracle.catalogue import MUTANTS, Backprop
 from crosscheck.oracle.search import CheckReport, check_example
 from crosscheck.strategies import Problem

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from crosscheck import vectorized
 from crosscheck.ffnn import Network, init_params, overflow_guard
 from crosscheck.vectorized import parallel
 from crosscheck.vectorized.kernels import KERNELS
-
-from crosscheck import vectorized
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import Layer, Network
 
 from crosscheck import GradientMismatch, check_gradients
+from crosscheck.ffnn import Layer, Network
 from crosscheck.oracle.search import check_example
 from crosscheck.strategies import Problem
 

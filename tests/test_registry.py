@@ -27,9 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from crosscheck.ffnn import Layer, Network, init_params, jax_namespace, validate
 
-from crosscheck import autodiff_oracle, reference, vectorized
+from crosscheck import autodiff_oracle, vectorized
 from crosscheck.equations.registry import (
     CHECKED_IMPLEMENTATIONS,
     EQUATIONS,
@@ -44,15 +43,12 @@ from crosscheck.equations.registry import (
     form_cases,
     resolve,
 )
+from crosscheck.ffnn import Layer, Network, init_params, jax_namespace, validate
+from crosscheck.implementations import IMPLEMENTATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 
-BACKPROPS = {
-    "literal": partial(reference.backprop, form="literal"),
-    "contracted": partial(reference.backprop, form="contracted"),
-    "vectorized": vectorized.backprop,
-    "autodiff": autodiff_oracle.backprop,
-}
+BACKPROPS = {implementation.key: implementation.backprop for implementation in IMPLEMENTATIONS}
 
 # The seed's network (FORM_NETWORKS["seed"]) has L = 3, sizes (2, 3, 4, 5). N = 6 is
 # generic; N = 3 = S_1 = S_{L-2} lets the misprinted eq 2.31 fit numerically; N = 1 lets

@@ -11,12 +11,12 @@ import math
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import Network, init_params
 from hypothesis import given
 from hypothesis import strategies as st
 
 from crosscheck import GradientMismatch, check_gradients, vectorized
 from crosscheck.compare.bounds import repeat_bound, trace_bounds
+from crosscheck.ffnn import Network, init_params
 from crosscheck.oracle.catalogue import Backprop
 from crosscheck.oracle.search import check_example
 from crosscheck.strategies import Problem, networks, problems

@@ -2,17 +2,18 @@
 the forward definitions at |z| up to 1e4."""
 
 import importlib
-from types import ModuleType
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, NUMPY, Layer, Network, get_activation, jax_namespace
-from crosscheck.vectorized.jacobians import softmax_H
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from crosscheck import reference, vectorized
+from crosscheck import reference
+from crosscheck.ffnn import ACTIVATIONS, NUMPY, Layer, Network, get_activation, jax_namespace
+from crosscheck.vectorized.jacobians import softmax_H
+
+from helpers.implementations import implementation_params
 
 SOFTMAX = get_activation("softmax")
 
@@ -126,32 +127,16 @@ HIDDEN_SOFTMAX_GRADS = (
 )
 
 
-def _autodiff() -> ModuleType:
-    """autodiff_oracle, imported on first use: `-m "not jax"` runs never import JAX."""
-    return importlib.import_module("autodiff_oracle")
-
-
-BACKPROPS = {
-    "reference_literal": lambda *p: reference.backprop(*p, form="literal"),
-    "reference_contracted": lambda *p: reference.backprop(*p, form="contracted"),
-    "vectorized": vectorized.backprop,
-    "autodiff": lambda *p: _autodiff().backprop(*p),
-}
-BACKPROP_NAMES = [
-    pytest.param(n, marks=pytest.mark.jax) if n == "autodiff" else n for n in BACKPROPS
-]
-
-
-@pytest.mark.parametrize("name", BACKPROP_NAMES)
-def test_eq_2_13_prime_hidden_softmax_H_hand_worked(name):
-    _, trace = BACKPROPS[name](*HIDDEN_SOFTMAX)
+@pytest.mark.parametrize("implementation", implementation_params())
+def test_eq_2_13_prime_hidden_softmax_H_hand_worked(implementation):
+    _, trace = implementation.backprop(*HIDDEN_SOFTMAX)
     np.testing.assert_array_equal(trace.H[1], [[-0.5], [0.5]])
 
 
-@pytest.mark.parametrize("name", BACKPROP_NAMES)
+@pytest.mark.parametrize("implementation", implementation_params())
 @pytest.mark.parametrize("l", [1, 2])
-def test_eq_2_13_prime_2_32_hidden_softmax_gradients_hand_worked(name, l):
-    grads, _ = BACKPROPS[name](*HIDDEN_SOFTMAX)
+def test_eq_2_13_prime_2_32_hidden_softmax_gradients_hand_worked(implementation, l):
+    grads, _ = implementation.backprop(*HIDDEN_SOFTMAX)
     np.testing.assert_array_equal(grads[l - 1].W, HIDDEN_SOFTMAX_GRADS[l - 1][0])
     np.testing.assert_array_equal(grads[l - 1].b, HIDDEN_SOFTMAX_GRADS[l - 1][1])
 

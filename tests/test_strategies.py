@@ -9,9 +9,9 @@ import random
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, LOSSES, NUMPY, Network, get_activation, validate
 from hypothesis import find, given
 
+from crosscheck.ffnn import ACTIVATIONS, LOSSES, NUMPY, Network, get_activation, validate
 from crosscheck.strategies import (
     LARGE_WEIGHT_RANGE,
     MAX_LARGE_WEIGHTS,

@@ -3,7 +3,6 @@ bound, the allowed difference of two sides, the oracle's allowance and the fixed
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network, Trace
 from hypothesis import given
 
 from crosscheck import vectorized
@@ -32,6 +31,7 @@ from crosscheck.compare.bounds import (
     trace_bounds,
     without_sigma_prime_allowed,
 )
+from crosscheck.ffnn import ACTIVATIONS, LOSSES, Layer, Network, Trace
 from crosscheck.strategies import networks, problems
 
 U64 = 2.0**-53

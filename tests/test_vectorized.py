@@ -1,124 +1,20 @@
-"""vectorized/: the matrix form (eqs 1.4, 2.7, 2.11, 2.13–2.15, 2.21, 2.32–2.34, 2.37)."""
+"""vectorized/: what is specific to the matrix form — its products against the index sums
+within rounding (eqs 2.5, 2.10, 2.25, 2.32), H from its σ' kernels (eqs 2.13, 2.34), and
+``gradients`` in the forward pass's buffers equal to ``backprop`` bit for bit. The contract it
+shares with every implementation (shapes, dtypes, inputs, hand-worked values, bad input) is
+tests/test_contract.py."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
 
 import hypothesis.strategies as st
 import numpy as np
 import pytest
-from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params, overflow_guard
-from crosscheck.vectorized.kernels import kernel
 from hypothesis import given
 from hypothesis.extra.numpy import arrays
 
 from crosscheck import vectorized
-
-
-def _f64(rows):
-    return np.array(rows, dtype=np.float64)
-
-
-def _params(*pairs):
-    return tuple(Layer(_f64(W), _f64(b)) for W, b in pairs)
-
-
-# Problems small enough to differentiate by hand; every value below is worked out in a comment.
-HAND_CASES = {
-    # 1-1-1 identity: W1 = 2, b1 = 1, W2 = 3, b2 = −1, X = [1, 2], T = [0, 1], N = 2.
-    "identity_1_1_1": (
-        Network((1, 1, 1), ("identity", "identity")),
-        _params(([[2.0]], [1.0]), ([[3.0]], [-1.0])),
-        _f64([[1.0, 2.0]]),
-        _f64([[0.0, 1.0]]),
-    ),
-    # The same with λ = 0.5: J += 0.25·(2² + 3²), ∂J/∂W^(l) += 0.5·W^(l).
-    "identity_1_1_1_decay": (
-        Network((1, 1, 1), ("identity", "identity"), weight_decay=0.5),
-        _params(([[2.0]], [1.0]), ([[3.0]], [-1.0])),
-        _f64([[1.0, 2.0]]),
-        _f64([[0.0, 1.0]]),
-    ),
-    # 1-1 sigmoid at Z = 0: A = ½, σ'(0) = ¼; X = 1, T = 1, N = 1.
-    "sigmoid_1_1_at_0": (
-        Network((1, 1), ("sigmoid",)),
-        _params(([[0.0]], [0.0])),
-        _f64([[1.0]]),
-        _f64([[1.0]]),
-    ),
-    # 1-2 ReLU: Z = [2, −2], A = [2, 0]; T = [0, 1], N = 1.
-    "relu_1_2": (
-        Network((1, 2), ("relu",)),
-        _params(([[1.0], [-1.0]], [0.0, 0.0])),
-        _f64([[2.0]]),
-        _f64([[0.0], [1.0]]),
-    ),
-}
-
-HAND_VALUES = [
-    # identity 1-1-1: Z1 = 2·[1, 2] + 1 = [3, 5]; Z2 = 3·[3, 5] − 1 = [8, 14].
-    pytest.param("identity_1_1_1", "Z", 1, [[3.0, 5.0]], id="eq_1_4_Z1"),
-    pytest.param("identity_1_1_1", "A", 1, [[3.0, 5.0]], id="eq_1_4_A1"),
-    pytest.param("identity_1_1_1", "Z", 2, [[8.0, 14.0]], id="eq_1_4_Z2"),
-    pytest.param("identity_1_1_1", "A", 0, [[1.0, 2.0]], id="eq_1_4_A0_is_X"),
-    # Δ2 = (A2 − T)/N = ([8, 14] − [0, 1])/2 = [4, 6.5].
-    pytest.param("identity_1_1_1", "Delta", 2, [[4.0, 6.5]], id="eq_2_21_Delta2"),
-    pytest.param("identity_1_1_1", "H", 2, [[4.0, 6.5]], id="eq_2_13_H2_identity"),
-    # ∂J/∂W2 = H2 A1ᵗ = 4·3 + 6.5·5 = 44.5; ∂J/∂b2 = H2 J_N = 4 + 6.5 = 10.5.
-    pytest.param("identity_1_1_1", "dW", 2, [[44.5]], id="eq_2_14_dW2"),
-    pytest.param("identity_1_1_1", "db", 2, [10.5], id="eq_2_15_db2"),
-    # Δ1 = W2ᵗ H2 = 3·[4, 6.5] = [12, 19.5] = H1.
-    pytest.param("identity_1_1_1", "Delta", 1, [[12.0, 19.5]], id="eq_2_32_Delta1"),
-    pytest.param("identity_1_1_1", "H", 1, [[12.0, 19.5]], id="eq_2_34_H1_identity"),
-    # ∂J/∂W1 = H1 Xᵗ = 12·1 + 19.5·2 = 51; ∂J/∂b1 = 12 + 19.5 = 31.5.
-    pytest.param("identity_1_1_1", "dW", 1, [[51.0]], id="eq_2_33_dW1"),
-    pytest.param("identity_1_1_1", "db", 1, [31.5], id="eq_2_37_db1"),
-    # Δ0 = W1ᵗ H1 = 2·[12, 19.5] = [24, 39].
-    pytest.param("identity_1_1_1", "Delta", 0, [[24.0, 39.0]], id="eq_2_32_Delta0_dJ_dX"),
-    # Weight decay: ∂J/∂W2 = 44.5 + 0.5·3 = 46, ∂J/∂W1 = 51 + 0.5·2 = 52; biases unchanged.
-    pytest.param("identity_1_1_1_decay", "dW", 2, [[46.0]], id="eq_2_14_dW2_weight_decay"),
-    pytest.param("identity_1_1_1_decay", "dW", 1, [[52.0]], id="eq_2_33_dW1_weight_decay"),
-    pytest.param("identity_1_1_1_decay", "db", 1, [31.5], id="eq_2_37_db1_weight_decay"),
-    # sigmoid at 0: Δ = (½ − 1)/1 = −½, H = −½·¼ = −⅛, ∂J/∂W = H Xᵗ = −⅛, ∂J/∂b = −⅛.
-    pytest.param("sigmoid_1_1_at_0", "Delta", 1, [[-0.5]], id="eq_2_21_Delta1_sigmoid"),
-    pytest.param("sigmoid_1_1_at_0", "H", 1, [[-0.125]], id="eq_2_13_H1_sigmoid"),
-    pytest.param("sigmoid_1_1_at_0", "dW", 1, [[-0.125]], id="eq_2_7_dW1_sigmoid"),
-    pytest.param("sigmoid_1_1_at_0", "db", 1, [-0.125], id="eq_2_11_db1_sigmoid"),
-    # ReLU: Δ = [2, −1], σ' = [1, 0], H = [2, 0], ∂J/∂W = H Xᵗ = [4, 0], ∂J/∂b = [2, 0].
-    pytest.param("relu_1_2", "H", 1, [[2.0], [0.0]], id="eq_2_13_H1_relu_zero_where_Z_negative"),
-    pytest.param("relu_1_2", "dW", 1, [[4.0], [0.0]], id="eq_2_7_dW1_relu"),
-    pytest.param("relu_1_2", "db", 1, [2.0, 0.0], id="eq_2_11_db1_relu"),
-]
-
-HAND_LOSSES = [
-    # (8² + 13²)/(2·2) = 233/4.
-    pytest.param("identity_1_1_1", 58.25, id="eq_2_16_identity_1_1_1"),
-    # 58.25 + 0.25·(4 + 9).
-    pytest.param("identity_1_1_1_decay", 61.5, id="eq_2_16_weight_decay"),
-    # (½ − 1)²/2.
-    pytest.param("sigmoid_1_1_at_0", 0.125, id="eq_2_16_sigmoid_1_1_at_0"),
-]
-
-
-def _pick(grads, trace, field, l):
-    if field == "dW":
-        return grads[l - 1].W
-    if field == "db":
-        return grads[l - 1].b
-    return getattr(trace, field)[l]
-
-
-@pytest.mark.parametrize(("case", "field", "l", "expected"), HAND_VALUES)
-def test_hand_computed_value(case, field, l, expected):
-    grads, trace = vectorized.backprop(*HAND_CASES[case])
-    np.testing.assert_allclose(_pick(grads, trace, field, l), expected, rtol=1e-15, atol=0)
-
-
-@pytest.mark.parametrize(("case", "expected"), HAND_LOSSES)
-def test_hand_computed_loss(case, expected):
-    assert vectorized.loss(*HAND_CASES[case]) == pytest.approx(expected, rel=1e-15, abs=0)
-
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params, overflow_guard
+from crosscheck.vectorized.kernels import kernel
 
 _ELEMENTS = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
 _EPS = np.finfo(np.float64).eps
@@ -156,13 +52,6 @@ def _assert_within_rounding(actual, expected, magnitude, terms):
     bound = terms * _EPS * magnitude
     excess = np.abs(actual - expected) - bound
     assert np.all(excess <= 0), f"worst excess over the rounding bound: {excess.max():.3g}"
-
-
-@given(problems())
-def test_eq_2_21_delta_L_squared_error(problem):
-    network, params, X, T, _ = problem
-    _, trace = vectorized.backprop(network, params, X, T)
-    np.testing.assert_array_equal(trace.Delta[-1], (trace.A[-1] - T) / X.shape[1])
 
 
 def _kernel_sigma_prime(sigma, Z):
@@ -214,15 +103,6 @@ def test_eq_2_25_2_32_Delta_recursion(problem):
     _assert_within_rounding(trace.Delta[l - 1], expected, magnitude, terms=W.shape[0])
 
 
-@given(problems())
-def test_gradients_equal_backprop_grads(problem):
-    network, params, X, T, l = problem
-    grads, _ = vectorized.backprop(network, params, X, T)
-    got = vectorized.gradients(network, params, X, T)[l - 1]
-    np.testing.assert_array_equal(got.W, grads[l - 1].W)
-    np.testing.assert_array_equal(got.b, grads[l - 1].b)
-
-
 def _assert_gradients_equal_backprop_bit_for_bit(network, params, X, T):
     got = vectorized.gradients(network, params, X, T)
     want, _ = vectorized.backprop(network, params, X, T)
@@ -265,128 +145,3 @@ def test_eqs_2_14_2_32_gradients_equal_backprop_bit_for_bit_in_every_layout_of_X
     X = LAYOUTS[layout](rng.normal(size=(N, 64)).T)
     T = rng.uniform(size=(10, N))
     _assert_gradients_equal_backprop_bit_for_bit(network, init_params(network, seed=0), X, T)
-
-
-@given(problems())
-def test_eq_2_16_loss_of_trace_output(problem):
-    network, params, X, T, _ = problem
-    _, trace = vectorized.backprop(network, params, X, T)
-    decay = 0.5 * network.weight_decay * sum(float(np.sum(W**2)) for W, _ in params)
-    expected = float(np.sum((trace.A[-1] - T) ** 2)) / (2 * X.shape[1]) + decay
-    assert vectorized.loss(network, params, X, T) == pytest.approx(expected, rel=1e-12)
-
-
-SIZES = (3, 4, 1, 2)
-N = 5
-
-
-def _problem(dtype):
-    network = Network(SIZES, ("tanh", "relu", "sigmoid"), weight_decay=0.1)
-    rng = np.random.default_rng(7)
-    X = rng.standard_normal((SIZES[0], N)).astype(dtype)
-    T = rng.standard_normal((SIZES[-1], N)).astype(dtype)
-    return network, init_params(network, seed=3, dtype=dtype), X, T
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_eq_2_7_2_11_gradient_shapes_and_dtype(dtype):
-    grads = vectorized.gradients(*_problem(dtype))
-    assert [(g.W.shape, g.b.shape) for g in grads] == [
-        ((4, 3), (4,)),
-        ((1, 4), (1,)),
-        ((2, 1), (2,)),
-    ]
-    assert {g.W.dtype for g in grads} | {g.b.dtype for g in grads} == {np.dtype(dtype)}
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("field", ["Z", "A", "Delta", "H"])
-def test_eq_1_4_2_32_trace_shapes_and_dtype(dtype, field):
-    _, trace = vectorized.backprop(*_problem(dtype))
-    arrays_ = getattr(trace, field)
-    first = 1 if field in ("Z", "H") else 0
-    assert all(arrays_[l] is None for l in range(first))
-    assert [a.shape for a in arrays_[first:]] == [(S, N) for S in SIZES[first:]]
-    assert {a.dtype for a in arrays_[first:]} == {np.dtype(dtype)}
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_eq_2_16_loss_is_python_float(dtype):
-    assert type(vectorized.loss(*_problem(dtype))) is float
-
-
-def test_float32_gradients_match_float64_of_the_same_problem():
-    network, params, X, T = _problem(np.float32)
-    grads32 = vectorized.gradients(network, params, X, T)
-    upcast = [tuple(Layer(W.astype(np.float64), b.astype(np.float64)) for W, b in params)]
-    grads64 = vectorized.gradients(network, *upcast, X.astype(np.float64), T.astype(np.float64))
-    for g32, g64 in zip(_leaves(grads32), _leaves(grads64), strict=True):
-        # float32 rounding (u ≈ 6e-8) through three layers of sums of at most N = 5 terms.
-        np.testing.assert_allclose(g32, g64, rtol=1e-6, atol=1e-7)
-
-
-def _leaves(result):
-    """The arrays (and floats) of a loss, gradients or backprop result, in order."""
-    if isinstance(result, tuple):
-        return [leaf for item in result for leaf in _leaves(item)]
-    return [] if result is None else [result]
-
-
-def _copy(problem):
-    network, params, X, T = problem
-    return network, tuple(Layer(W.copy(), b.copy()) for W, b in params), X.copy(), T.copy()
-
-
-FUNCTIONS = [
-    pytest.param(vectorized.loss, id="loss_eq_2_16"),
-    pytest.param(vectorized.gradients, id="gradients_eq_2_7_2_11"),
-    pytest.param(vectorized.backprop, id="backprop_eq_2_32"),
-]
-
-
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_inputs_are_not_mutated(function):
-    problem = _problem(np.float64)
-    before = _copy(problem)
-    function(*problem)
-    for got, want in zip(_leaves(problem[1:]), _leaves(before[1:]), strict=True):
-        np.testing.assert_array_equal(got, want)
-
-
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_read_only_inputs_give_the_same_result(function):
-    problem = _problem(np.float64)
-    frozen = _copy(problem)
-    for a in _leaves(frozen[1:]):
-        a.flags.writeable = False
-    for got, want in zip(_leaves(function(*frozen)), _leaves(function(*problem)), strict=True):
-        np.testing.assert_array_equal(got, want)
-
-
-def test_eq_1_4_writing_trace_A0_does_not_change_X():
-    network, params, X, T = _problem(np.float64)
-    before = X.copy()
-    _, trace = vectorized.backprop(network, params, X, T)
-    trace.A[0][...] = 99.0
-    np.testing.assert_array_equal(X, before)
-
-
-def test_eq_1_4_trace_A0_is_a_writable_copy_of_read_only_X():
-    network, params, X, T = _problem(np.float64)
-    X.flags.writeable = False
-    _, trace = vectorized.backprop(network, params, X, T)
-    assert trace.A[0].flags.writeable and not np.shares_memory(trace.A[0], X)
-    np.testing.assert_array_equal(trace.A[0], X)
-
-
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_bad_input_raises_validation_error(function):
-    network, params, X, T = _problem(np.float64)
-    with pytest.raises(ValueError, match=r"X has shape \(2, 5\)"):
-        function(network, params, X[:2], T)
-
-
-def test_import_does_not_import_jax():
-    code = "import sys, vectorized; print('jax' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"

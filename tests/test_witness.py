@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from crosscheck.ffnn import LOSSES, Layer, Network, init_params
 from hypothesis import given
 
 from crosscheck import vectorized
@@ -23,6 +22,7 @@ from crosscheck.compare.witness import (
     flatten,
     unflatten,
 )
+from crosscheck.ffnn import LOSSES, Layer, Network, init_params
 from crosscheck.strategies import networks, problems
 
 SMOOTH = ("identity", "sigmoid", "tanh", "softplus", "elu", "gelu", "softmax")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
 from crosscheck.ffnn import Activation, Layer, Network
 from crosscheck.vectorized.forward import Forward
 from crosscheck.vectorized.jacobians import CLOSED_FORMS

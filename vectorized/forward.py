@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+
 from crosscheck.ffnn import NUMPY, Layer, Network, weight_decay_term
 from crosscheck.vectorized import parallel
 from crosscheck.vectorized.kernels import kernel

@@ -38,6 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.special
+
 from crosscheck.ffnn import NUMPY, Activation, Loss
 from crosscheck.ffnn.activations import LEAKY_SLOPE
 

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
 from crosscheck.vectorized.kernels import Kernel, Result
 
 MIN_SECONDS = 8e-4

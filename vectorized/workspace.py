@@ -14,6 +14,7 @@ from collections import OrderedDict
 from typing import NamedTuple
 
 import numpy as np
+
 from crosscheck.ffnn import Network
 from crosscheck.vectorized.kernels import kernel
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from crosscheck.ffnn import Layer, Network, init_params
+from crosscheck.implementations import AUTODIFF, CONTRACTED, LITERAL, VECTORIZED, by_key
 
 ACTIVATIONS_SWEPT: tuple[str, ...] = (
     "sigmoid",
@@ -97,18 +98,29 @@ NETWORKS: tuple[tuple[str, str, str], ...] = (
 """(hidden σ, σ_L, J) of the activation sweep: every built-in hidden activation with an
 identity output and squared error, then tanh hidden layers with each classification pair."""
 
-IMPLEMENTATIONS: tuple[str, ...] = ("vectorized", "autodiff", "contracted", "literal", "gemm_only")
-"""Runner names: crosscheck.vectorized.gradients, JAX's ``jax.jit(jax.grad(J))`` (warm),
-crosscheck.reference.gradients
-(form=contracted|literal), and the GEMM-only floor."""
+GEMM_ONLY = "gemm_only"
+"""The runner of the GEMM-only floor (``gemm_only``)."""
 
+IMPLEMENTATIONS: tuple[str, ...] = (
+    VECTORIZED.key,
+    AUTODIFF.key,
+    CONTRACTED.key,
+    LITERAL.key,
+    GEMM_ONLY,
+)
+"""Runner names: the listed implementations (``crosscheck.implementations``) — vectorized,
+autodiff timed as plain JAX ``jax.jit(jax.grad(J))`` (warm), the reference's contracted and
+literal forms — and the GEMM-only floor."""
+
+REFERENCES: tuple[str, ...] = (LITERAL.key, CONTRACTED.key)
+"""The pure-Python runners, timed only on cases with ``references``."""
 
 SWEEP_IMPLEMENTATIONS: tuple[str, ...] = (
-    "vectorized",
+    VECTORIZED.key,
     "one_thread",
     "backprop",
-    "autodiff",
-    "gemm_only",
+    AUTODIFF.key,
+    GEMM_ONLY,
 )
 """Runners of the activation sweep: crosscheck.vectorized.gradients, the same with its
 elementwise kernels on one thread, .backprop, JAX's ``jax.jit(jax.grad(J))`` and the
@@ -212,31 +224,29 @@ def runner(case: BenchCase, implementation: str, dtype: str = "float64") -> Call
     Raises:
         ValueError: an unknown implementation name.
     """
-    if implementation == "gemm_only":
+    if implementation == GEMM_ONLY:
         return gemm_only(case, dtype)
+    if implementation not in IMPLEMENTATIONS + SWEEP_IMPLEMENTATIONS:
+        known = tuple(dict.fromkeys(IMPLEMENTATIONS + SWEEP_IMPLEMENTATIONS))
+        raise ValueError(f"unknown implementation {implementation!r}; known: {known}")
     network, params, X, T = make_problem(case, dtype)
-    if implementation in ("vectorized", "one_thread", "backprop"):
-        from crosscheck import vectorized
+    if implementation == AUTODIFF.key:
+        return _jax_gradients(network, params, X, T)
+    if implementation == "backprop":
+        backprop = VECTORIZED.backprop
+        return lambda: backprop(network, params, X, T)
+    if implementation == "one_thread":
         from crosscheck.vectorized.parallel import elementwise_threads_set
 
-        if implementation == "backprop":
-            return lambda: vectorized.backprop(network, params, X, T)
-        if implementation == "one_thread":
+        gradients = VECTORIZED.gradients
 
-            def one_thread() -> object:
-                with elementwise_threads_set(1):
-                    return vectorized.gradients(network, params, X, T)
+        def one_thread() -> object:
+            with elementwise_threads_set(1):
+                return gradients(network, params, X, T)
 
-            return one_thread
-        return lambda: vectorized.gradients(network, params, X, T)
-    if implementation == "autodiff":
-        return _jax_gradients(network, params, X, T)
-    if implementation in ("contracted", "literal"):
-        from crosscheck import reference
-
-        return lambda: reference.gradients(network, params, X, T, form=implementation)
-    known = tuple(dict.fromkeys(IMPLEMENTATIONS + SWEEP_IMPLEMENTATIONS))
-    raise ValueError(f"unknown implementation {implementation!r}; known: {known}")
+        return one_thread
+    gradients = by_key(implementation).gradients  # looked up once, outside the timed call
+    return lambda: gradients(network, params, X, T)
 
 
 def _jax_gradients(
@@ -257,8 +267,13 @@ def _jax_gradients(
     return run
 
 
-def implementations(case: BenchCase) -> tuple[str, ...]:
-    """The implementations benchmarked on `case`: the references only where ``case.references``."""
-    if case.references:
-        return IMPLEMENTATIONS
-    return tuple(name for name in IMPLEMENTATIONS if name not in ("contracted", "literal"))
+def implementations(case: BenchCase, dtype: str = "float64") -> tuple[str, ...]:
+    """The runners timed on `case` in `dtype`: the pure-Python references only where
+    ``case.references``, and in float32 only if they kept float32 (``keeps_float32``: they
+    compute in float64 whatever the input)."""
+    return tuple(
+        name
+        for name in IMPLEMENTATIONS
+        if name not in REFERENCES
+        or (case.references and (dtype == "float64" or by_key(name).keeps_float32))
+    )

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crosscheck.bench.cases import BenchCase
+from crosscheck.bench.cases import REFERENCES, BenchCase
 from crosscheck.bench.timing import time_call
 
 EXPECTED: dict[tuple[str, str], int] = {
@@ -94,7 +94,7 @@ def sweep_plan(quick: bool) -> list[tuple[str, str, int, tuple[int, ...]]]:
     vec_S = (64, 128, 256) if quick else (64, 128, 256, 512)
     vec_N = (256, 512, 1024) if quick else (256, 512, 1024, 2048, 4096)
     plan = []
-    for form in ("literal", "contracted"):
+    for form in REFERENCES:
         plan += [(form, "S", 2, ref_S), (form, "N", 2, ref_N)]
     return [*plan, ("vectorized", "S", 512, vec_S), ("vectorized", "N", 256, vec_N)]
 

@@ -23,6 +23,7 @@ from crosscheck.bench.cases import (
     CASES,
     DTYPES,
     NETWORKS,
+    REFERENCES,
     BenchCase,
     gemm_only,
     implementations,
@@ -104,7 +105,7 @@ class BenchResult:
             "vectorized/floor": vec / self.floor(case, dtype),
             "vectorized/autodiff": vec / self.time(case.name, dtype, "autodiff"),
         }
-        for form in ("literal", "contracted"):
+        for form in REFERENCES:
             t = self.time(case.name, dtype, form)
             if t is not None:
                 out[f"{form}/vectorized"] = t / vec
@@ -209,9 +210,7 @@ def run_bench(
         result.rates[dtype] = matmul_rate(dtype, RATE_SIZES[:-1] if quick else RATE_SIZES)
     for case in cases:
         for dtype in DTYPES:
-            for name in implementations(case):
-                if name in ("literal", "contracted") and dtype != "float64":
-                    continue  # the references compute in float64 whatever the input
+            for name in implementations(case, dtype):
                 progress(f"{case.name} {dtype} {name}")
                 run = runner(case, name, dtype)
                 timing = time_call(run, rounds=rounds, min_round_time=min_round)

@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from crosscheck.ffnn import NUMPY, Layer, Network, Trace
+from crosscheck.implementations import IMPLEMENTATIONS
 
 Shape = tuple[str, ...]
 """Symbolic shape: () for a scalar entry, (rows, cols) with names such as "S_L", "N", "1"."""
@@ -790,8 +791,9 @@ ERRATA: dict[str, Erratum] = {
 # ---------------------------------------------------------------------------------------
 # The cases tests/test_registry.py parametrizes over (so the ids cited below exist).
 # ---------------------------------------------------------------------------------------
-CHECKED_IMPLEMENTATIONS = ("literal", "contracted", "vectorized", "autodiff")
-"""The implementations whose grads and traces every form is evaluated on."""
+CHECKED_IMPLEMENTATIONS = tuple(implementation.key for implementation in IMPLEMENTATIONS)
+"""The implementations whose grads and traces every form is evaluated on (their keys in
+``crosscheck.implementations``)."""
 
 
 @dataclass(frozen=True)
@@ -910,6 +912,7 @@ SEED_EQUATIONS: tuple[str, ...] = (
 _R = "tests/test_reference.py"
 _V = "tests/test_vectorized.py"
 _AD = "tests/test_autodiff_oracle.py"
+_C = "tests/test_contract.py"
 _REG = "tests/test_registry.py"
 _LIT, _CON = "crosscheck.reference.literal", "crosscheck.reference.contracted"
 _VB = "crosscheck.vectorized.backward.backward"
@@ -934,7 +937,7 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "Z^(1) = W^(1) X + b^(1) [J_N^t],  A^(1) = σ_1(Z^(1))",
         RELATION,
         ("crosscheck.vectorized.forward.forward", "crosscheck.reference.forward.forward"),
-        (f"{_V}::test_hand_computed_value[eq_1_4_Z1]",),
+        (f"{_C}::test_hand_computed_value[vectorized-identity_1_1_1-eq_1_4_Z1]",),
     ),
     (
         "1.4",
@@ -948,8 +951,8 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         (
             f"{_R}::test_eq_1_4_Z_hand_worked[2-literal]",
             f"{_R}::test_eq_1_4_A_hand_worked[2-contracted]",
-            f"{_V}::test_hand_computed_value[eq_1_4_Z2]",
-            f"{_AD}::test_hand_computed_value[eq_1_4_A2]",
+            f"{_C}::test_hand_computed_value[vectorized-identity_1_1_1-eq_1_4_Z2]",
+            f"{_C}::test_hand_computed_value[autodiff-identity_1_1_1_decay-eq_1_4_A2]",
         ),
     ),
     (
@@ -1015,7 +1018,7 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "∂J/∂W^(L) = [∂J/∂A^(L) ⊙ ∂σ_L/∂Z^(L)] (A^(L-1))^t = H^(L) (A^(L-1))^t",
         RELATION,
         (_VB,),
-        (f"{_V}::test_hand_computed_value[eq_2_7_dW1_sigmoid]",),
+        (f"{_C}::test_hand_computed_value[vectorized-sigmoid_1_1_at_0-eq_2_7_dW1_sigmoid]",),
     ),
     (
         "2.8",
@@ -1047,7 +1050,7 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "∂J/∂b^(L) = [∂J/∂A^(L) ⊙ ∂σ_L/∂Z^(L)] J_N^t = H^(L) J_N^t   (erratum: J_N)",
         RELATION,
         (_VB,),
-        (f"{_V}::test_hand_computed_value[eq_2_11_db1_sigmoid]",),
+        (f"{_C}::test_hand_computed_value[vectorized-sigmoid_1_1_at_0-eq_2_11_db1_sigmoid]",),
     ),
     (
         "2.12",
@@ -1058,7 +1061,7 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
             "crosscheck.ffnn.losses._squared_error_delta",
             "crosscheck.autodiff_oracle.api.backprop",
         ),
-        (f"{_AD}::test_eq_2_21_delta_L_squared_error",),
+        (f"{_C}::test_eq_2_21_delta_L_squared_error[autodiff]",),
     ),
     (
         "2.13",
@@ -1075,14 +1078,14 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "∂J/∂W^(L) = H^(L) (A^(L-1))^t = [Δ^(L) ⊙ ∂σ_L/∂Z^(L)] (A^(L-1))^t",
         RELATION,
         (_VB, f"{_CON}.dJ_dW"),
-        (f"{_V}::test_hand_computed_value[eq_2_14_dW2]",),
+        (f"{_C}::test_hand_computed_value[vectorized-identity_1_1_1-eq_2_14_dW2]",),
     ),
     (
         "2.15",
         "∂J/∂b^(L) = H^(L) J_N^t = [Δ^(L) ⊙ ∂σ_L/∂Z^(L)] J_N^t   (erratum: J_N)",
         RELATION,
         (_VB, f"{_CON}.dJ_db"),
-        (f"{_V}::test_hand_computed_value[eq_2_15_db2]",),
+        (f"{_C}::test_hand_computed_value[vectorized-identity_1_1_1-eq_2_15_db2]",),
     ),
     (
         "2.16",
@@ -1094,8 +1097,8 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
             "crosscheck.reference.objective.loss",
         ),
         (
-            f"{_V}::test_hand_computed_loss[eq_2_16_identity_1_1_1]",
-            f"{_AD}::test_hand_computed_loss[eq_2_16_sigmoid_1_1_at_0]",
+            f"{_C}::test_hand_computed_loss[vectorized-eq_2_16_identity_1_1_1]",
+            f"{_C}::test_hand_computed_loss[autodiff-eq_2_16_sigmoid_1_1_at_0]",
         ),
     ),
     (
@@ -1138,8 +1141,8 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         RELATION,
         ("crosscheck.ffnn.losses._squared_error_delta", _VB),
         (
-            f"{_V}::test_eq_2_21_delta_L_squared_error",
-            f"{_V}::test_hand_computed_value[eq_2_21_Delta2]",
+            f"{_C}::test_eq_2_21_delta_L_squared_error[vectorized]",
+            f"{_C}::test_hand_computed_value[vectorized-identity_1_1_1-eq_2_21_Delta2]",
         ),
     ),
     (
@@ -1237,7 +1240,7 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "∂J/∂W^(L-1) = [Δ^(L-1) ⊙ ∂σ_{L-1}/∂Z^(L-1)] (A^(L-2))^t = H^(L-1) (A^(L-2))^t",
         RELATION,
         (_VB, f"{_CON}.dJ_dW"),
-        (f"{_V}::test_hand_computed_value[eq_2_33_dW1]",),
+        (f"{_C}::test_hand_computed_value[vectorized-identity_1_1_1-eq_2_33_dW1]",),
     ),
     (
         "2.34",
@@ -1266,7 +1269,7 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         "∂J/∂b^(L-1) = H^(L-1) J_N^t   (erratum: J_N)",
         RELATION,
         (_VB,),
-        (f"{_V}::test_hand_computed_value[eq_2_37_db1]",),
+        (f"{_C}::test_hand_computed_value[vectorized-identity_1_1_1-eq_2_37_db1]",),
     ),
     (
         "2.38",
@@ -1276,7 +1279,7 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         (
             f"{_R}::test_eq_2_32_2_38_delta_below_output_hand_worked"
             "[eq_2_38_delta_0_is_dJ_dX-literal]",
-            f"{_V}::test_hand_computed_value[eq_2_32_Delta0_dJ_dX]",
+            f"{_C}::test_hand_computed_value[vectorized-identity_1_1_1-eq_2_32_Delta0_dJ_dX]",
         ),
     ),
 )

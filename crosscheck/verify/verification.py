@@ -24,7 +24,8 @@ computed on the baseline's trace:
    full gradient. On all N samples when the estimated cost fits `ENTRY_BUDGET` scalar products,
    otherwise on the subsample (the plan says which, and why).
 
-Seam for tests: ``default_lineup()`` returns the implementations; monkeypatch it (or pass
+Seam for tests: ``default_lineup()`` returns the implementations of
+``crosscheck.implementations``; monkeypatch it (or pass
 ``lineup=`` to ``verify``) to inject a broken one. An implementation that raises, returns
 the wrong shapes or non-finite values is a finding (the check fails), never a crash.
 """
@@ -51,6 +52,14 @@ from crosscheck.ffnn import (
     validate,
     weight_decay_term,
 )
+from crosscheck.implementations import (
+    AUTODIFF,
+    CONTRACTED,
+    IMPLEMENTATIONS,
+    LITERAL,
+    VECTORIZED,
+)
+from crosscheck.implementations import Implementation as Listed
 from crosscheck.verify.datasets import Dataset, check_range, default_sizes
 
 GradientsFn = Callable[[Network, Sequence[Layer], np.ndarray, np.ndarray], Sequence[Layer]]
@@ -97,7 +106,9 @@ OUTPUT_FOR_LOSS = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"
 
 @dataclass(frozen=True)
 class Implementation:
-    """One implementation of the DESIGN §3 contract.
+    """An implementation of the DESIGN §3 contract given by its functions (tests inject a
+    broken one this way); the listed ones, ``crosscheck.implementations``, have the same
+    attributes.
 
     Attributes:
         name: shown in reports, e.g. ``"vectorized"``.
@@ -129,46 +140,25 @@ class Lineup:
             (``crosscheck.autodiff_oracle.device``), or None for a lineup without it.
     """
 
-    literal: Implementation
-    contracted: Implementation
-    others: tuple[Implementation, ...]
+    literal: Implementation | Listed
+    contracted: Implementation | Listed
+    others: tuple[Implementation | Listed, ...]
     entry: EntryFn
     device: Callable[[], tuple[str, str]] | None = None
 
 
 def default_lineup() -> Lineup:
-    """The three implementations (reference in both forms, vectorized, autodiff).
-
-    Imported here, not at module level, so the CLI's ``--help`` never waits for JAX.
-    """
-    from crosscheck import autodiff_oracle, reference, vectorized
-
+    """The implementations of ``crosscheck.implementations`` (reference in both forms,
+    vectorized, autodiff), their modules imported now (JAX included): ``verify`` times this
+    as loading the implementations."""
+    for implementation in IMPLEMENTATIONS:
+        implementation.imported()
     return Lineup(
-        literal=Implementation(
-            "reference (literal)",
-            partial(reference.gradients, form="literal"),
-            reference.loss,
-            partial(reference.backprop, form="literal"),
-        ),
-        contracted=Implementation(
-            "reference (contracted)",
-            partial(reference.gradients, form="contracted"),
-            reference.loss,
-            partial(reference.backprop, form="contracted"),
-        ),
-        others=(
-            Implementation(
-                "vectorized", vectorized.gradients, vectorized.loss, vectorized.backprop
-            ),
-            Implementation(
-                "autodiff",
-                autodiff_oracle.gradients,
-                autodiff_oracle.loss,
-                autodiff_oracle.backprop,
-            ),
-        ),
-        entry=partial(reference.gradient_entry, form="contracted"),
-        device=autodiff_oracle.device,
+        literal=LITERAL,
+        contracted=CONTRACTED,
+        others=(VECTORIZED, AUTODIFF),
+        entry=partial(CONTRACTED.imported().gradient_entry, form="contracted"),
+        device=AUTODIFF.imported().device,
     )
 
 
@@ -576,7 +566,7 @@ def verify(
 def _run_each(
     plan: Plan,
     data: dict[str, tuple[np.ndarray, np.ndarray]],
-    impls: dict[str, Sequence[Implementation]],
+    impls: dict[str, Sequence[Implementation | Listed]],
     say: Progress,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, float]]]:
     """Run `impls[on]` on `data[on]`: ({on: {name: (grads, J) or exception}}, seconds)."""
@@ -591,7 +581,7 @@ def _run_each(
     return runs, timings
 
 
-def _run(impl: Implementation, plan: Plan, X: np.ndarray, T: np.ndarray) -> Any:
+def _run(impl: Implementation | Listed, plan: Plan, X: np.ndarray, T: np.ndarray) -> Any:
     """(grads, J, trace or None), or the exception the implementation raised (a finding)."""
     network, params = plan.network, plan.params
     try:
