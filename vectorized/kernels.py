@@ -28,8 +28,9 @@ forms give 0 where the exact value is below the smallest normal number, which th
 underflow term covers; the kernels run inside ``crosscheck.ffnn.overflow_guard``, which
 silences those overflow warnings. GELU evaluates Φ with ``scipy.special.ndtr`` on its small
 side only (8.5 ns an entry on standard normal z against 12.6 for ndtr(z) and 12.8 for
-erfc(−z/√2): its branch on the sign goes one way), the one σ here without a SIMD form. Measured margins
-(the largest error over the allowance, tools/kernel_margins.py) are in docs/performance.md.
+erfc(−z/√2): its branch on the sign goes one way), the one σ here without a SIMD form.
+Measured margins (the largest error over the allowance, tools/kernel_margins.py) are in
+docs/performance.md.
 Identity needs no kernel (A is Z, σ' = 1); softmax is not elementwise
 (``crosscheck.vectorized.jacobians``). An elementwise σ registered in ffnn without a kernel
 here falls back to ffnn's definitions.
