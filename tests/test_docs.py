@@ -227,6 +227,23 @@ def test_mask_hides_times_ratios_and_the_backend_only():
     ]
 
 
+def test_mask_hides_the_error_allowed_column_of_a_table():
+    lines = [
+        "┃ quantity  ┃ eq   ┃ mismatched ┃ error/allowed ┃",
+        "│ ∂J/∂W^(1) │ 2.33 │        0/1 │          0.01 │",
+        "│ ∂J/∂b^(1) │ 2.37 │        1/1 │       6e+13 ✗ │",
+        "└───────────┴──────┴────────────┴───────────────┘",
+        "│ Z^(1)     │ 1.4  │        0/4 │             0 │",
+    ]
+    assert SAMPLES.mask(lines) == [
+        "┃ quantity  ┃ eq   ┃ mismatched ┃ error/allowed ┃",
+        "│ ∂J/∂W^(1) │ 2.33 │        0/1 │ R │",
+        "│ ∂J/∂b^(1) │ 2.37 │        1/1 │ R ✗ │",
+        "└───────────┴──────┴────────────┴───────────────┘",
+        "│ Z^(1)     │ 1.4  │        0/4 │             0 │",
+    ]
+
+
 FIGURES = _tool("docs_figures")
 
 

@@ -122,11 +122,25 @@ def shown(sample: Sample, output: str) -> list[str]:
     return lines
 
 
+RATIO_HEADER = "error/allowed"
+"""The heading of a table column of error/bound ratios ("0", "0.01", "1.2e+14 ✗")."""
+
+
 def mask(lines: list[str]) -> list[str]:
-    """The lines with what a rerun changes masked: error/bound ratios become ``R``, the JAX
-    backend ``B``, the wall time table keeps its row labels only; trailing spaces dropped."""
-    masked, in_times = [], False
+    """The lines with what a rerun changes masked: error/bound ratios (in text and in an
+    ``error/allowed`` column) become ``R``, the JAX backend ``B``, the wall time table keeps
+    its row labels only; trailing spaces dropped."""
+    masked, in_times, ratio_column = [], False, None
     for line in lines:
+        cells = line.split("┃")
+        if len(cells) > 2 and RATIO_HEADER in cells[-2]:  # a header ending in the column
+            ratio_column = len(cells) - 2
+        elif ratio_column is not None and line.startswith("│"):
+            cells = line.split("│")
+            cells[ratio_column] = " R ✗ " if "✗" in cells[ratio_column] else " R "
+            line = "│".join(cells)
+        elif line.startswith("└"):
+            ratio_column = None
         if line.startswith(TIMES_START):
             in_times = True
         elif line.startswith(TIMES_END):

@@ -72,11 +72,12 @@ def forward(
         elif fused is None:  # not elementwise (softmax): eq 2.13'' needs A alone
             A_l, S_l = sigma.sigma(Z_l, NUMPY), None
         elif workspace is None:  # fresh arrays; Z^(l) kept, the kernel runs on a copy
-            scratch = np.empty_like(Z_l) if fused.scratch else None
+            scratch = np.empty(Z_l.shape, fused.scratch_dtype(Z_l.dtype)) if fused.scratch else None
             work = Z_l.copy() if derivative else Z_l
             A_l, S_l = parallel.evaluate(fused, work, np.empty_like(Z_l), scratch, derivative)
         else:
-            scratch = workspace.scratch[: Z_l.shape[0]] if fused.scratch else None
+            scratch_dtype = fused.scratch_dtype(Z_l.dtype)
+            scratch = workspace.scratch[scratch_dtype][: Z_l.shape[0]] if fused.scratch else None
             A_l, S_l = parallel.evaluate(fused, Z_l, workspace.A[l], scratch, derivative)
             Z_l = None if derivative else Z_l
         Z.append(Z_l)

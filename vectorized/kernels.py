@@ -12,23 +12,28 @@ relative accuracy as a unit saturates). ffnn's definitions (``Activation.sigma``
 =========== ======================================= =========================================
 σ           A = σ(z)                                 σ'(z)
 =========== ======================================= =========================================
-tanh        tanh(z)                                  1/cosh²(z)
+tanh        tanh(z)                                  1/(1 + sinh²(z))
 sigmoid     1 − t (z >= 0), t (z < 0);               t(1 − t) = σ(z)σ(−z)
             t = σ(−|z|) = e^{−|z|}/(1 + e^{−|z|})
 softplus    max(z, 0) + log1p(e^{−|z|})              1/(1 + e^{−z})
 relu        max(z, 0)                                [z > 0]           (ReLU'(0) = 0)
 leaky_relu  max(z, 0.01 z)                           max([z > 0], 0.01)
 elu         max(z, expm1(min(z, 0)))                 exp(min(z, 0))
-gelu        z Φ(z), Φ(z) = erfc(−z/√2)/2             Φ(z) + z φ(z), φ(z) = e^{−z²/2}/√(2π)
+gelu        z Φ(z): Φ = 1 − T (z >= 0), T (z < 0);  Φ(z) + z φ(z), φ(z) = e^{−z²/2}/√(2π)
+            T = Φ(−|z|) = ndtr(−|z|)                 (z φ(z) in float64)
 =========== ======================================= =========================================
 
-Where e^{−z}, cosh or cosh² overflows (|z| beyond about 355 in float64, 44 in float32) the
+Where e^{−z}, sinh² or cosh overflows (|z| beyond about 355 in float64, 44 in float32) the
 forms give 0 where the exact value is below the smallest normal number, which the bound's
 underflow term covers; the kernels run inside ``crosscheck.ffnn.overflow_guard``, which
-silences those overflow warnings. GELU evaluates Φ with ``scipy.special.erfc``, exactly as
-ffnn does (it is the one σ here without a SIMD form; about 16 ns an entry). Identity needs
-no kernel (A is Z, σ' = 1); softmax is not elementwise (``crosscheck.vectorized.jacobians``).
-An elementwise σ registered in ffnn without a kernel here falls back to ffnn's definitions.
+silences those overflow warnings. GELU evaluates Φ with ``scipy.special.ndtr`` on its small
+side only (8.5 ns an entry on standard normal z against 12.6 for ndtr(z) and 12.8 for
+erfc(−z/√2): its branch on the sign goes one way), the one σ here without a SIMD form.
+Measured margins (the largest error over the allowance, tools/kernel_margins.py) are in
+docs/performance.md.
+Identity needs no kernel (A is Z, σ' = 1); softmax is not elementwise
+(``crosscheck.vectorized.jacobians``). An elementwise σ registered in ffnn without a kernel
+here falls back to ffnn's definitions.
 """
 
 from __future__ import annotations
@@ -61,18 +66,29 @@ class Kernel(NamedTuple):
     cost: about the nanoseconds per entry of `evaluate` with the derivative on one core
         (float64, a layer in cache; AMD Zen 4, NumPy 2.4), which decides whether splitting
         it among threads pays (``crosscheck.vectorized.parallel``).
+    wide: whether scratch is float64 whatever Z's dtype (``scratch_dtype``): the kernel
+        evaluates part of σ' in float64 where float32 would use up the allowance.
     """
 
     evaluate: Callable[[np.ndarray, np.ndarray, np.ndarray | None, bool], Result]
     scratch: bool = False
     cost: float = 3.0
+    wide: bool = False
+
+    def scratch_dtype(self, dtype: np.dtype) -> np.dtype:
+        """The dtype of the scratch `evaluate` takes for Z of `dtype`: float64 if `wide`."""
+        return np.dtype(np.float64) if self.wide else np.dtype(dtype)
 
 
 def _sech_squared(X: np.ndarray) -> np.ndarray:
-    # 1/cosh²(x) in place: cosh overflows to inf beyond |x| ≈ 710 (its square beyond 355),
-    # where the exact value is below the smallest normal number; 1/inf = 0 then.
-    np.cosh(X, out=X)
+    # 1/cosh²(x) = 1/(1 + sinh²(x)) in place: sinh(x) keeps its relative accuracy next to 0,
+    # where cosh(x) = 1 + x²/2 falls on the coarse spacing of floats just above 1 (squared
+    # and inverted that used 7 of float32's 8 allowed ulps at x = 0.1); sinh² overflows to
+    # inf beyond |x| ≈ 355 (44 in float32), where the exact value is below the smallest
+    # normal number; 1/inf = 0 then.
+    np.sinh(X, out=X)
     np.square(X, out=X)
+    np.add(X, 1.0, out=X)
     return np.divide(1.0, X, out=X)
 
 
@@ -86,7 +102,7 @@ def _logistic(X: np.ndarray) -> np.ndarray:
 
 
 def _tanh(Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivative: bool) -> Result:
-    """A = tanh(z); σ'(z) = sech²(z) = 1/cosh²(z) (not 1 − A²)."""
+    """A = tanh(z); σ'(z) = sech²(z) = 1/(1 + sinh²(z)) (not 1 − A²)."""
     A = np.tanh(Z, out=other)
     return A, _sech_squared(Z) if derivative else None
 
@@ -152,22 +168,26 @@ def _elu(Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivativ
 
 
 def _gelu(Z: np.ndarray, other: np.ndarray, scratch: np.ndarray | None, derivative: bool) -> Result:
-    """A = z Φ(z), Φ(z) = erfc(−z/√2)/2 (erfc keeps the far-negative tail accurate);
-    σ'(z) = Φ(z) + z φ(z), φ(z) = e^{−z²/2}/√(2π) — ffnn's forms, operation for operation."""
-    erfc = np.divide(Z, -_SQRT2, out=scratch)
-    scipy.special.erfc(erfc, out=erfc)
+    """A = z Φ(z), σ'(z) = Φ(z) + z φ(z), φ(z) = e^{−z²/2}/√(2π). Φ from its small side,
+    T = Φ(−|z|) (``scipy.special.ndtr`` of a non-positive argument, in float64 whatever Z's
+    dtype, rounded once): Φ = T for z <= −0 and 1 − T (T <= ½, no cancellation) for
+    z >= +0. z φ(z) in float64 (`scratch` is float64): z² of a float32 z is exact there,
+    where float32's rounded z² and exp would use most of the allowance next to z = −√2
+    (σ'' = 0 there, so the argument term allows nothing)."""
+    T = np.negative(np.abs(Z, out=other), out=other)
+    scipy.special.ndtr(T, out=T)
+    H = np.signbit(Z, out=scratch)
+    np.subtract(1.0, H, out=H)  # 1 for z >= +0, 0 for z <= −0: exact
+    Phi = np.subtract(H, np.copysign(T, Z, out=T), out=other)
     if not derivative:
-        A = np.multiply(Z, 0.5, out=other)
-        return np.multiply(A, erfc, out=A), None
-    S = np.multiply(Z, Z, out=other)  # e^{−z²/2} is 0 where z² overflows
-    np.multiply(S, -0.5, out=S)
-    np.exp(S, out=S)
-    np.multiply(S, _INV_SQRT_2PI, out=S)
-    np.multiply(S, Z, out=S)  # z φ(z)
-    A = np.multiply(Z, 0.5, out=Z)
-    np.multiply(A, erfc, out=A)
-    np.add(np.multiply(erfc, 0.5, out=erfc), S, out=S)
-    return A, S
+        return np.multiply(Z, Phi, out=other), None
+    z_phi = np.multiply(Z, Z, out=scratch, dtype=np.float64)  # 0 in exp where z² overflows
+    np.multiply(z_phi, -0.5, out=z_phi)
+    np.exp(z_phi, out=z_phi)
+    np.multiply(z_phi, _INV_SQRT_2PI, out=z_phi)
+    np.multiply(z_phi, Z, out=z_phi)
+    A = np.multiply(Z, Phi, out=Z)
+    return A, np.add(Phi, z_phi, out=other)
 
 
 KERNELS: dict[str, Kernel] = {
@@ -177,7 +197,7 @@ KERNELS: dict[str, Kernel] = {
     "relu": Kernel(_relu, cost=0.8),
     "leaky_relu": Kernel(_leaky_relu, cost=1.1),
     "elu": Kernel(_elu, scratch=True, cost=2.6),
-    "gelu": Kernel(_gelu, scratch=True, cost=19.0),  # scipy.special.erfc: 16 ns
+    "gelu": Kernel(_gelu, scratch=True, cost=13.0, wide=True),  # scipy.special.ndtr: 8.5 ns
 }
 """Name of an elementwise activation → its kernel. Identity needs none (A = Z, σ' = 1)."""
 

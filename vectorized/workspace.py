@@ -33,13 +33,14 @@ class Workspace(NamedTuple):
         (``crosscheck.vectorized.kernels``): the other of A^(l) and σ'_l(Z^(l)), then Δ^(l)
         in the backward pass; None for identity (A = Z) and softmax (fresh arrays);
         ``A[0]`` is None.
-    scratch: (max S_l, N) over the layers whose kernel uses scratch, else None; a layer
-        uses its first S_l rows.
+    scratch: the kernels' scratch by its dtype (``Kernel.scratch_dtype``: float64 for a
+        wide kernel): (max S_l, N) over the layers whose kernel uses one of that dtype; a
+        layer uses its first S_l rows. Empty when no kernel uses scratch.
     """
 
     Z: tuple[np.ndarray | None, ...]
     A: tuple[np.ndarray | None, ...]
-    scratch: np.ndarray | None
+    scratch: dict[np.dtype, np.ndarray]
 
 
 def workspace(network: Network, N: int, dtype: np.dtype) -> Workspace:
@@ -64,11 +65,15 @@ def workspace(network: Network, N: int, dtype: np.dtype) -> Workspace:
         return cache[key]
     S, layers = network.sizes, range(1, network.L + 1)
     kernels = {l: kernel(network.sigma(l)) for l in layers}
-    scratch_rows = [S[l] for l in layers if kernels[l] is not None and kernels[l].scratch]
+    scratch_rows: dict[np.dtype, int] = {}
+    for l in layers:
+        if kernels[l] is not None and kernels[l].scratch:
+            scratch_dtype = kernels[l].scratch_dtype(dtype)
+            scratch_rows[scratch_dtype] = max(S[l], scratch_rows.get(scratch_dtype, 0))
     ws = Workspace(
         Z=(None, *(np.empty((S[l], N), dtype) for l in layers)),
         A=(None, *(None if kernels[l] is None else np.empty((S[l], N), dtype) for l in layers)),
-        scratch=np.empty((max(scratch_rows), N), dtype) if scratch_rows else None,
+        scratch={d: np.empty((rows, N), d) for d, rows in scratch_rows.items()},
     )
     cache[key] = ws
     while len(cache) > CACHE_SIZE:
