@@ -14,6 +14,7 @@ import pytest
 
 from crosscheck import GradientMismatch, check_gradients
 from crosscheck.oracle.calling import InProcess
+from crosscheck.oracle.report import report_text
 from crosscheck.oracle.search import check_example
 from crosscheck.oracle.worker import DEFAULT_TIMEOUT, Isolated, LoadError, Target
 from crosscheck.strategies import Problem
@@ -80,6 +81,11 @@ def test_a_function_that_floods_or_closes_its_streams_is_judged_by_its_gradients
 def test_a_hang_ends_the_search_on_the_example_it_hung_on():
     report = mismatch(misbehaving.hangs, timeout=0.5)
     assert (report.examples_run, report.shrunk, report.example is not None) == (1, False, True)
+
+
+def test_a_hang_is_reported_as_the_example_that_timed_out_not_as_unreproduced():
+    text = report_text(mismatch(misbehaving.hangs, timeout=0.5))
+    assert "Example on which the call timed out (not re-run, so not shrunk)" in text
 
 
 def test_after_a_crash_the_worker_is_replaced_and_the_search_shrinks():

@@ -243,11 +243,12 @@ def render(report: CheckReport) -> RenderableType:
             else f"Example given: {report.source}:"
         )
     else:
-        shrunk = (
-            "minimal (shrunk)"
-            if report.shrunk
-            else "as last seen failing (a fault that does not reproduce cannot be shrunk)"
-        )
+        if report.shrunk:
+            shrunk = "minimal (shrunk)"
+        elif finding.kind == "timeout":  # each try would wait out the whole time limit
+            shrunk = "on which the call timed out (not re-run, so not shrunk)"
+        else:
+            shrunk = "as last seen failing (a fault that does not reproduce cannot be shrunk)"
         heading = f"Example {shrunk}, found after {plural(report.examples_run, 'example')}:"
     parts += [Text(), Text(heading, style="bold"), Text(_example_text(report))]
     comparison = report.examination.comparison
