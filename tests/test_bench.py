@@ -28,7 +28,7 @@ from crosscheck.bench.growth import EXPECTED, fit_exponent, run_sweep
 from crosscheck.bench.load import Load
 from crosscheck.bench.report import markdown, write_outputs
 from crosscheck.bench.sweep import Spread, SweepPoint, measure_point
-from crosscheck.bench.timing import time_call
+from crosscheck.bench.timing import Timing, time_call
 from crosscheck.cli.main import main
 from crosscheck.ffnn import validate
 
@@ -281,6 +281,22 @@ LOADS = {
 def test_bench_report_warns_once_per_signal_of_load(tiny_result, load, warnings):
     report = markdown(_with_load(tiny_result, load))
     assert (report.count("**Warning: "), load.loaded) == (warnings, warnings > 0)
+
+
+@pytest.mark.parametrize(
+    ("fraction_of_floor", "flagged"), [(1.01, False), (0.97, False), (0.94, True)]
+)
+def test_gemm_only_is_a_load_signal_only_beyond_the_slack_under_its_floor(
+    fraction_of_floor, flagged
+):
+    # the floor divides by the best rate of square products; a few percent under it is
+    # that rate's spread and shape (FLOOR_SLACK = 5%), not a rate measured under load
+    result = bench.BenchResult(quick=True, rates={"float64": 1e9})
+    seconds = fraction_of_floor * TINY.flops / 1e9
+    result.measurements.append(
+        bench.Measurement(TINY, "float64", "gemm_only", Timing((seconds, 2 * seconds), 1))
+    )
+    assert bench.below_floor(result) == (("tiny float64",) if flagged else ())
 
 
 def test_load_at_the_end_counts_only_beyond_the_runs_own_threads():

@@ -31,7 +31,7 @@ from crosscheck.bench.cases import (
 )
 from crosscheck.bench.check_timing import CheckTiming, measure_checking
 from crosscheck.bench.growth import Sweep, run_sweep, sweep_plan
-from crosscheck.bench.load import Load, Threads, threads
+from crosscheck.bench.load import FLOOR_SLACK, Load, Threads, threads
 from crosscheck.bench.sweep import SweepPoint, measure_point
 from crosscheck.bench.timing import Timing, time_call
 
@@ -245,14 +245,19 @@ def run_bench(
 
 
 def below_floor(result: BenchResult) -> tuple[str, ...]:
-    """Labels of the cases whose GEMM-only time (any round or run) fell below their
-    arithmetic floor: a symptom of a matmul rate measured under load."""
+    """Labels of the cases whose GEMM-only time (any round or run) fell more than
+    ``FLOOR_SLACK`` below their arithmetic floor: a symptom of a matmul rate measured under
+    load."""
+
+    def under(seconds: float, case: BenchCase, dtype: str) -> bool:
+        return seconds < (1 - FLOOR_SLACK) * result.floor(case, dtype)
+
     labels = []
     for m in result.measurements:
-        if m.implementation == "gemm_only" and m.timing.min < result.floor(m.case, m.dtype):
+        if m.implementation == "gemm_only" and under(m.timing.min, m.case, m.dtype):
             labels.append(f"{m.case.name} {m.dtype}")
     for p in result.activations:
-        if min(p.times["gemm_only"]) < result.floor(p.case, p.dtype):
+        if under(min(p.times["gemm_only"]), p.case, p.dtype):
             labels.append(f"{p.case.name} {p.dtype} ({p.case.label})")
     return tuple(dict.fromkeys(labels))
 
