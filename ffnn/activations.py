@@ -108,8 +108,10 @@ def _sigmoid(Z, xp):
 
 
 def _sigmoid_prime(Z):
-    # σ'(z) = σ(z)·σ(−z), both factors from Z.
-    return np.exp(-np.logaddexp(0.0, -Z) - np.logaddexp(0.0, Z))
+    # σ'(z) = σ(z)·σ(−z) = e^{−|z|}/(1 + e^{−|z|})²: one exp, symmetric, no overflow, and
+    # no u·|z| lost in an exponent as exp(−logaddexp(0, −z) − logaddexp(0, z)) would.
+    e = np.exp(-np.abs(Z))
+    return e / (1.0 + e) ** 2
 
 
 def _tanh(Z, xp):

@@ -443,7 +443,14 @@ def _decreasing(f: Callable[[np.ndarray], np.ndarray]) -> Callable[..., np.ndarr
 
 
 def _sigmoid_prime(Z: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -Z) - np.logaddexp(0.0, Z))
+    """σ'(z) = e/(1 + e)², e = e^{−|z|}."""
+    e = np.abs(Z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    denominator = np.add(e, 1.0)
+    np.square(denominator, out=denominator)
+    e /= denominator
+    return e
 
 
 def _tanh_prime(Z: np.ndarray) -> np.ndarray:
