@@ -263,6 +263,13 @@ def test_bench_report_records_the_load_average_at_start_and_end(tiny_result):
     assert "Load average after the run: 2.50, 1.00, 0.80." in report
 
 
+def test_bench_report_names_the_implementations_under_crosscheck(tiny_result):
+    # tools/docs_figures.py writes the report into docs/performance.md (tests/test_docs.py)
+    report = markdown(tiny_result)
+    assert "`crosscheck.vectorized.backprop`" in report
+    assert re.findall(r"`(?:ffnn|vectorized|reference|autodiff_oracle)\.[a-z_]", report) == []
+
+
 def test_bench_report_states_the_thread_counts(tiny_result):
     report = markdown(tiny_result)
     assert f"Threads: {tiny_result.threads.describe()}." in report

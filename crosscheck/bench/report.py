@@ -284,9 +284,11 @@ def _checking_lines(result: BenchResult) -> list[str]:
         "",
         "## Checking against computing",
         "",
-        "`crosscheck.compare.compare_backprop` of two `vectorized.backprop` results and their"
-        " J (the derived bound included) against one `vectorized.backprop` and one"
-        " `vectorized.gradients` of the same problem (default network); median (min–max)"
+        "`crosscheck.compare.compare_backprop` of two `crosscheck.vectorized.backprop` results"
+        " and their J (the derived bound included) against one"
+        " `crosscheck.vectorized.backprop` and one"
+        " `crosscheck.vectorized.gradients` of the same problem (default network); median"
+        " (min–max)"
         f" over {len(result.checking[0].compare)} alternated runs. Target: compare / backprop"
         " at most 1 at medium and large.",
         "",
