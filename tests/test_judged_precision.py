@@ -303,3 +303,84 @@ def test_float32_code_judged_as_float32_is_never_diagnosed_as_float32_accumulati
             dtype="float32",
         )
     assert "float32_accumulation" not in [d.name for d in raised.value.report.diagnosis]
+
+
+# Values of two precisions (dtype=None): each judged in the precision it was returned in.
+
+CORRECT = Backprop(("tanh", "identity"), "squared_error", 0.0)
+
+
+def _returning(J_as=None, W_scale=1.0, W_as=None, b_as=None):
+    """CORRECT, its J, dWs, dbs cast (None: left float64) and the last dW scaled."""
+
+    def cast(value, dtype):
+        return value if dtype is None else np.asarray(value).astype(dtype)
+
+    def fn(Ws, bs, X, T):
+        J, dWs, dbs = CORRECT(Ws, bs, X, T)
+        dWs = [*dWs[:-1], dWs[-1] * W_scale]
+        J = J if J_as is None else J_as(J)
+        return J, [cast(dW, W_as) for dW in dWs], [cast(db, b_as) for db in dbs]
+
+    return fn
+
+
+def test_judged_precision_holds_float64_arrays_beside_float32_ones_to_float64():
+    stated = (("∂J/∂W^(1)", "float64"), ("∂J/∂b^(1)", "float32"), ("J", "float64"))
+    precision = judged_precision("float64", "float32", None, stated)
+    assert (precision.judged, precision.per_array) == ("float32", (("∂J/∂W^(1)", "float64"),))
+
+
+def test_judged_precision_holds_a_float32_J_beside_float64_gradients_to_float32():
+    stated = (("J", "float32"), ("∂J/∂W^(1)", "float64"), ("∂J/∂b^(1)", "float64"))
+    precision = judged_precision("float64", "float64", None, stated)
+    assert (precision.judged, precision.per_array) == ("float64", (("J", "float32"),))
+
+
+def test_asked_precision_has_no_per_array_exceptions():
+    stated = (("∂J/∂W^(1)", "float64"), ("∂J/∂b^(1)", "float32"))
+    assert judged_precision("float64", "float32", "float64", stated).per_array == ()
+
+
+def test_float64_gradient_error_is_not_hidden_by_float32_bias_gradients():
+    # 1e-6 relative in a float64 ∂J/∂W^(2) passes float32's bound, not float64's
+    with pytest.raises(GradientMismatch) as raised:
+        check_gradients(
+            _returning(W_scale=1 + 1e-6, b_as=np.float32),
+            activations=("tanh", "identity"),
+            max_examples=25,
+            seed=0,
+        )
+    report = raised.value.report
+    assert report.examination.comparison.first_mismatch.label == "∂J/∂W^(2)"
+    assert dict(report.precision.per_array)["∂J/∂W^(2)"] == "float64"
+
+
+def test_correct_float64_gradients_with_float32_bias_gradients_are_accepted():
+    report = check_gradients(
+        _returning(b_as=np.float32), activations=("tanh", "identity"), max_examples=25, seed=0
+    )
+    assert report.agree
+    assert "returns values of two precisions for float64 inputs" in str(report)
+
+
+def test_correct_float64_gradients_with_a_float32_J_are_accepted():
+    report = check_gradients(
+        _returning(J_as=np.float32), activations=("tanh", "identity"), max_examples=25, seed=0
+    )
+    assert (report.agree, report.precision.per_array) == (True, (("J", "float32"),))
+
+
+def test_float32_gradients_with_a_python_float_J_are_judged_as_float32_code():
+    # torch's loss.item(): a Python float states no precision and goes with the gradients
+    report = check_gradients(
+        _returning(J_as=float, W_as=np.float32, b_as=np.float32),
+        activations=("tanh", "identity"),
+        max_examples=25,
+        seed=0,
+    )
+    assert (report.agree, report.precision.judged, report.precision.per_array) == (
+        True,
+        "float32",
+        (),
+    )

@@ -37,7 +37,12 @@ float32 code run on its inputs rounded to float32 (to nearest, as ``astype`` doe
 note saying so; ``dtype="float64"`` asks for float64 explicitly, so float32 results are held
 to float64's bound (and the finding says "computes in float32 where float64 was asked");
 ``dtype="float32"`` hands float32 inputs and judges under float32's bound. The suite's side
-always computes in float64 on the same input values.
+always computes in float64 on the same input values. A function that returns gradient arrays
+of both precisions under ``dtype=None`` has each judged in its own: the float32 ones as
+above, a float64 one under float64's bound (returning float64 states float64's precision, as
+it does when every array is float64); a NumPy float32 J with float64 gradients is judged
+under float32's bound on the same values (a Python float J states no precision and goes with
+the gradients).
 
 Warnings the function emits are recorded, not findings (a correct sigmoid may overflow).
 """
@@ -104,16 +109,32 @@ class Precision:
             None if it returned no arrays.
         judged: the dtype whose bound its side got ("float64" or "float32").
         asked: the ``dtype=`` asked for (None: judge in the precision returned).
+        per_array: (label, dtype) of the returned values judged in another dtype than
+            `judged`, in the precision they were returned in (asked None only; module
+            docstring).
     """
 
     inputs: str
     returned: str | None
     judged: str
     asked: str | None
+    per_array: tuple[tuple[str, str], ...] = ()
 
     @property
     def note(self) -> str | None:
         """A sentence when the precision judged is not simply that of the inputs."""
+        if self.per_array:
+            own = ", ".join(f"{label} in {dtype}" for label, dtype in self.per_array)
+            rounded = (
+                f", as {self.judged} code on its inputs rounded to {self.judged}"
+                if self.judged != self.inputs
+                else ""
+            )
+            return (
+                f"the function returns values of two precisions for {self.inputs} inputs:"
+                f" each is judged under the bound of the precision it returns ({own}; the"
+                f" rest in {self.judged}{rounded})"
+            )
         if self.returned is None or self.returned == self.inputs:
             return None
         if self.asked is None and self.judged != self.inputs:
@@ -257,7 +278,8 @@ def examine(
     bad = _non_finite(returned)
     if bad is not None:
         return result(Finding("non-finite", bad), returned)
-    precision = judged_precision(inputs, returned.dtype, dtype)
+    precision = judged_precision(inputs, returned.dtype, dtype, returned.dtypes)
+    as_given = suite
     if precision.judged != inputs:  # float32 code handed float64: judged on its rounded inputs
         suite = _suite(_in_dtype(problem, precision.judged))
     second = _run(callee, adapter, problem, caught)
@@ -276,6 +298,14 @@ def examine(
             Finding("non-deterministic", repeat), returned, precision=precision, failed_call=2
         )
     comparison = _compare(suite, returned, precision.judged)
+    if precision.per_array:  # values of another precision, each judged in its own
+        own = dict(precision.per_array)
+        theirs = {d: _compare(as_given, returned, d) for d in set(own.values())}
+        rows = {(row.label, d): row for d, c in theirs.items() for row in c.rows}
+        merged = tuple(
+            rows[row.label, own[row.label]] if row.label in own else row for row in comparison.rows
+        )
+        comparison = dataclasses.replace(comparison, rows=merged)
     details = {"comparison": comparison, "precision": precision, "repeat": repeat}
     if repeat is not None and repeat.ratio > 1:
         first_call = "agrees" if comparison.agree else "disagrees"
@@ -307,23 +337,41 @@ def examine(
     return result(Finding(kind, message), returned, **details)
 
 
-def judged_precision(inputs: str, returned: str, asked: str | None) -> Precision:
+def judged_precision(
+    inputs: str, returned: str, asked: str | None, stated: tuple[tuple[str, str], ...] = ()
+) -> Precision:
     """The dtype a function's side is judged in (module docstring, "Precision").
 
     Args:
-        inputs: the dtype handed to the function. returned: the dtype of its gradients.
-        asked: None, "float64" or "float32" (``dtype=``).
+        inputs: the dtype handed to the function. returned: the least precise dtype of its
+            gradients. asked: None, "float64" or "float32" (``dtype=``).
+        stated: (label, dtype) of each returned value that states its precision
+            (``Returned.dtypes``).
 
     Returns:
         A Precision: `asked` when given; else the less precise of `inputs` and `returned`,
         where a dtype less precise than float32 (float16) is judged as float32 (no bound
-        is derived for it: such code fails float32's bound unless its values are exact).
+        is derived for it: such code fails float32's bound unless its values are exact),
+        and in ``per_array`` the gradient arrays returned more precisely than that and a J
+        returned less precisely, each in its own (never finer than `inputs`).
     """
     if asked is not None:
         return Precision(inputs, returned, asked, asked)
+    judged = _judged(inputs, returned)
+    per_array = tuple(
+        (label, own)
+        for label, dtype in stated
+        if (own := _judged(inputs, dtype)) != judged
+        # a J finer than its gradients is a cast of theirs more often than a claim
+        and (label != "J" or np.finfo(own).eps > np.finfo(judged).eps)
+    )
+    return Precision(inputs, returned, judged, None, per_array)
+
+
+def _judged(inputs: str, returned: str) -> str:
+    """The less precise of the two, float16 and coarser judged as float32."""
     coarser = max((inputs, returned), key=lambda d: np.finfo(d).eps)
-    judged = coarser if coarser in DTYPES else "float32"
-    return Precision(inputs, returned, judged, None)
+    return coarser if coarser in DTYPES else "float32"
 
 
 RATIO_CAP = 1e15

@@ -53,11 +53,16 @@ class Returned(NamedTuple):
     dtype: the least precise floating dtype among the returned gradient arrays as the
         function returned them ("float32", "float64", ...; "float64" when none is
         floating: integers are exact), before the copies were made float64.
+    dtypes: (label, dtype) of every returned value that states its precision, in the
+        labels of ``crosscheck.compare.ArrayReport.label`` ("J", "∂J/∂W^(l)",
+        "∂J/∂b^(l)"): each floating gradient array, and J when it is a NumPy float (a
+        Python float or int states none: it is judged with the gradients).
     """
 
     J: float | None
     grads: tuple[Layer, ...]
     dtype: str = "float64"
+    dtypes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,10 @@ def unpack(value: Any, adapter: Adapter) -> Returned:
             " or (J, dWs, dbs)"
         )
     J = _scalar(value[0]) if len(value) == 3 else None
+    stated = []  # (label, dtype) of the values that state their precision
+    if J is not None and isinstance(value[0], np.generic | np.ndarray):
+        if np.asarray(value[0]).dtype.kind == "f":
+            stated.append(("J", str(np.asarray(value[0]).dtype)))
     dWs, dbs = value[-2:]
     for name, arrays in (("dWs", dWs), ("dbs", dbs)):
         if isinstance(arrays, np.ndarray) or not isinstance(arrays, Sequence):
@@ -172,12 +181,17 @@ def unpack(value: Any, adapter: Adapter) -> Returned:
         dW = _array(dW, f"dWs[{l - 1}] (∂J/∂W^({l}))")
         db = _array(db, f"dbs[{l - 1}] (∂J/∂b^({l}))")
         dtypes += [dW.dtype, db.dtype]
+        stated += [
+            (label, str(array.dtype))
+            for label, array in ((f"∂J/∂W^({l})", dW), (f"∂J/∂b^({l})", db))
+            if array.dtype.kind == "f"
+        ]
         if adapter.weights == "in_out" and dW.ndim == 2:
             dW = dW.T
         if db.ndim == 2 and 1 in db.shape:
             db = db.reshape(-1)  # (S, 1) or (1, S) → (S,)
         grads.append(Layer(np.array(dW, dtype=np.float64), np.array(db, dtype=np.float64)))
-    return Returned(J, tuple(grads), _least_precise(dtypes))
+    return Returned(J, tuple(grads), _least_precise(dtypes), tuple(stated))
 
 
 def _least_precise(dtypes: Sequence[np.dtype]) -> str:

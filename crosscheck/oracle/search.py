@@ -652,8 +652,14 @@ def _diagnosis(
     as this search does (``_problems``)."""
     fields = analysis(_in_precision(example, "float64"), examination, config.weights)
     precision = examination.precision
-    if fields and precision is not None and precision.judged == "float32":
-        # float32 code judged as such is not "float32 where float64 was asked"
+    if (
+        fields
+        and precision is not None
+        and precision.judged == "float32"
+        and "float64" not in dict(precision.per_array).values()
+    ):
+        # float32 code judged as such is not "float32 where float64 was asked"; an array
+        # returned as float64 beside float32 ones is held to float64 and may be
         kept = [d for d in fields["diagnosis"] if d.name != FLOAT32_ACCUMULATION]
         fields = {**fields, "diagnosis": tuple(kept)}
 
