@@ -360,3 +360,18 @@ def test_bad_arguments_are_refused_before_any_call(settings, error, match):
 def test_non_callable_is_refused():
     with pytest.raises(TypeError, match="fn must be callable"):
         check_gradients([Layer(1, 2)], activations=("tanh",))
+
+
+def test_gradient_finding_names_a_gradient_and_then_a_wrong_J():
+    correct = Backprop(("tanh", "identity"), "squared_error", 0.0)
+
+    def wrong_J_and_W(Ws, bs, X, T):
+        J, dWs, dbs = correct(Ws, bs, X, T)
+        return 2 * J + 1, [dWs[0], 2 * dWs[1] + 1], dbs
+
+    with pytest.raises(GradientMismatch) as raised:
+        check_gradients(wrong_J_and_W, activations=("tanh", "identity"), max_examples=5, seed=0)
+    finding = raised.value.report.examination.finding
+    assert finding.kind == "gradient"
+    assert finding.message.startswith("∂J/∂W^(2) disagrees with the suite")
+    assert finding.message.endswith("; J disagrees too")

@@ -323,12 +323,16 @@ def examine(
     if first_bad is None:
         return result(None, returned, **details)
     kind = "loss" if first_bad.quantity == "J" and _only_loss(comparison) else "gradient"
+    if kind == "gradient":  # a gradient finding names a gradient; J is said after it
+        first_bad = next(r for r in comparison.rows if not r.passed and r.quantity != "J")
     error = abs(first_bad.actual_value - first_bad.expected_value)
     message = (
         f"{first_bad.label} disagrees with the suite: {first_bad.n_mismatched} of"
         f" {first_bad.size} {'entry' if first_bad.size == 1 else 'entries'} beyond the bound,"
         f" worst error/allowed {ratio_text(first_bad.worst_ratio, error)}"
     )
+    if kind == "gradient" and comparison.first_mismatch.quantity == "J":
+        message += "; J disagrees too"
     if precision.returned != precision.judged and precision.asked == precision.judged:
         message = (
             f"computes in {precision.returned} where {precision.asked} was asked"
