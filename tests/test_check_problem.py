@@ -261,6 +261,30 @@ def test_cli_problem_missing_or_extra_array_is_a_usage_error(user, tmp_path, arr
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("weights", ["out_in", "in_out"])
+def test_problem_with_a_transposed_weight_names_it_and_the_other_layout(weights):
+    Ws, bs, X, T = _arrays()
+    flipped = [W if weights == "out_in" else W.T for W in Ws]
+    flipped[0] = flipped[0].T  # W^(1) in the other layout than the one given
+    good = Backprop(("tanh", "identity"), "squared_error", 0.0)
+    with pytest.raises(ValueError, match=r"W\^\(1\) looks transposed") as raised:
+        check_problem(good, flipped, bs, X, T, activations=("tanh", "identity"), weights=weights)
+    other = "in_out" if weights == "out_in" else "out_in"
+    assert f"weights={other!r} (--weights {other}) reads the other layout" in str(raised.value)
+
+
+def test_cli_problem_that_is_not_an_npz_archive_says_so(user, tmp_path):
+    name, _ = user
+    path = tmp_path / "notes.npz"
+    path.write_text("W1 = 0.5\n")  # np.load would take it for a pickle
+    status, out, err = run(
+        ["check", f"{name}:good", "--activations", "tanh,identity", "--problem", str(path)]
+    )
+    assert (status, out) == (2, "")
+    assert "not an .npz archive" in err and "pickle" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_cli_problem_mis_shaped_array_is_a_usage_error_naming_it(user):
     name, path = user
     with np.load(path) as stored:

@@ -337,6 +337,11 @@ def _problem_arrays(
 
     import numpy as np
 
+    if path.is_file() and not zipfile.is_zipfile(path):  # np.load would guess a pickle
+        raise usage(
+            f"--problem {path}: not an .npz archive (as numpy.savez writes, with arrays W1, b1,"
+            " ..., X, T)"
+        )
     try:
         stored = np.load(path, allow_pickle=False)
         if not isinstance(stored, np.lib.npyio.NpzFile):

@@ -434,13 +434,35 @@ def _given_problem(
     try:
         params, X, T = validate(network, [Layer(W, b) for W, b in zip(Ws, bs, strict=True)], X, T)
     except ValueError as error:
+        hint = _transposed_hint(Ws, bs, X.shape[0], adapter)
         if adapter == Adapter():
-            raise
+            raise ValueError(f"{error}{hint}") from None
         raise ValueError(
             f"{error} (shapes in the suite's layout, W^(l) (S_l, S_{{l-1}}), X (S_0, N); the"
-            f" arrays were given with {adapter.describe()})"
+            f" arrays were given with {adapter.describe()}){hint}"
         ) from None
     return Problem(network, params, X, T)
+
+
+def _transposed_hint(
+    Ws: Sequence[np.ndarray], bs: Sequence[Any], S_0: int, adapter: Adapter
+) -> str:
+    """A sentence naming the weights that look transposed, with the widths S_0 (X) and
+    S_l = len(b^(l)) implying the other layout; "" if none does."""
+    widths = [S_0, *(np.size(b) for b in bs)]
+    flipped = [
+        f"W^({l})"
+        for l, W in enumerate(Ws, 1)
+        if W.shape == (widths[l - 1], widths[l]) and widths[l - 1] != widths[l]
+    ]
+    if not flipped:
+        return ""
+    other = "in_out" if adapter.weights == "out_in" else "out_in"
+    return (
+        f"; {', '.join(flipped)} {'looks' if len(flipped) == 1 else 'look'} transposed for"
+        f" the widths of X and b^(l) {tuple(widths)}: weights={other!r} (--weights {other})"
+        " reads the other layout"
+    )
 
 
 def _check_judgeable(problem: Problem) -> None:
