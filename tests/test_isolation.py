@@ -3,20 +3,22 @@ its process is a finding with the worker's last output, never the checker's end;
 runs (isolate=), its time limit (timeout=), and how the worker imports it."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from crosscheck import GradientMismatch, check_gradients
+from crosscheck import GradientMismatch, check_gradients, check_problem
 from crosscheck.oracle.calling import InProcess
 from crosscheck.oracle.report import report_text
 from crosscheck.oracle.search import check_example
-from crosscheck.oracle.worker import DEFAULT_TIMEOUT, Isolated, LoadError, Target
+from crosscheck.oracle.worker import DEFAULT_TIMEOUT, MAX_TIMEOUT, Isolated, LoadError, Target
 from crosscheck.strategies import Problem
 
 import misbehaving
@@ -143,8 +145,16 @@ def test_isolate_true_refuses_a_closure_before_any_call():
         ("timeout", -1.0, ValueError),
         ("timeout", float("nan"), ValueError),
         ("timeout", float("inf"), ValueError),
+        ("timeout", -0.0, ValueError),
+        ("timeout", 1e10, ValueError),
+        ("timeout", 3e6, ValueError),
+        ("timeout", MAX_TIMEOUT + 1, ValueError),
+        ("timeout", 10**400, ValueError),
+        ("timeout", Fraction(1, 10**400), ValueError),
+        ("timeout", np.float64(2e6), ValueError),
         ("timeout", "5", TypeError),
         ("timeout", True, TypeError),
+        ("timeout", 1j, TypeError),
         ("isolate", "yes", TypeError),
         ("isolate", 1, TypeError),
     ],
@@ -152,6 +162,63 @@ def test_isolate_true_refuses_a_closure_before_any_call():
 def test_bad_timeout_or_isolate_is_refused_by_name(argument, value, error):
     with pytest.raises(error, match=argument):
         check_gradients(misbehaving.correct, **SETTINGS, **{argument: value})
+
+
+def _check_gradients(fn, timeout):
+    return check_gradients(fn, **SETTINGS, timeout=timeout)
+
+
+def _check_example(fn, timeout):
+    return check_example(fn, _problem(), timeout=timeout)
+
+
+def _check_problem(fn, timeout):
+    problem = _problem()
+    Ws = [layer.W for layer in problem.params]
+    bs = [layer.b for layer in problem.params]
+    return check_problem(
+        fn, Ws, bs, problem.X, problem.T, activations=misbehaving.ACTIVATIONS, timeout=timeout
+    )
+
+
+CHECKS = [_check_gradients, _check_example, _check_problem]
+"""Every API entry that takes a timeout (the pytest fixture check_backprop is
+check_gradients)."""
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__[1:])
+@pytest.mark.parametrize("timeout", [0, float("nan"), 3e6, 1e10], ids=str)
+def test_every_api_entry_refuses_a_timeout_out_of_range_before_any_call(check, timeout):
+    calls = []
+
+    def counted(Ws, bs, X, T):
+        calls.append(1)
+        return misbehaving.correct(Ws, bs, X, T)
+
+    message = "timeout must be a number of seconds > 0 and at most 1e6 (or None: no limit)"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check(counted, timeout)
+    assert calls == []
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__[1:])
+def test_every_api_entry_accepts_the_cap(check):
+    """1e6 s reaches the worker's wait (2e6 and more raised OverflowError there)."""
+    report = check(misbehaving.correct, MAX_TIMEOUT)
+    assert (report.agree, report.settings.isolation) == (
+        True,
+        "in a worker process, 1e+06 s per call",
+    )
+
+
+def test_a_timeout_under_a_millisecond_is_taken_as_one():
+    report = check_example(misbehaving.correct, _problem(), timeout=1e-9)
+    assert report.settings.isolation == "in a worker process, 0.001 s per call"
+
+
+def test_isolated_itself_refuses_a_timeout_out_of_range():
+    with pytest.raises(ValueError, match="at most 1e6"):
+        Isolated(Target.from_function(misbehaving.correct), timeout=1e10)
 
 
 def test_the_consistency_check_calls_through_the_worker_eq_2_16():

@@ -39,6 +39,7 @@ import importlib.machinery
 import importlib.util
 import multiprocessing
 import multiprocessing.connection
+import numbers
 import os
 import pickle
 import re
@@ -67,6 +68,22 @@ and 1–2 s in the contracted form at the largest fixed sizes accepted
 (``crosscheck.oracle.search.MAX_PARAMETERS``); measured on 2 loaded cores (load average 8):
 the default leaves a margin of 30 or more."""
 
+MAX_TIMEOUT = 1e6
+"""The longest time limit per call accepted, in seconds (about 11.6 days; ``check_timeout``).
+The checker waits for a reply with ``multiprocessing.connection.wait``, which on Linux and
+macOS is poll(2) with the limit in whole milliseconds in a C int: 2**31 ms, about 2.1e6 s, is
+the most it takes (3e6 s raised "OverflowError: timeout is too large", 1e10 s "timestamp too
+large to convert to C _PyTime_t"); on Windows WaitForMultipleObjects takes a 32-bit count of
+milliseconds (4.3e6 s). 1e6 s keeps a factor of 2 below the smaller."""
+
+MAX_TIMEOUT_TEXT = f"{MAX_TIMEOUT:.0e}".replace("e+0", "e")
+"""MAX_TIMEOUT as messages write it: 1e6."""
+
+TIMEOUT_RESOLUTION = 1e-3
+"""The shortest time limit the wait keeps: poll(2) counts whole milliseconds and
+``selectors`` rounds a limit up to the next one, so a limit under 1 ms is taken as 1 ms (and
+said so: "no result within 0.001 s")."""
+
 IMPORT_TIMEOUT = 120.0
 """Seconds the worker may take to import the function (a module that imports JAX or PyTorch
 takes several) when the time limit per call is shorter."""
@@ -80,6 +97,26 @@ TAIL_LINES = 12
 
 PROTOCOL = 5
 """Pickle protocol of the requests and replies: arrays travel as raw buffers."""
+
+
+def check_timeout(timeout: object) -> float | None:
+    """`timeout` as a float of seconds (None: no limit), checked before any work; one under
+    TIMEOUT_RESOLUTION (1 ms) is taken as 1 ms.
+
+    Raises:
+        TypeError: not a real number (a bool, a str) nor None ("timeout must be ...").
+        ValueError: not in (0, MAX_TIMEOUT] (0, negative, NaN, inf, 1e10).
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+        raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
+    if not (0 < timeout <= MAX_TIMEOUT and float(timeout) > 0):
+        raise ValueError(
+            f"timeout must be a number of seconds > 0 and at most {MAX_TIMEOUT_TEXT}"
+            f" (or None: no limit), got {timeout!r}"
+        )
+    return max(float(timeout), TIMEOUT_RESOLUTION)
 
 
 class LoadError(Exception):
@@ -152,13 +189,16 @@ class Isolated(Callee):
 
     Args:
         target: where the worker finds the function.
-        timeout: seconds per call (> 0), or None for no limit.
+        timeout: seconds per call (> 0, at most MAX_TIMEOUT), or None for no limit.
+
+    Raises:
+        TypeError, ValueError: a bad `timeout` (``check_timeout``).
     """
 
     def __init__(self, target: Target, timeout: float | None = DEFAULT_TIMEOUT) -> None:
         self.target = target
-        self.timeout = timeout
-        limit = "no time limit" if timeout is None else f"{timeout:g} s per call"
+        self.timeout = check_timeout(timeout)
+        limit = "no time limit" if self.timeout is None else f"{self.timeout:g} s per call"
         self.isolation = f"in a worker process, {limit}"
         self._worker: _Worker | None = None
         _LIVE.add(self)
