@@ -2,6 +2,7 @@
 its process is a finding with the worker's last output, never the checker's end; where it
 runs (isolate=), its time limit (timeout=), and how the worker imports it."""
 
+import contextlib
 import os
 import re
 import signal
@@ -261,14 +262,15 @@ NAMES = ["crosscheck", "ffnn", "vectorized", "reference", "autodiff_oracle"]
 DECOY = "raise ImportError('the user file {name}.py was imported in place of a module')\n"
 
 
-def crosscheck_check(cwd, *argv):
-    """``crosscheck check ...`` (the console script) in `cwd`: (exit status, stdout, stderr)."""
+def crosscheck_check(cwd, *argv, limit=120):
+    """``crosscheck check ...`` (the console script) in `cwd`, its stdout and stderr pipes read
+    to their end within `limit` seconds: (exit status, stdout, stderr)."""
     search = ["--activations", "tanh,identity", "--max-examples", "3", "--seed", "0"]
     done = subprocess.run(
         [str(Path(sys.executable).parent / "crosscheck"), "check", *argv, *search],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=limit,
         check=False,
         cwd=cwd,
     )
@@ -387,6 +389,48 @@ def test_the_worker_ends_with_the_checker(tmp_path):
     checker.kill()
     checker.wait(timeout=60)
     assert _ends(worker)
+
+
+LEAVES_A_CHILD = """\
+import os, time
+from crosscheck.oracle.catalogue import Backprop
+_backprop = Backprop(('tanh', 'identity'), 'squared_error', 0.0)
+def backprop(Ws, bs, X, T):
+    child = os.fork()
+    if child == 0:  # the child sleeps 30 s
+        {escape}
+        time.sleep(30)
+        os._exit(0)
+    with open({pid_file!r}, 'a') as pids:
+        pids.write(f'{{child}}\\n')
+    return _backprop(Ws, bs, X, T)
+"""
+"""A correct backprop that leaves a child behind on every call, sleeping 30 s; `escape`
+"os.setsid()" makes the child leave the worker's session."""
+
+
+@pytest.mark.parametrize("escape", ["pass", "os.setsid()"], ids=["in-the-group", "own-session"])
+def test_a_child_the_function_leaves_behind_holds_no_stream_of_the_checker(tmp_path, escape):
+    """The child inherits the worker's descriptors: none may be, or keep alive a process that
+    holds, the checker's stdout and stderr (the forkserver's "alive" pipe and the resource
+    tracker's pipe held it open 40 s). The checker's stdout here is a pipe read to its end:
+    it must end well before the children would (30 s), with the function's verdict."""
+    pid_file = tmp_path / "children.pid"
+    source = LEAVES_A_CHILD.format(pid_file=str(pid_file), escape=escape)
+    (tmp_path / "leaves_a_child.py").write_text(source)
+    started = time.monotonic()
+    try:
+        status, out, err = crosscheck_check(tmp_path, "leaves_a_child.py:backprop", limit=20)
+        elapsed = time.monotonic() - started
+    finally:
+        children = [int(pid) for pid in pid_file.read_text().split()]
+    try:
+        assert (status, out.count("AGREE: "), err) == (0, 1, "")
+        assert elapsed < 15
+    finally:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
 
 
 def _wait_for(path: Path, process: subprocess.Popen, limit: float = 120.0) -> Path:

@@ -21,6 +21,11 @@ pipe that a thread of the checker drains, keeping only the last ``TAIL_BYTES``: 
 that prints megabytes or closes its streams (they are restored before every call) touches
 neither the checker's streams nor its report. The worker's standard input is /dev/null.
 
+Nothing the function starts holds the checker's streams: the worker's fds 0, 1 and 2 are
+/dev/null and its own output pipe, and it closes the pipes that keep the checker's forkserver
+and resource tracker alive (both hold the checker's stdout and stderr; a forked child left
+sleeping kept ``crosscheck check ... | tail`` waiting after the checker had exited).
+
 The process machinery is the standard library's ``multiprocessing`` (forkserver start, so a
 replaced worker is a fork of a server that has NumPy and the oracle imported: about 20 ms,
 not an interpreter start). pebble and loky were tried first (``docs/development.md``):
@@ -317,8 +322,7 @@ class _Worker:
                 return pickle.loads(self.connection.recv_bytes())
         if ready:
             return self.ended("during the call")
-        self.process.kill()
-        self.process.join()
+        self.kill()
         message = f"no result within {timeout:g} s (the time limit per call): the call was"
         message += " stopped and the worker process replaced"
         return Ended("timeout", message + self.tail.quoted())
@@ -328,8 +332,7 @@ class _Worker:
         self.process.join(1.0)
         code = self.process.exitcode
         if code is None:  # alive, but its pipe is closed: end it
-            self.process.kill()
-            self.process.join()
+            self.kill()
             return Ended(
                 "exited", f"the worker closed its pipe to the checker {when}" + self.tail.quoted()
             )
@@ -341,10 +344,15 @@ class _Worker:
         message = f"the worker process exited with status {code} {when} (os._exit, or exit in C)"
         return Ended("exited", message + self.tail.quoted())
 
-    def stop(self) -> None:
+    def kill(self) -> None:
+        """SIGKILL the worker and reap it."""
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
+
+    def stop(self) -> None:
+        """End the worker (``kill``); close the pipes."""
+        self.kill()
         self.connection.close()
         self.tail.close()
         self.process.close()
@@ -460,6 +468,7 @@ def serve(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     streams = _Streams(output.fileno())
     output.close()
+    _release_the_checkers_helpers()
     _exit_with_parent()
     fn: Any = None
     while True:
@@ -497,6 +506,9 @@ class _Streams:
     a crash's traceback there too."""
 
     def __init__(self, fd: int) -> None:
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)  # fd 0 too: none of the worker's standard fds is the checker's
+        os.close(null)
         self.sink = os.dup(fd)
         self.own: dict[str, Any] = {}
         faulthandler.enable(file=self.sink, all_threads=False)
@@ -521,6 +533,33 @@ class _Streams:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):  # a stream the function replaced or broke
                 stream.flush()
+
+
+def _release_the_checkers_helpers() -> None:
+    """Close the worker's copies of the pipes that keep the checker's forkserver and
+    resource tracker alive.
+
+    Both processes were started by the checker and hold its standard streams as their fds 1
+    and 2; each ends when every write end of its pipe is closed. A worker inherits a write
+    end of each (multiprocessing passes them to every client), and so does every process the
+    function forks: a child left sleeping 40 s kept the forkserver, and with it the
+    checker's stdout, open 40 s after the checker had exited (``crosscheck check ... | tail``
+    waited for it). The worker uses neither: should the function itself use multiprocessing,
+    forgetting them makes it start a forkserver and a tracker of its own."""
+    from multiprocessing import forkserver, resource_tracker
+
+    server = forkserver._forkserver
+    tracker = resource_tracker._resource_tracker
+    for owner, attribute in ((server, "_forkserver_alive_fd"), (tracker, "_fd")):
+        fd = getattr(owner, attribute, None)
+        if isinstance(fd, int):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            setattr(owner, attribute, None)
+    if hasattr(server, "_forkserver_address"):
+        server._forkserver_address = None
+    if hasattr(tracker, "_pid"):
+        tracker._pid = None
 
 
 def _exit_with_parent() -> None:
