@@ -404,9 +404,13 @@ def backprop(Ws, bs, X, T):
     with open({pid_file!r}, 'a') as pids:
         pids.write(f'{{child}}\\n')
     return _backprop(Ws, bs, X, T)
+def backprop_then_exit(Ws, bs, X, T):
+    backprop(Ws, bs, X, T)
+    os._exit(3)
 """
 """A correct backprop that leaves a child behind on every call, sleeping 30 s; `escape`
-"os.setsid()" makes the child leave the worker's session."""
+"os.setsid()" makes the child leave the worker's session and process group. The same, then
+the worker's end."""
 
 
 @pytest.mark.parametrize("escape", ["pass", "os.setsid()"], ids=["in-the-group", "own-session"])
@@ -427,10 +431,36 @@ def test_a_child_the_function_leaves_behind_holds_no_stream_of_the_checker(tmp_p
     try:
         assert (status, out.count("AGREE: "), err) == (0, 1, "")
         assert elapsed < 15
+        if escape == "pass":  # the worker's process group is killed when the check ends
+            assert all(_ends(child, limit=10) for child in children)
     finally:
         for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    ("function", "kind"), [("backprop", None), ("backprop_then_exit", "exited")]
+)
+def test_the_children_the_function_leaves_end_with_its_worker(
+    tmp_path, monkeypatch, function, kind
+):
+    """The worker's process group is killed when the check ends (the worker closed), or when
+    the worker has ended and is replaced: a child it left is killed with it."""
+    pid_file = tmp_path / "children.pid"
+    source = LEAVES_A_CHILD.format(pid_file=str(pid_file), escape="pass")
+    (tmp_path / "leaves_a_child.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    with Isolated(Target.from_spec(f"leaves_a_child.py:{function}")) as worker:
+        worker.load()
+        outcome = worker.attempt(_adapter(), *_problem()[1:])
+        child = int(pid_file.read_text())
+        assert outcome.kind == kind
+        if kind is None:  # the worker serves on: so does the child, until the check ends
+            assert _running(child)
+        else:  # the worker ended: its group was killed at once, not at the check's end
+            assert _ends(child, limit=10)
+    assert _ends(child, limit=10)
 
 
 def _wait_for(path: Path, process: subprocess.Popen, limit: float = 120.0) -> Path:
@@ -440,6 +470,14 @@ def _wait_for(path: Path, process: subprocess.Popen, limit: float = 120.0) -> Pa
         assert process.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     return path
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def _ends(pid: int, limit: float = 60.0) -> bool:

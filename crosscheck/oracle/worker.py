@@ -24,7 +24,10 @@ neither the checker's streams nor its report. The worker's standard input is /de
 Nothing the function starts holds the checker's streams: the worker's fds 0, 1 and 2 are
 /dev/null and its own output pipe, and it closes the pipes that keep the checker's forkserver
 and resource tracker alive (both hold the checker's stdout and stderr; a forked child left
-sleeping kept ``crosscheck check ... | tail`` waiting after the checker had exited).
+sleeping kept ``crosscheck check ... | tail`` waiting after the checker had exited). The
+worker leads a session and process group of its own, which the checker kills (SIGKILL) when
+it replaces the worker and when the check ends: children the function leaves behind end with
+it, unless they left the group themselves (``setsid``).
 
 The process machinery is the standard library's ``multiprocessing`` (forkserver start, so a
 replaced worker is a fork of a server that has NumPy and the oracle imported: about 20 ms,
@@ -345,13 +348,21 @@ class _Worker:
         return Ended("exited", message + self.tail.quoted())
 
     def kill(self) -> None:
-        """SIGKILL the worker and reap it."""
-        if self.process.is_alive():
+        """SIGKILL the worker's process group (``_own_session``): the worker, if alive, and
+        every process the function started that is still in it; then reap the worker.
+
+        The group's id is the worker's pid, which is not reused while the worker or a member
+        of its group is left (the forkserver reaps the worker, so after its end alone the id
+        is free again; a new group taking it before this kill would need the system's pids
+        to wrap around in between)."""
+        with contextlib.suppress(OSError):  # no such group: nothing of it is left
+            os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process.is_alive():  # before its setsid: not yet in a group of its own
             self.process.kill()
         self.process.join()
 
     def stop(self) -> None:
-        """End the worker (``kill``); close the pipes."""
+        """End the worker and what it started (``kill``); close the pipes."""
         self.kill()
         self.connection.close()
         self.tail.close()
@@ -466,6 +477,7 @@ def serve(
 ) -> None:
     """The worker's loop: load the function, then answer calls until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _own_session()
     streams = _Streams(output.fileno())
     output.close()
     _release_the_checkers_helpers()
@@ -533,6 +545,15 @@ class _Streams:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):  # a stream the function replaced or broke
                 stream.flush()
+
+
+def _own_session() -> None:
+    """Make the worker the leader of a session and process group of its own (its id the
+    worker's pid), so the checker can end it with all it started (``_Worker.kill``),
+    and without a controlling terminal: a function that opens /dev/tty (``getpass``) gets an
+    error, not the user's terminal."""
+    with contextlib.suppress(OSError):  # already a group leader (not under multiprocessing)
+        os.setsid()
 
 
 def _release_the_checkers_helpers() -> None:
