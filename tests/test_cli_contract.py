@@ -132,9 +132,15 @@ def test_the_api_refuses_a_search_beyond_the_caps_before_any_call():
 
 
 def test_help_states_the_default_timeout_and_the_caps():
+    from crosscheck.cli import check_command
     from crosscheck.cli.check_command import CHECK_EPILOG, DEFAULT_TIMEOUT_TEXT
 
-    assert float(DEFAULT_TIMEOUT_TEXT) == crosscheck.oracle.worker.DEFAULT_TIMEOUT
+    worker = crosscheck.oracle.worker
+    assert float(DEFAULT_TIMEOUT_TEXT) == worker.DEFAULT_TIMEOUT
+    assert (check_command.MAX_TIMEOUT, check_command.MAX_TIMEOUT_TEXT) == (
+        worker.MAX_TIMEOUT,
+        worker.MAX_TIMEOUT_TEXT,
+    )
     assert f"at most {MAX_LAYERS} layers and {MAX_PARAMETERS:.0e}".replace("+0", "") in (
         CHECK_EPILOG.replace("\n", " ")
     )

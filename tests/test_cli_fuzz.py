@@ -96,6 +96,10 @@ def test_a_misbehaving_function_gets_its_verdict_line_and_exit_status(name, outp
         assert done.stderr == ""
 
 
+TIMEOUTS_BEYOND = ["1000001", "3e6", "1e10", "1e400"]
+"""--timeout values past the cap (1e6 s): 3e6 and 1e10 ended in an OverflowError traceback
+from the worker's wait (poll(2) takes at most 2**31 ms)."""
+
 BAD_OPTIONS = {
     "check": (
         ["check", f"{MISBEHAVING}:correct", *SEARCH],
@@ -108,7 +112,7 @@ BAD_OPTIONS = {
             "--weights": ["in_in"],
             "--max-examples": ["0", "-5", "ten"],
             "--seed": ["-1", "x"],
-            "--timeout": ["0", "-1", "nan", "inf", "soon"],
+            "--timeout": ["0", "-0", "-1", "nan", "inf", "soon", "1e-400", *TIMEOUTS_BEYOND],
             "--json": ["/proc/crosscheck.json", "{tmp}", "{tmp}/absent/r.json", ""],
             "--save-failure": ["/proc/failure", "-", "{tmp}/file", ""],
             "--replay": ["{tmp}/absent.json", "{tmp}/file"],
@@ -164,6 +168,24 @@ def test_a_bad_option_value_is_one_usage_error_line_exit_2(command, option, valu
     done = crosscheck(*valid, *bad)
     _assert_usage_error(done)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", *TIMEOUTS_BEYOND])
+def test_a_timeout_out_of_range_names_the_option_and_the_range(value):
+    done = crosscheck("check", f"{MISBEHAVING}:correct", *SEARCH, f"--timeout={value}")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        "",
+        "crosscheck check: error: argument --timeout: must be a number of seconds > 0 and at"
+        f" most 1e6, got {value!r}\n",
+    )
+
+
+def test_a_timeout_at_the_cap_runs_the_check():
+    done = crosscheck("check", f"{MISBEHAVING}:correct", *SEARCH, "--timeout=1e6")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "ran in a worker process, 1e+06 s per call" in done.stdout
+    assert done.stdout.count("AGREE: ") == 1
 
 
 @pytest.mark.parametrize("target", BAD_TARGETS)

@@ -2,21 +2,24 @@
 its process is a finding with the worker's last output, never the checker's end; where it
 runs (isolate=), its time limit (timeout=), and how the worker imports it."""
 
+import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from crosscheck import GradientMismatch, check_gradients
+from crosscheck import GradientMismatch, check_gradients, check_problem
 from crosscheck.oracle.calling import InProcess
 from crosscheck.oracle.report import report_text
 from crosscheck.oracle.search import check_example
-from crosscheck.oracle.worker import DEFAULT_TIMEOUT, Isolated, LoadError, Target
+from crosscheck.oracle.worker import DEFAULT_TIMEOUT, MAX_TIMEOUT, Isolated, LoadError, Target
 from crosscheck.strategies import Problem
 
 import misbehaving
@@ -143,8 +146,16 @@ def test_isolate_true_refuses_a_closure_before_any_call():
         ("timeout", -1.0, ValueError),
         ("timeout", float("nan"), ValueError),
         ("timeout", float("inf"), ValueError),
+        ("timeout", -0.0, ValueError),
+        ("timeout", 1e10, ValueError),
+        ("timeout", 3e6, ValueError),
+        ("timeout", MAX_TIMEOUT + 1, ValueError),
+        ("timeout", 10**400, ValueError),
+        ("timeout", Fraction(1, 10**400), ValueError),
+        ("timeout", np.float64(2e6), ValueError),
         ("timeout", "5", TypeError),
         ("timeout", True, TypeError),
+        ("timeout", 1j, TypeError),
         ("isolate", "yes", TypeError),
         ("isolate", 1, TypeError),
     ],
@@ -152,6 +163,63 @@ def test_isolate_true_refuses_a_closure_before_any_call():
 def test_bad_timeout_or_isolate_is_refused_by_name(argument, value, error):
     with pytest.raises(error, match=argument):
         check_gradients(misbehaving.correct, **SETTINGS, **{argument: value})
+
+
+def _check_gradients(fn, timeout):
+    return check_gradients(fn, **SETTINGS, timeout=timeout)
+
+
+def _check_example(fn, timeout):
+    return check_example(fn, _problem(), timeout=timeout)
+
+
+def _check_problem(fn, timeout):
+    problem = _problem()
+    Ws = [layer.W for layer in problem.params]
+    bs = [layer.b for layer in problem.params]
+    return check_problem(
+        fn, Ws, bs, problem.X, problem.T, activations=misbehaving.ACTIVATIONS, timeout=timeout
+    )
+
+
+CHECKS = [_check_gradients, _check_example, _check_problem]
+"""Every API entry that takes a timeout (the pytest fixture check_backprop is
+check_gradients)."""
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__[1:])
+@pytest.mark.parametrize("timeout", [0, float("nan"), 3e6, 1e10], ids=str)
+def test_every_api_entry_refuses_a_timeout_out_of_range_before_any_call(check, timeout):
+    calls = []
+
+    def counted(Ws, bs, X, T):
+        calls.append(1)
+        return misbehaving.correct(Ws, bs, X, T)
+
+    message = "timeout must be a number of seconds > 0 and at most 1e6 (or None: no limit)"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check(counted, timeout)
+    assert calls == []
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__[1:])
+def test_every_api_entry_accepts_the_cap(check):
+    """1e6 s reaches the worker's wait (2e6 and more raised OverflowError there)."""
+    report = check(misbehaving.correct, MAX_TIMEOUT)
+    assert (report.agree, report.settings.isolation) == (
+        True,
+        "in a worker process, 1e+06 s per call",
+    )
+
+
+def test_a_timeout_under_a_millisecond_is_taken_as_one():
+    report = check_example(misbehaving.correct, _problem(), timeout=1e-9)
+    assert report.settings.isolation == "in a worker process, 0.001 s per call"
+
+
+def test_isolated_itself_refuses_a_timeout_out_of_range():
+    with pytest.raises(ValueError, match="at most 1e6"):
+        Isolated(Target.from_function(misbehaving.correct), timeout=1e10)
 
 
 def test_the_consistency_check_calls_through_the_worker_eq_2_16():
@@ -194,14 +262,15 @@ NAMES = ["crosscheck", "ffnn", "vectorized", "reference", "autodiff_oracle"]
 DECOY = "raise ImportError('the user file {name}.py was imported in place of a module')\n"
 
 
-def crosscheck_check(cwd, *argv):
-    """``crosscheck check ...`` (the console script) in `cwd`: (exit status, stdout, stderr)."""
+def crosscheck_check(cwd, *argv, limit=120):
+    """``crosscheck check ...`` (the console script) in `cwd`, its stdout and stderr pipes read
+    to their end within `limit` seconds: (exit status, stdout, stderr)."""
     search = ["--activations", "tanh,identity", "--max-examples", "3", "--seed", "0"]
     done = subprocess.run(
         [str(Path(sys.executable).parent / "crosscheck"), "check", *argv, *search],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=limit,
         check=False,
         cwd=cwd,
     )
@@ -322,6 +391,78 @@ def test_the_worker_ends_with_the_checker(tmp_path):
     assert _ends(worker)
 
 
+LEAVES_A_CHILD = """\
+import os, time
+from crosscheck.oracle.catalogue import Backprop
+_backprop = Backprop(('tanh', 'identity'), 'squared_error', 0.0)
+def backprop(Ws, bs, X, T):
+    child = os.fork()
+    if child == 0:  # the child sleeps 30 s
+        {escape}
+        time.sleep(30)
+        os._exit(0)
+    with open({pid_file!r}, 'a') as pids:
+        pids.write(f'{{child}}\\n')
+    return _backprop(Ws, bs, X, T)
+def backprop_then_exit(Ws, bs, X, T):
+    backprop(Ws, bs, X, T)
+    os._exit(3)
+"""
+"""A correct backprop that leaves a child behind on every call, sleeping 30 s; `escape`
+"os.setsid()" makes the child leave the worker's session and process group. The same, then
+the worker's end."""
+
+
+@pytest.mark.parametrize("escape", ["pass", "os.setsid()"], ids=["in-the-group", "own-session"])
+def test_a_child_the_function_leaves_behind_holds_no_stream_of_the_checker(tmp_path, escape):
+    """The child inherits the worker's descriptors: none may be, or keep alive a process that
+    holds, the checker's stdout and stderr (the forkserver's "alive" pipe and the resource
+    tracker's pipe held it open 40 s). The checker's stdout here is a pipe read to its end:
+    it must end well before the children would (30 s), with the function's verdict."""
+    pid_file = tmp_path / "children.pid"
+    source = LEAVES_A_CHILD.format(pid_file=str(pid_file), escape=escape)
+    (tmp_path / "leaves_a_child.py").write_text(source)
+    started = time.monotonic()
+    try:
+        status, out, err = crosscheck_check(tmp_path, "leaves_a_child.py:backprop", limit=20)
+        elapsed = time.monotonic() - started
+    finally:
+        children = [int(pid) for pid in pid_file.read_text().split()]
+    try:
+        assert (status, out.count("AGREE: "), err) == (0, 1, "")
+        assert elapsed < 15
+        if escape == "pass":  # the worker's process group is killed when the check ends
+            assert all(_ends(child, limit=10) for child in children)
+    finally:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    ("function", "kind"), [("backprop", None), ("backprop_then_exit", "exited")]
+)
+def test_the_children_the_function_leaves_end_with_its_worker(
+    tmp_path, monkeypatch, function, kind
+):
+    """The worker's process group is killed when the check ends (the worker closed), or when
+    the worker has ended and is replaced: a child it left is killed with it."""
+    pid_file = tmp_path / "children.pid"
+    source = LEAVES_A_CHILD.format(pid_file=str(pid_file), escape="pass")
+    (tmp_path / "leaves_a_child.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    with Isolated(Target.from_spec(f"leaves_a_child.py:{function}")) as worker:
+        worker.load()
+        outcome = worker.attempt(_adapter(), *_problem()[1:])
+        child = int(pid_file.read_text())
+        assert outcome.kind == kind
+        if kind is None:  # the worker serves on: so does the child, until the check ends
+            assert _running(child)
+        else:  # the worker ended: its group was killed at once, not at the check's end
+            assert _ends(child, limit=10)
+    assert _ends(child, limit=10)
+
+
 def _wait_for(path: Path, process: subprocess.Popen, limit: float = 120.0) -> Path:
     """`path` once it holds something (polling; fails if `process` ends first)."""
     deadline = time.monotonic() + limit
@@ -329,6 +470,14 @@ def _wait_for(path: Path, process: subprocess.Popen, limit: float = 120.0) -> Pa
         assert process.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     return path
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def _ends(pid: int, limit: float = 60.0) -> bool:

@@ -27,8 +27,8 @@ from crosscheck.cli.common import (
     output_file,
     parse_names,
     parse_sizes,
-    positive_float,
     positive_int,
+    seconds_up_to,
     write_json,
 )
 
@@ -57,6 +57,11 @@ Exit status: 0 every bug rejected, 1 some bug not rejected, 2 a usage error, 130
 
 DEFAULT_TIMEOUT_TEXT = "60"
 """``crosscheck.oracle.worker.DEFAULT_TIMEOUT`` for --help, which must not import NumPy."""
+
+MAX_TIMEOUT = 1e6
+MAX_TIMEOUT_TEXT = "1e6"
+"""``crosscheck.oracle.worker.MAX_TIMEOUT`` (the most the worker's wait accepts, with a
+margin), for --timeout's parsing and --help, which must not import NumPy."""
 
 
 def add_check_parser(commands: argparse._SubParsersAction) -> None:
@@ -93,10 +98,10 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
     check.add_argument("--seed", type=non_negative_int, metavar="S", help="(default: random)")
     check.add_argument(
         "--timeout",
-        type=positive_float,
+        type=seconds_up_to(MAX_TIMEOUT, MAX_TIMEOUT_TEXT),
         metavar="SECONDS",
-        help=f"time limit of one call of FUNCTION (default {DEFAULT_TIMEOUT_TEXT}); past it the"
-        " call is a finding",
+        help=f"time limit of one call of FUNCTION in seconds, > 0 and at most {MAX_TIMEOUT_TEXT}"
+        f" (default {DEFAULT_TIMEOUT_TEXT}); past it the call is a finding",
     )
     check.add_argument(
         "--json",

@@ -38,7 +38,6 @@ and judges it under float32's bound. The suite always computes in float64 on the
 from __future__ import annotations
 
 import dataclasses
-import math
 import numbers
 import secrets
 from collections.abc import Callable, Sequence
@@ -59,7 +58,13 @@ from crosscheck.oracle.followup import analysis, fill_zeros, follow_up
 from crosscheck.oracle.judge import DTYPES, PROCESS_KINDS, Examination, Precision, Repeat, examine
 from crosscheck.oracle.layouts import Adapter
 from crosscheck.oracle.report import CheckReport, CheckSettings, GradientMismatch, Sighting
-from crosscheck.oracle.worker import DEFAULT_TIMEOUT, Isolated, LoadError, Target
+from crosscheck.oracle.worker import (
+    DEFAULT_TIMEOUT,
+    Isolated,
+    LoadError,
+    Target,
+    check_timeout,
+)
 from crosscheck.strategies import Problem, problems
 
 MAX_WIDTH = 6
@@ -154,8 +159,9 @@ def check_gradients(
             float32 results under float32's bound with a note), ``"float64"`` (float64
             required: float32 results are held to float64's bound) or ``"float32"``
             (float32 problems, judged under float32's bound).
-        timeout: seconds one call of `fn` may take in the worker process (> 0; None: no
-            limit); past it the call is a ``timeout`` finding. The default,
+        timeout: seconds one call of `fn` may take in the worker process (> 0 and at most
+            ``crosscheck.oracle.worker.MAX_TIMEOUT``, 1e6; None: no limit); past it the
+            call is a ``timeout`` finding. The default,
             ``crosscheck.oracle.worker.DEFAULT_TIMEOUT`` (60 s), is far beyond what a correct
             function needs at the sizes drawn. No limit applies in this process.
         isolate: None (default): run `fn` in a worker process if the worker can import it
@@ -616,13 +622,9 @@ def _callee(fn: Any, timeout: float | None, isolate: bool | None) -> Callee:
 
 
 def _check_isolation(timeout: Any, isolate: Any) -> None:
-    """Refuse a timeout that is not a positive finite number (or None), an isolate that is
-    not a bool (or None)."""
-    if timeout is not None:
-        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
-            raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
-        if not (timeout > 0 and math.isfinite(timeout)):
-            raise ValueError(f"timeout must be > 0 and finite, got {timeout!r}")
+    """Refuse a timeout that is not a number of seconds in (0, MAX_TIMEOUT] (or None), an
+    isolate that is not a bool (or None)."""
+    check_timeout(timeout)
     if isolate is not None and not isinstance(isolate, bool):
         raise TypeError(f"isolate must be True, False or None, got {isolate!r}")
 

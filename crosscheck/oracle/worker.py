@@ -21,6 +21,14 @@ pipe that a thread of the checker drains, keeping only the last ``TAIL_BYTES``: 
 that prints megabytes or closes its streams (they are restored before every call) touches
 neither the checker's streams nor its report. The worker's standard input is /dev/null.
 
+Nothing the function starts holds the checker's streams: the worker's fds 0, 1 and 2 are
+/dev/null and its own output pipe, and it closes the pipes that keep the checker's forkserver
+and resource tracker alive (both hold the checker's stdout and stderr; a forked child left
+sleeping kept ``crosscheck check ... | tail`` waiting after the checker had exited). The
+worker leads a session and process group of its own, which the checker kills (SIGKILL) when
+it replaces the worker and when the check ends: children the function leaves behind end with
+it, unless they left the group themselves (``setsid``).
+
 The process machinery is the standard library's ``multiprocessing`` (forkserver start, so a
 replaced worker is a fork of a server that has NumPy and the oracle imported: about 20 ms,
 not an interpreter start). pebble and loky were tried first (``docs/development.md``):
@@ -39,6 +47,7 @@ import importlib.machinery
 import importlib.util
 import multiprocessing
 import multiprocessing.connection
+import numbers
 import os
 import pickle
 import re
@@ -67,6 +76,22 @@ and 1–2 s in the contracted form at the largest fixed sizes accepted
 (``crosscheck.oracle.search.MAX_PARAMETERS``); measured on 2 loaded cores (load average 8):
 the default leaves a margin of 30 or more."""
 
+MAX_TIMEOUT = 1e6
+"""The longest time limit per call accepted, in seconds (about 11.6 days; ``check_timeout``).
+The checker waits for a reply with ``multiprocessing.connection.wait``, which on Linux and
+macOS is poll(2) with the limit in whole milliseconds in a C int: 2**31 ms, about 2.1e6 s, is
+the most it takes (3e6 s raised "OverflowError: timeout is too large", 1e10 s "timestamp too
+large to convert to C _PyTime_t"); on Windows WaitForMultipleObjects takes a 32-bit count of
+milliseconds (4.3e6 s). 1e6 s keeps a factor of 2 below the smaller."""
+
+MAX_TIMEOUT_TEXT = f"{MAX_TIMEOUT:.0e}".replace("e+0", "e")
+"""MAX_TIMEOUT as messages write it: 1e6."""
+
+TIMEOUT_RESOLUTION = 1e-3
+"""The shortest time limit the wait keeps: poll(2) counts whole milliseconds and
+``selectors`` rounds a limit up to the next one, so a limit under 1 ms is taken as 1 ms (and
+said so: "no result within 0.001 s")."""
+
 IMPORT_TIMEOUT = 120.0
 """Seconds the worker may take to import the function (a module that imports JAX or PyTorch
 takes several) when the time limit per call is shorter."""
@@ -80,6 +105,26 @@ TAIL_LINES = 12
 
 PROTOCOL = 5
 """Pickle protocol of the requests and replies: arrays travel as raw buffers."""
+
+
+def check_timeout(timeout: object) -> float | None:
+    """`timeout` as a float of seconds (None: no limit), checked before any work; one under
+    TIMEOUT_RESOLUTION (1 ms) is taken as 1 ms.
+
+    Raises:
+        TypeError: not a real number (a bool, a str) nor None ("timeout must be ...").
+        ValueError: not in (0, MAX_TIMEOUT] (0, negative, NaN, inf, 1e10).
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+        raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
+    if not (0 < timeout <= MAX_TIMEOUT and float(timeout) > 0):
+        raise ValueError(
+            f"timeout must be a number of seconds > 0 and at most {MAX_TIMEOUT_TEXT}"
+            f" (or None: no limit), got {timeout!r}"
+        )
+    return max(float(timeout), TIMEOUT_RESOLUTION)
 
 
 class LoadError(Exception):
@@ -152,13 +197,16 @@ class Isolated(Callee):
 
     Args:
         target: where the worker finds the function.
-        timeout: seconds per call (> 0), or None for no limit.
+        timeout: seconds per call (> 0, at most MAX_TIMEOUT), or None for no limit.
+
+    Raises:
+        TypeError, ValueError: a bad `timeout` (``check_timeout``).
     """
 
     def __init__(self, target: Target, timeout: float | None = DEFAULT_TIMEOUT) -> None:
         self.target = target
-        self.timeout = timeout
-        limit = "no time limit" if timeout is None else f"{timeout:g} s per call"
+        self.timeout = check_timeout(timeout)
+        limit = "no time limit" if self.timeout is None else f"{self.timeout:g} s per call"
         self.isolation = f"in a worker process, {limit}"
         self._worker: _Worker | None = None
         _LIVE.add(self)
@@ -277,8 +325,7 @@ class _Worker:
                 return pickle.loads(self.connection.recv_bytes())
         if ready:
             return self.ended("during the call")
-        self.process.kill()
-        self.process.join()
+        self.kill()
         message = f"no result within {timeout:g} s (the time limit per call): the call was"
         message += " stopped and the worker process replaced"
         return Ended("timeout", message + self.tail.quoted())
@@ -288,8 +335,7 @@ class _Worker:
         self.process.join(1.0)
         code = self.process.exitcode
         if code is None:  # alive, but its pipe is closed: end it
-            self.process.kill()
-            self.process.join()
+            self.kill()
             return Ended(
                 "exited", f"the worker closed its pipe to the checker {when}" + self.tail.quoted()
             )
@@ -301,10 +347,23 @@ class _Worker:
         message = f"the worker process exited with status {code} {when} (os._exit, or exit in C)"
         return Ended("exited", message + self.tail.quoted())
 
-    def stop(self) -> None:
-        if self.process.is_alive():
+    def kill(self) -> None:
+        """SIGKILL the worker's process group (``_own_session``): the worker, if alive, and
+        every process the function started that is still in it; then reap the worker.
+
+        The group's id is the worker's pid, which is not reused while the worker or a member
+        of its group is left (the forkserver reaps the worker, so after its end alone the id
+        is free again; a new group taking it before this kill would need the system's pids
+        to wrap around in between)."""
+        with contextlib.suppress(OSError):  # no such group: nothing of it is left
+            os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process.is_alive():  # before its setsid: not yet in a group of its own
             self.process.kill()
         self.process.join()
+
+    def stop(self) -> None:
+        """End the worker and what it started (``kill``); close the pipes."""
+        self.kill()
         self.connection.close()
         self.tail.close()
         self.process.close()
@@ -418,8 +477,10 @@ def serve(
 ) -> None:
     """The worker's loop: load the function, then answer calls until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _own_session()
     streams = _Streams(output.fileno())
     output.close()
+    _release_the_checkers_helpers()
     _exit_with_parent()
     fn: Any = None
     while True:
@@ -457,6 +518,9 @@ class _Streams:
     a crash's traceback there too."""
 
     def __init__(self, fd: int) -> None:
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)  # fd 0 too: none of the worker's standard fds is the checker's
+        os.close(null)
         self.sink = os.dup(fd)
         self.own: dict[str, Any] = {}
         faulthandler.enable(file=self.sink, all_threads=False)
@@ -481,6 +545,42 @@ class _Streams:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):  # a stream the function replaced or broke
                 stream.flush()
+
+
+def _own_session() -> None:
+    """Make the worker the leader of a session and process group of its own (its id the
+    worker's pid), so the checker can end it with all it started (``_Worker.kill``),
+    and without a controlling terminal: a function that opens /dev/tty (``getpass``) gets an
+    error, not the user's terminal."""
+    with contextlib.suppress(OSError):  # already a group leader (not under multiprocessing)
+        os.setsid()
+
+
+def _release_the_checkers_helpers() -> None:
+    """Close the worker's copies of the pipes that keep the checker's forkserver and
+    resource tracker alive.
+
+    Both processes were started by the checker and hold its standard streams as their fds 1
+    and 2; each ends when every write end of its pipe is closed. A worker inherits a write
+    end of each (multiprocessing passes them to every client), and so does every process the
+    function forks: a child left sleeping 40 s kept the forkserver, and with it the
+    checker's stdout, open 40 s after the checker had exited (``crosscheck check ... | tail``
+    waited for it). The worker uses neither: should the function itself use multiprocessing,
+    forgetting them makes it start a forkserver and a tracker of its own."""
+    from multiprocessing import forkserver, resource_tracker
+
+    server = forkserver._forkserver
+    tracker = resource_tracker._resource_tracker
+    for owner, attribute in ((server, "_forkserver_alive_fd"), (tracker, "_fd")):
+        fd = getattr(owner, attribute, None)
+        if isinstance(fd, int):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            setattr(owner, attribute, None)
+    if hasattr(server, "_forkserver_address"):
+        server._forkserver_address = None
+    if hasattr(tracker, "_pid"):
+        tracker._pid = None
 
 
 def _exit_with_parent() -> None:
