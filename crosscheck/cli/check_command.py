@@ -39,7 +39,8 @@ T (N, S_L); --weights in_out passes W^(l) as (S_{l-1}, S_l). Bias gradients may 
 (S, 1) or (1, S). The function runs in a worker process: exiting, crashing, passing
 --timeout or raising KeyboardInterrupt there is a finding; its prints never reach this
 output. Caps: at most 100 layers and 1e6 parameters (about 1 s per call of a pure-Python
-backprop).
+backprop), N at most 1024. The search draws widths in 1..6 and N in 1..64 (--max-width,
+--max-samples); the report states the space searched: an AGREE holds for it only.
 Precision: by default a function is judged in the precision it returns (float32 results
 for float64 inputs: under float32's bound, with a note); --dtype float64 requires float64;
 --dtype float32 hands it float32 inputs and judges it under float32's bound.
@@ -57,6 +58,10 @@ Exit status: 0 every bug rejected, 1 some bug not rejected, 2 a usage error, 130
 
 DEFAULT_TIMEOUT_TEXT = "60"
 """``crosscheck.oracle.worker.DEFAULT_TIMEOUT`` for --help, which must not import NumPy."""
+
+DEFAULT_MAX_WIDTH, DEFAULT_MAX_SAMPLES, SAMPLES_CAP = 6, 64, 1024
+"""``crosscheck.oracle.search.MAX_WIDTH``, ``MAX_SAMPLES`` and ``SAMPLES_CAP``, for --help,
+which must not import NumPy."""
 
 MAX_TIMEOUT = 1e6
 MAX_TIMEOUT_TEXT = "1e6"
@@ -95,6 +100,18 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
         help="the precision to judge in (default: the precision the function returns)",
     )
     check.add_argument("--max-examples", type=positive_int, default=100, metavar="N")
+    check.add_argument(
+        "--max-width",
+        type=positive_int,
+        metavar="W",
+        help=f"draw each width S_l in 1..W (default {DEFAULT_MAX_WIDTH}; not with --sizes)",
+    )
+    check.add_argument(
+        "--max-samples",
+        type=positive_int,
+        metavar="N",
+        help=f"draw N in 1..N (default {DEFAULT_MAX_SAMPLES}, at most {SAMPLES_CAP})",
+    )
     check.add_argument("--seed", type=non_negative_int, metavar="S", help="(default: random)")
     check.add_argument(
         "--timeout",
@@ -173,6 +190,9 @@ def run_check(args: argparse.Namespace) -> int:
         check_output_directory(args.save_failure, "crosscheck check", "--save-failure")
     if args.replay is not None and args.problem is not None:
         raise usage("give --replay or --problem, not both")
+    given_flag = "--replay" if args.replay is not None else "--problem"
+    if (args.replay is not None or args.problem is not None) and _space(args):
+        raise usage(f"--max-width and --max-samples do not go with {given_flag}: nothing is drawn")
     from crosscheck.oracle.failure_file import load_failure, save_failure
     from crosscheck.oracle.worker import DEFAULT_TIMEOUT, Isolated, LoadError, Target
 
@@ -277,6 +297,7 @@ def _search(args: argparse.Namespace, callee: Any, usage: Callable) -> Any:
             max_examples=args.max_examples,
             seed=args.seed,
             dtype=args.dtype,
+            **_space(args),
         )
     except GradientMismatch as mismatch:
         return mismatch.report
@@ -381,12 +402,22 @@ def _check_settings(args: argparse.Namespace, usage: Callable[[str], Exception])
 
     if args.activations is None:
         raise usage("--activations is required (one per layer, e.g. tanh,identity)")
+    if args.max_width is not None and args.sizes is not None:
+        raise usage("--max-width does not go with --sizes: the widths are fixed")
     sizes = args.sizes if args.sizes is not None else (1,) * (len(args.activations) + 1)
     try:
         Network(sizes, args.activations, args.loss, args.weight_decay)
-        check_size(args.sizes, len(args.activations))
+        check_size(args.sizes, len(args.activations), **_space(args))
     except (TypeError, ValueError) as error:
-        raise usage(str(error)) from None
+        raise usage(
+            str(error).replace("max_width", "--max-width").replace("max_samples", "--max-samples")
+        ) from None
+
+
+def _space(args: argparse.Namespace) -> dict[str, int]:
+    """check_gradients's max_width and max_samples given on the command line."""
+    given = {"max_width": args.max_width, "max_samples": args.max_samples}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 SEARCH_FLAGS = ("activations", "loss", "sizes", "weight_decay", "layout", "weights")

@@ -42,7 +42,9 @@ class CheckSettings:
     Attributes:
         activations: σ_1..σ_L names. loss: J's name. sizes: fixed (S_0..S_L) or None
         (drawn). weight_decay: λ. layout, weights: the function's array layout
-        (``crosscheck.oracle.layouts``). max_examples: hypothesis's budget. seed: the search's
+        (``crosscheck.oracle.layouts``). max_examples: hypothesis's budget. max_width: drawn
+        widths lie in 1..max_width (None with fixed sizes). max_samples: N is drawn in
+        1..max_samples. seed: the search's
         seed (drawn at random, and recorded, when not given). dtype: the precision asked
         for (None: judged in the precision returned; "float64"; "float32"),
         ``crosscheck.oracle.judge``. isolation: where the function ran, e.g. "in a worker
@@ -56,9 +58,21 @@ class CheckSettings:
     layout: str
     weights: str
     max_examples: int
+    max_width: int | None
+    max_samples: int
     seed: int
     dtype: str | None = None
     isolation: str = ""
+
+    @property
+    def searched(self) -> str:
+        """The space the search draws from, e.g. "L = 2, widths 1–6, N 1–64" or
+        "sizes 64-32-10, N 1–64"; an AGREE holds for it only."""
+        if self.sizes is not None:
+            widths = f"sizes {'-'.join(map(str, self.sizes))}"
+        else:
+            widths = f"L = {len(self.activations)}, widths 1–{self.max_width}"
+        return f"{widths}, N 1–{self.max_samples}"
 
     @property
     def adapter(self) -> Adapter:
@@ -228,8 +242,12 @@ def render(report: CheckReport) -> RenderableType:
             else f"all {plural(report.examples_run, 'example')}"
         )
         calls = f" ({plural(report.calls, 'call')})" if report.calls else ""
+        space = "" if report.replayed else f", drawn from {report.settings.searched}"
         parts.append(
-            Text(f"AGREE: the function agrees with the suite on {where}{calls}", style="bold green")
+            Text(
+                f"AGREE: the function agrees with the suite on {where}{calls}{space}",
+                style="bold green",
+            )
         )
         return Group(*parts, *notes)
     parts.append(Text(f"FAULT ({finding.kind}): {finding.message}", style="bold red"))
@@ -328,6 +346,9 @@ def report_dict(report: CheckReport) -> dict[str, Any]:
             "layout": s.layout,
             "weights": s.weights,
             "max_examples": s.max_examples,
+            "max_width": s.max_width,
+            "max_samples": s.max_samples,
+            "searched": None if report.replayed else s.searched,
             "seed": s.seed,
             "dtype": s.dtype,
             "isolation": s.isolation,
@@ -376,7 +397,7 @@ def report_dict(report: CheckReport) -> dict[str, Any]:
 
 def _settings_line(report: CheckReport) -> str:
     s = report.settings
-    sizes = "-".join(map(str, s.sizes)) if s.sizes else "drawn"
+    sizes = f"sizes {'-'.join(map(str, s.sizes))}" if report.replayed else s.searched
     lam = f", λ = {s.weight_decay:g}" if s.weight_decay else ""
     budget = (
         "one given example"
@@ -386,7 +407,7 @@ def _settings_line(report: CheckReport) -> str:
     precision = "dtype as returned" if s.dtype is None else f"dtype={s.dtype!r}"
     where = f"; ran {s.isolation}" if s.isolation else ""
     return (
-        f"σ = {', '.join(s.activations)}; J = {s.loss}{lam}; sizes {sizes}; layout={s.layout!r},"
+        f"σ = {', '.join(s.activations)}; J = {s.loss}{lam}; {sizes}; layout={s.layout!r},"
         f" weights={s.weights!r}; {precision}; {budget}{where}"
     )
 

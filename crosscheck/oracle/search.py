@@ -68,46 +68,72 @@ from crosscheck.oracle.worker import (
 from crosscheck.strategies import Problem, problems
 
 MAX_WIDTH = 6
-"""Drawn widths S_l lie in 1..MAX_WIDTH (unless `sizes` fixes them)."""
+"""Default bound on the drawn widths: S_l in 1..MAX_WIDTH (unless `sizes` fixes them)."""
 
-MAX_SAMPLES = 8
-"""Drawn N lies in 1..MAX_SAMPLES."""
+MAX_SAMPLES = 64
+"""Default bound on the drawn N: 1..MAX_SAMPLES, at any widths, fixed ones included. Beyond a
+few samples a fault of the batch handling shows (a loop over minibatches of 32, a sum where
+a mean belongs, which N = 1 hides); 64 costs the default check 1.31–1.36 → 1.35–1.46 s."""
+
+SAMPLES_CAP = 1024
+"""Most `max_samples` accepts: N·Σ_l S_l S_{l-1} at the parameter cap is then 1e9 products a
+pass."""
 
 MAX_LAYERS = 100
 """Most layers L a search takes: hypothesis draws each layer's arrays from one bounded buffer,
 and deeper problems exhaust it (400 layers: 3 examples in 39 s; 600: none, Unsatisfiable)."""
 
 MAX_PARAMETERS = 1_000_000
-"""Most parameters Σ_l S_l (S_{l-1} + 1) of fixed `sizes` a search takes. At the cap N is 1
-(``crosscheck.strategies.problems``' max_products), an example costs the checker about 0.5 s
-and a pure-Python backprop (the suite's contracted reference, 2–5e6 products/s) about 1 s per
-call, far below ``crosscheck.oracle.worker.DEFAULT_TIMEOUT``; a larger network would only
-be slower to search, and its arrays (several copies per example) outgrow memory."""
+"""Most parameters Σ_l S_l (S_{l-1} + 1) a search takes (fixed `sizes`, or L layers all
+`max_width` wide). At the cap, with N up to MAX_SAMPLES, an example costs the checker about
+0.15 s (sizes 999-999-1, 2 cores) and a pure-Python backprop (the suite's contracted
+reference) 7–26 s a call, below ``crosscheck.oracle.worker.DEFAULT_TIMEOUT``; a larger network
+would only be slower to search, and its arrays (several copies per example) outgrow memory."""
 
 
-def check_size(sizes: Sequence[int] | None, L: int) -> None:
-    """Refuse a search beyond MAX_LAYERS or MAX_PARAMETERS, naming the cap.
+def check_size(
+    sizes: Sequence[int] | None,
+    L: int,
+    max_width: Any = MAX_WIDTH,
+    max_samples: Any = MAX_SAMPLES,
+) -> None:
+    """Refuse a search beyond MAX_LAYERS, MAX_PARAMETERS or SAMPLES_CAP, naming the cap.
 
     Args:
         sizes: (S_0, ..., S_L) if fixed, else None. L: the number of layers (activations).
+        max_width: the bound on drawn widths (ignored when `sizes` is given), an int >= 1.
+        max_samples: the bound on the drawn N, an int in 1..SAMPLES_CAP.
 
     Raises:
-        ValueError: "<n> layers, more than the cap of 100 ..." or "sizes ... have <p>
-            parameters, more than the cap of 1e+06 ...".
+        TypeError: a bound that is not an int.
+        ValueError: "<n> layers, more than the cap of 100 ...", "sizes ... have <p>
+            parameters, more than the cap of 1e+06 ..." (for drawn widths, the network of L
+            layers all max_width wide), a bound < 1 or max_samples > SAMPLES_CAP.
     """
+    for name, value in (("max_width", max_width), ("max_samples", max_samples)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
+    if max_samples > SAMPLES_CAP:
+        raise ValueError(f"max_samples {max_samples} is more than the cap of {SAMPLES_CAP}")
     if L > MAX_LAYERS:
         raise ValueError(
             f"{L} layers (one activation each), more than the cap of {MAX_LAYERS}: hypothesis"
             " cannot draw deeper problems"
         )
-    if sizes is not None:
-        parameters = sum(sizes[l] * (sizes[l - 1] + 1) for l in range(1, len(sizes)))
-        if parameters > MAX_PARAMETERS:
-            raise ValueError(
-                f"sizes {','.join(map(str, sizes))} have {parameters:.3g} parameters, more than"
-                f" the cap of {MAX_PARAMETERS:.0e} (about 1 s per call of a pure-Python"
-                " backprop); use smaller widths"
-            )
+    widest = tuple(sizes) if sizes is not None else (int(max_width),) * (L + 1)
+    parameters = sum(widest[l] * (widest[l - 1] + 1) for l in range(1, len(widest)))
+    if parameters > MAX_PARAMETERS:
+        what = (
+            f"sizes {','.join(map(str, widest))} have"
+            if sizes is not None
+            else f"{L} layers of width up to max_width {max_width} reach"
+        )
+        raise ValueError(
+            f"{what} {parameters:.3g} parameters, more than the cap of {MAX_PARAMETERS:.0e}"
+            " (about 1 s per call of a pure-Python backprop); use smaller widths"
+        )
 
 
 FLOAT32_ACCUMULATION = "float32_accumulation"
@@ -137,6 +163,8 @@ def check_gradients(
     dtype: str | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     isolate: bool | None = None,
+    max_width: int = MAX_WIDTH,
+    max_samples: int = MAX_SAMPLES,
 ) -> CheckReport:
     """Search for a problem on which `fn`'s ∂J/∂W^(l), ∂J/∂b^(l) (eqs 2.14, 2.15, 2.33, 2.37)
     or J (eq 2.16) disagree with the suite's; shrink it, diagnose it, report it.
@@ -150,7 +178,7 @@ def check_gradients(
             and expects W^(l) as (S_{l-1}, S_l).
         activations: σ_1..σ_L names (``crosscheck.ffnn.ACTIVATIONS``); fixes L.
         loss: J's name (``crosscheck.ffnn.LOSSES``; default squared_error, eq 2.16).
-        sizes: (S_0, ..., S_L) to fix the widths; None draws each in 1..MAX_WIDTH.
+        sizes: (S_0, ..., S_L) to fix the widths; None draws each in 1..max_width.
         weight_decay: λ >= 0 (adds (λ/2) Σ_l ‖W^(l)‖_F² to J).
         layout: ``"columns"`` or ``"rows"``. weights: ``"out_in"`` or ``"in_out"``.
         max_examples: hypothesis's budget of examples, >= 1.
@@ -170,6 +198,10 @@ def check_gradients(
             process or a TypeError; False: in this process. `fn` may also be a
             ``crosscheck.oracle.calling.Callee`` already set up (``crosscheck check`` passes
             its ``Isolated``). The report says where it ran.
+        max_width: drawn widths S_l lie in 1..max_width (default MAX_WIDTH, 6); not used
+            with `sizes`. max_samples: N is drawn in 1..max_samples (default MAX_SAMPLES,
+            64; at most SAMPLES_CAP, 1024), whatever the widths. The report states the space
+            searched (``CheckSettings.searched``): an AGREE holds for that space only.
 
     Returns:
         A CheckReport with ``agree`` True: no call of `fn` showed a fault.
@@ -185,7 +217,18 @@ def check_gradients(
     """
     __tracebackhide__ = True  # pytest: the report, not this function's source
     config = _settings(
-        fn, activations, loss, sizes, weight_decay, layout, weights, max_examples, seed, dtype
+        fn,
+        activations,
+        loss,
+        sizes,
+        weight_decay,
+        layout,
+        weights,
+        max_examples,
+        seed,
+        dtype,
+        max_width=max_width,
+        max_samples=max_samples,
     )
     _check_isolation(timeout, isolate)
     callee = _callee(fn, timeout, isolate)
@@ -723,22 +766,34 @@ def _problems(config: CheckSettings, samples: int | None = None) -> st.SearchStr
     if config.sizes is not None:
         networks = st.just(network(config.sizes))
     else:
-        width = st.integers(1, MAX_WIDTH)
+        width = st.integers(1, config.max_width)
         networks = st.tuples(*[width] * (len(config.activations) + 1)).map(network)
     dtype = np.float32 if config.dtype == "float32" else np.float64
-    return _revealing(networks, samples, dtype)
+    return _revealing(networks, samples, config.max_samples, dtype)
 
 
 @st.composite
 def _revealing(
-    draw: st.DrawFn, networks: st.SearchStrategy[Network], samples: int | None, dtype: Any
+    draw: st.DrawFn,
+    networks: st.SearchStrategy[Network],
+    samples: int | None,
+    max_samples: int,
+    dtype: Any,
 ) -> Problem:
     network = draw(networks)
-    low, high = (1, MAX_SAMPLES) if samples is None else (samples, samples)
-    widths = [l for l, S in enumerate(network.sizes) if S <= MAX_SAMPLES]
+    low, high = (1, max_samples) if samples is None else (samples, samples)
+    widths = [l for l, S in enumerate(network.sizes) if S <= max_samples]
     if samples is None and widths and draw(st.booleans()):
         low = high = network.sizes[draw(st.sampled_from(widths))]  # N = S_l
-    drawn = problems(networks=st.just(network), min_samples=low, max_samples=high, dtype=dtype)
+    # No product budget: N covers 1..max_samples at any accepted sizes (a budget once held
+    # N at 1 for fixed sizes such as 64,32,10, where a missing 1/N cannot show).
+    drawn = problems(
+        networks=st.just(network),
+        min_samples=low,
+        max_samples=high,
+        dtype=dtype,
+        max_products=SAMPLES_CAP * MAX_PARAMETERS,
+    )
     problem = draw(drawn)
     keep_zeros = draw(st.booleans())
     return problem if keep_zeros else fill_zeros(problem)
@@ -790,6 +845,9 @@ def _settings(
     max_examples: Any,
     seed: Any,
     dtype: Any = None,
+    *,
+    max_width: Any = MAX_WIDTH,
+    max_samples: Any = MAX_SAMPLES,
 ) -> CheckSettings:
     """Check every argument (by name) before any work; build the settings."""
     if not callable(fn):
@@ -812,7 +870,7 @@ def _settings(
         raise ValueError(f"dtype must be None, 'float64' or 'float32', got {dtype!r}")
     probe = tuple(sizes) if sizes is not None else (1,) * (len(activations) + 1)
     network = Network(probe, tuple(activations), loss, weight_decay)  # names, λ, sizes
-    check_size(None if sizes is None else network.sizes, network.L)
+    check_size(None if sizes is None else network.sizes, network.L, max_width, max_samples)
     return CheckSettings(
         activations=network.activations,
         loss=network.loss,
@@ -821,6 +879,8 @@ def _settings(
         layout=layout,
         weights=weights,
         max_examples=int(max_examples),
+        max_width=None if sizes is not None else int(max_width),
+        max_samples=int(max_samples),
         seed=secrets.randbits(32) if seed is None else int(seed),
         dtype=dtype,
     )

@@ -69,12 +69,12 @@ from crosscheck.oracle.calling import Callee, FunctionFailedError, Outcome, call
 from crosscheck.oracle.layouts import Adapter
 
 DEFAULT_TIMEOUT = 60.0
-"""Seconds one call may take before it is a ``timeout`` finding. A pure-Python loop over every
-index (the suite's reference) needs at most about 0.1 s at the widths ``check`` draws (S_l <= 6,
-N <= 8), even 100 layers deep (the depth cap) in the literal form with its Kronecker deltas,
-and 1–2 s in the contracted form at the largest fixed sizes accepted
-(``crosscheck.oracle.search.MAX_PARAMETERS``); measured on 2 loaded cores (load average 8):
-the default leaves a margin of 30 or more."""
+"""Seconds one call may take before it is a ``timeout`` finding. At the widths ``check`` draws
+by default (S_l <= 6, N <= 64) a pure-Python loop over every index (the suite's literal
+reference, Kronecker deltas included) takes 1.2 s even 100 layers deep (the depth cap); the
+contracted form runs 2.5–9e6 forward products a second, so 7–26 s at the largest fixed sizes
+accepted (``crosscheck.oracle.search.MAX_PARAMETERS``) with N = 64 (measured on 2 cores, load
+1.3). Beyond that (a larger --max-samples at such sizes) raise the limit with --timeout."""
 
 MAX_TIMEOUT = 1e6
 """The longest time limit per call accepted, in seconds (about 11.6 days; ``check_timeout``).

@@ -1,0 +1,216 @@
+"""The space ``check`` searches: widths in 1..max_width, N in 1..max_samples at any widths
+(fixed ones included), stated in every report, validated before any call.
+
+A product budget once held N at 1 for fixed sizes such as 64,32,10, where a fault that N = 1
+hides (a missing 1/N) passed: AGREE, exit 0. Every catalogued bug that only N = 1 hides is
+caught there now."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+
+import pytest
+
+from crosscheck import check_gradients
+from crosscheck.cli.main import main
+from crosscheck.oracle.catalogue import MUTANTS, Backprop
+from crosscheck.oracle.search import MAX_SAMPLES, MAX_WIDTH, SAMPLES_CAP, GradientMismatch
+
+TANH_ID = ("tanh", "identity")
+HIDDEN_AT_N_1 = [name for name, mutant in MUTANTS.items() if mutant.invisible == "N = 1"]
+
+
+class Recording:
+    """A correct backprop that records the (sizes, N) of every call."""
+
+    def __init__(self) -> None:
+        self.backprop = Backprop(TANH_ID, "squared_error", 0.0)
+        self.seen: list[tuple[tuple[int, ...], int]] = []
+
+    def __call__(self, Ws, bs, X, T):
+        sizes = (X.shape[0], *(W.shape[0] for W in Ws))
+        self.seen.append((sizes, X.shape[1]))
+        return self.backprop(Ws, bs, X, T)
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(list(argv))
+    return status, out.getvalue(), err.getvalue()
+
+
+def unwrapped(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("name", HIDDEN_AT_N_1)
+@pytest.mark.parametrize(
+    ("sizes", "max_samples"),
+    [((64, 32, 10), 8), ((64, 32, 10), MAX_SAMPLES), ((200, 100, 10), 8)],
+    ids=["64-32-10,N<=8", "64-32-10", "200-100-10,N<=8"],
+)
+def test_a_bug_hidden_at_N_1_is_caught_at_fixed_sizes(name, sizes, max_samples):
+    """Widths above max_samples: N cannot be tied to a width, only drawn."""
+    faulty = MUTANTS[name].bind(TANH_ID)
+    with pytest.raises(GradientMismatch) as raised:
+        check_gradients(
+            faulty,
+            activations=TANH_ID,
+            sizes=sizes,
+            max_examples=20,
+            seed=0,
+            isolate=False,
+            max_samples=max_samples,
+        )
+    assert raised.value.report.example[2].shape[1] > 1
+
+
+def test_N_covers_its_range_at_fixed_sizes_wider_than_it():
+    recording = Recording()
+    check_gradients(
+        recording,
+        activations=TANH_ID,
+        sizes=(64, 48, 50),
+        max_examples=60,
+        seed=0,
+        isolate=False,
+        max_samples=40,
+    )
+    assert max(N for _, N in recording.seen) > 20
+
+
+@pytest.mark.parametrize(("max_width", "max_samples"), [(1, 1), (3, 5), (9, 100)])
+def test_every_drawn_problem_lies_in_the_stated_space(max_width, max_samples):
+    recording = Recording()
+    report = check_gradients(
+        recording,
+        activations=TANH_ID,
+        max_examples=40,
+        seed=1,
+        isolate=False,
+        max_width=max_width,
+        max_samples=max_samples,
+    )
+    assert all(max(sizes) <= max_width and 1 <= N <= max_samples for sizes, N in recording.seen)
+    assert report.settings.searched == f"L = 2, widths 1–{max_width}, N 1–{max_samples}"
+
+
+def test_the_defaults_are_stated():
+    report = check_gradients(
+        Backprop(TANH_ID, "squared_error", 0.0),
+        activations=TANH_ID,
+        max_examples=2,
+        seed=0,
+        isolate=False,
+    )
+    assert report.settings.searched == f"L = 2, widths 1–{MAX_WIDTH}, N 1–{MAX_SAMPLES}"
+
+
+def test_agree_names_the_space_searched():
+    report = check_gradients(
+        Backprop(TANH_ID, "squared_error", 0.0),
+        activations=TANH_ID,
+        sizes=(3, 2, 1),
+        max_examples=3,
+        seed=0,
+        isolate=False,
+        max_samples=7,
+    )
+    assert (
+        "AGREE: the function agrees with the suite on all 3 examples (6 calls), drawn from sizes"
+        " 3-2-1, N 1–7" in unwrapped(str(report))
+    )
+
+
+def test_a_bug_hidden_by_the_space_is_an_agree_that_names_the_space():
+    """With N fixed at 1 the missing 1/N cannot show: the report says N 1–1, so the reader
+    knows what the AGREE covers."""
+    report = check_gradients(
+        MUTANTS["missing_1_over_N"].bind(TANH_ID),
+        activations=TANH_ID,
+        max_examples=10,
+        seed=0,
+        isolate=False,
+        max_samples=1,
+    )
+    assert "drawn from L = 2, widths 1–6, N 1–1" in unwrapped(str(report))
+
+
+def test_the_json_states_the_space(tmp_path):
+    out = tmp_path / "report.json"
+    status, stdout, _ = run_cli(
+        "check",
+        "tests/misbehaving.py:correct",
+        "--activations",
+        "tanh,identity",
+        "--max-examples",
+        "3",
+        "--seed",
+        "0",
+        "--max-width",
+        "4",
+        "--max-samples",
+        "9",
+        "--json",
+        str(out),
+    )
+    settings = json.loads(out.read_text())["settings"]
+    assert status == 0
+    assert (settings["max_width"], settings["max_samples"], settings["searched"]) == (
+        4,
+        9,
+        "L = 2, widths 1–4, N 1–9",
+    )
+    assert "L = 2, widths 1–4, N 1–9" in unwrapped(stdout)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"max_width": 0}, ValueError, "max_width must be >= 1, got 0"),
+        ({"max_samples": 0}, ValueError, "max_samples must be >= 1, got 0"),
+        ({"max_samples": SAMPLES_CAP + 1}, ValueError, "more than the cap of 1024"),
+        ({"max_width": 2.5}, TypeError, "max_width must be an int, got 2.5"),
+        ({"max_samples": True}, TypeError, "max_samples must be an int, got True"),
+        ({"max_width": 800}, ValueError, "parameters, more than the cap of 1e+06"),
+    ],
+    ids=["width-0", "samples-0", "samples-over-cap", "width-float", "samples-bool", "too-wide"],
+)
+def test_a_bad_bound_is_refused_before_any_call(kwargs, error, message):
+    recording = Recording()
+    with pytest.raises(error, match=re.escape(message)):
+        check_gradients(recording, activations=TANH_ID, isolate=False, **kwargs)
+    assert recording.seen == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--sizes", "3,2,1", "--max-width", "4"],
+            "--max-width does not go with --sizes: the widths are fixed",
+        ),
+        (["--max-samples", "2000"], "--max-samples 2000 is more than the cap of 1024"),
+        (["--max-width", "0"], "argument --max-width"),
+        (
+            ["--max-width", "800"],
+            "2 layers of width up to --max-width 800 reach 1.28e+06 parameters, more than the"
+            " cap of 1e+06",
+        ),
+        (
+            ["--replay", "failure.json", "--max-samples", "3"],
+            "--max-width and --max-samples do not go with --replay: nothing is drawn",
+        ),
+    ],
+    ids=["width-with-sizes", "samples-over-cap", "width-0", "too-wide", "with-replay"],
+)
+def test_the_cli_refuses_a_bad_bound_in_one_line(argv, message):
+    status, stdout, stderr = run_cli(
+        "check", "tests/misbehaving.py:correct", "--activations", "tanh,identity", *argv
+    )
+    assert (status, stdout, stderr.count("\n")) == (2, "", 1)
+    assert message in stderr
