@@ -13,7 +13,7 @@ import sys
 if sys.path and sys.path[0] in ("", os.getcwd()):
     del sys.path[0]
 
-from crosscheck.cli.main import main
+from crosscheck.cli.main import console
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    console()

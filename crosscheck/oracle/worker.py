@@ -432,7 +432,8 @@ exit handler would have waited for their workers otherwise)."""
 
 
 @atexit.register
-def _close_all() -> None:
+def close_all() -> None:
+    """Close every live Isolated (stop its worker process and its process group)."""
     for isolated in list(_LIVE):
         isolated.close()
 
