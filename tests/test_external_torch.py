@@ -109,7 +109,7 @@ def test_oracle_search_finds_no_disagreement(activations, loss):
     report = check_gradients(
         fn, activations=activations, loss=loss, weight_decay=0.5, max_examples=40, seed=0
     )
-    assert report.agree and report.examples_run == 40
+    assert report.agree and 40 < report.examples_run <= 80  # the search, then the N sweep
 
 
 @pytest.mark.parametrize("sigma", ["relu", "leaky_relu", "elu"], ids=lambda s: f"eq_2_13_{s}_at_0")

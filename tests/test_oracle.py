@@ -47,7 +47,7 @@ def mismatch(fn, **settings):
 
 def test_correct_function_agrees_on_every_example():
     report = check_gradients(Backprop(("tanh", "identity"), "squared_error", 0.0), **SETTINGS)
-    assert report.agree and report.examples_run == 20
+    assert report.agree and 20 < report.examples_run <= 40  # the search, then the N sweep
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ documented convention difference is reported as that difference. Packages: the `
 
 import importlib.util
 import math
+import re
 import subprocess
 import sys
 from functools import cache
@@ -97,7 +98,7 @@ AGREEING = {
 )
 def test_correct_library_agrees(name, function, settings):
     report = check_gradients(example(name, function), **settings, max_examples=20, seed=0)
-    assert report.agree and report.examples_run == 20
+    assert report.agree and 20 < report.examples_run <= 40  # the search, then the N sweep
 
 
 def fault_report(name, function, **settings):
@@ -230,7 +231,9 @@ def test_cli_micrograd_agrees_exit_0():
         "0",
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "AGREE: the function agrees with the suite on all 10 examples" in done.stdout
+    assert re.search(
+        r"AGREE: the function agrees with the suite on all (1[1-9]|20) examples", done.stdout
+    )
 
 
 def test_cli_sklearn_multi_output_loss_fault_exit_1():

@@ -115,15 +115,60 @@ def test_agree_names_the_space_searched():
         Backprop(TANH_ID, "squared_error", 0.0),
         activations=TANH_ID,
         sizes=(3, 2, 1),
-        max_examples=3,
+        max_examples=10,
         seed=0,
         isolate=False,
         max_samples=7,
     )
-    assert (
-        "AGREE: the function agrees with the suite on all 3 examples (6 calls), drawn from sizes"
-        " 3-2-1, N 1–7" in unwrapped(str(report))
+    assert re.search(
+        r"AGREE: the function agrees with the suite on all \d+ examples \(\d+ calls\), drawn"
+        r" from sizes 3-2-1, N 1–7; every N tried",
+        unwrapped(str(report)),
     )
+
+
+def test_the_sweep_tries_every_N_the_search_left_out():
+    recording = Recording()
+    report = check_gradients(recording, activations=TANH_ID, seed=0, isolate=False)
+    assert {N for _, N in recording.seen} == set(range(1, MAX_SAMPLES + 1))
+    assert report.samples_tried == MAX_SAMPLES
+
+
+def test_a_sweep_cut_short_by_max_examples_says_how_many_N_were_tried():
+    recording = Recording()
+    report = check_gradients(recording, activations=TANH_ID, max_examples=5, seed=0, isolate=False)
+    tried = len({N for _, N in recording.seen})
+    assert report.samples_tried == tried < MAX_SAMPLES
+    assert f"; {tried} of the {MAX_SAMPLES} N tried" in unwrapped(str(report))
+
+
+def _wrong_bias_at(condition):
+    correct = Backprop(TANH_ID, "squared_error", 0.0)
+
+    def backprop(Ws, bs, X, T):
+        J, dWs, dbs = correct(Ws, bs, X, T)
+        if condition(X.shape[1]):
+            dbs = [0 * dbs[0], *dbs[1:]]
+        return J, dWs, dbs
+
+    return backprop
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(
+    "condition",
+    [
+        lambda N: N % 32 == 0,
+        lambda N: N % 16 == 0,
+        lambda N: N > 60,
+        lambda N: N in (7, 12, 15, 16, 31, 33),
+    ],
+    ids=["N%32==0", "N%16==0", "N>60", "N-in-a-set"],
+)
+def test_a_fault_at_particular_N_is_caught(condition, seed):
+    """Random draws alone missed these on 3–6 seeds of 10 (a new-user review)."""
+    with pytest.raises(GradientMismatch):
+        check_gradients(_wrong_bias_at(condition), activations=TANH_ID, seed=seed, isolate=False)
 
 
 def test_a_bug_hidden_by_the_space_is_an_agree_that_names_the_space():

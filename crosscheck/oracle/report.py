@@ -166,6 +166,9 @@ class CheckReport:
             not run.
         source: for a given example, where it came from (e.g. "your problem p.npz"); None
             for a replayed saved failure or a search.
+        samples_tried: how many of the N in 1..max_samples a search that agreed examined
+            (None otherwise): the search's draws, then one example at each N they left out,
+            within max_examples more.
     """
 
     settings: CheckSettings
@@ -187,6 +190,7 @@ class CheckReport:
     repeat: Repeat | None = None
     jax: tuple[str, str] | None = None
     source: str | None = None
+    samples_tried: int | None = None
 
     @property
     def agree(self) -> bool:
@@ -243,6 +247,13 @@ def render(report: CheckReport) -> RenderableType:
         )
         calls = f" ({plural(report.calls, 'call')})" if report.calls else ""
         space = "" if report.replayed else f", drawn from {report.settings.searched}"
+        if report.samples_tried is not None:
+            total = report.settings.max_samples
+            space += (
+                "; every N tried"
+                if report.samples_tried >= total
+                else f"; {report.samples_tried} of the {total} N tried"
+            )
         parts.append(
             Text(
                 f"AGREE: the function agrees with the suite on {where}{calls}{space}",
@@ -362,6 +373,7 @@ def report_dict(report: CheckReport) -> dict[str, Any]:
         "repeat": None if report.repeat is None else report.repeat.to_dict(),
         "verdict_notes": list(report.verdict_notes),
         "jax": None if report.jax is None else {"backend": report.jax[0], "device": report.jax[1]},
+        "samples_tried": report.samples_tried,
     }
     if report.finding is None:
         return data
@@ -402,7 +414,7 @@ def _settings_line(report: CheckReport) -> str:
     budget = (
         "one given example"
         if report.replayed
-        else f"up to {plural(s.max_examples, 'example')}, seed {s.seed}"
+        else f"up to {plural(s.max_examples, 'example')} and an N sweep, seed {s.seed}"
     )
     precision = "dtype as returned" if s.dtype is None else f"dtype={s.dtype!r}"
     where = f"; ran {s.isolation}" if s.isolation else ""
