@@ -211,3 +211,12 @@ def test_selftest_with_a_surviving_bug_exits_1(monkeypatch):
     status, out, _ = run(["selftest", "--max-examples", "5"])
     assert status == 1
     assert "0 of 1 catalogued bugs rejected" in out
+
+
+def test_check_help_names_every_activation_and_loss():
+    from crosscheck.cli.check_command import CHECK_EPILOG
+    from crosscheck.ffnn import ACTIVATIONS, LOSSES
+
+    listed = CHECK_EPILOG.split("Activations: ")[1].split(" --seed")[0]
+    words = {word.strip(".,()") for word in listed.split()}
+    assert set(ACTIVATIONS) | set(LOSSES) <= words

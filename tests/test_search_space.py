@@ -259,3 +259,21 @@ def test_the_cli_refuses_a_bad_bound_in_one_line(argv, message):
     )
     assert (status, stdout, stderr.count("\n")) == (2, "", 1)
     assert message in stderr
+
+
+@pytest.mark.parametrize("weight_decay", [1e305, 1e307])
+def test_a_problem_the_suite_cannot_compute_is_skipped_and_said(weight_decay):
+    """λ near float64's maximum: J overflows on most drawn problems; the suite's own
+    ValueError was a traceback (exit 1) from ``crosscheck check`` on correct code."""
+    correct = Backprop(TANH_ID, "squared_error", weight_decay)
+    report = check_gradients(
+        correct,
+        activations=TANH_ID,
+        weight_decay=weight_decay,
+        max_examples=20,
+        seed=1,
+        isolate=False,
+    )
+    count, why = report.skipped
+    assert report.agree and count > 0 and "overflows" in why
+    assert f"{count} drawn problem" in unwrapped(str(report))

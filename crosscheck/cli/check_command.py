@@ -34,6 +34,9 @@ from crosscheck.cli.common import (
 
 CHECK_EPILOG = """\
 FUNCTION is called as fn(Ws, bs, X, T) -> (dWs, dbs) or (J, dWs, dbs), Ws[l-1] = W^(l).
+Activations: identity, sigmoid, tanh, relu, leaky_relu (slope 0.01), softplus, elu (α = 1),
+gelu (the exact erf form), softmax. Losses: squared_error (any output), cross_entropy (a
+softmax output), binary_cross_entropy (a sigmoid output). --seed fixes the whole search.
 Default layout: X (S_0, N), T (S_L, N), W^(l) (S_l, S_{l-1}); --layout rows passes X (N, S_0),
 T (N, S_L); --weights in_out passes W^(l) as (S_{l-1}, S_l). Bias gradients may be (S,),
 (S, 1) or (1, S). The function runs in a worker process: exiting, crashing, passing
@@ -303,6 +306,8 @@ def _search(args: argparse.Namespace, callee: Any, usage: Callable) -> Any:
         )
     except GradientMismatch as mismatch:
         return mismatch.report
+    except ValueError as error:  # every drawn problem beyond what the suite can compute
+        raise usage(str(error)) from None
     except HypothesisException as error:  # the caps should make this unreachable
         raise usage(
             f"the search could not draw examples for these settings ({type(error).__name__});"

@@ -249,6 +249,7 @@ def examine(
     Raises:
         TypeError, ValueError: from ``crosscheck.ffnn.validate`` if `problem` itself is invalid;
             ValueError for an unknown `dtype` or one finer than the problem's.
+        UnjudgeableError: the suite cannot compute `problem` (an overflow), before any call of fn.
     """
     network, _, X, _ = problem
     inputs = str(np.asarray(X).dtype)
@@ -432,6 +433,11 @@ def _non_finite(returned: Returned) -> str | None:
     return None
 
 
+class UnjudgeableError(ValueError):
+    """The suite itself cannot compute a problem (its J or a gradient overflows float64, as
+    with a weight decay near 1e305): the problem tests nothing."""
+
+
 class _Suite(NamedTuple):
     """The suite's side of one example, in float64 on the values the function is judged on.
 
@@ -449,8 +455,11 @@ def _suite(problem: Problem) -> _Suite:
     """The suite on `problem`'s values, computed in float64 (``vectorized``)."""
     problem = _in_dtype(problem, np.float64)
     network, params, X, T = problem
-    grads, trace = vectorized.backprop(network, params, X, T)
-    J = vectorized.loss(network, params, X, T)
+    try:
+        grads, trace = vectorized.backprop(network, params, X, T)
+        J = vectorized.loss(network, params, X, T)
+    except ValueError as error:  # the problem was validated: an overflow of the suite's own
+        raise UnjudgeableError(str(error)) from None
     return _Suite(problem, J, grads, trace)
 
 

@@ -169,6 +169,8 @@ class CheckReport:
         samples_tried: how many of the N in 1..max_samples a search that agreed examined
             (None otherwise): the search's draws, then one example at each N they left out,
             within max_examples more.
+        skipped: (count, why) of drawn problems the suite itself could not compute (an
+            overflow, as with a weight decay near 1e305), which test nothing; None if none.
     """
 
     settings: CheckSettings
@@ -191,6 +193,7 @@ class CheckReport:
     jax: tuple[str, str] | None = None
     source: str | None = None
     samples_tried: int | None = None
+    skipped: tuple[int, str] | None = None
 
     @property
     def agree(self) -> bool:
@@ -207,6 +210,11 @@ class CheckReport:
         repeat = self.repeat
         if repeat is not None and repeat.ratio <= 1:
             notes.append(f"{repeat.text}: within it, correct (sums in another order)")
+        if self.skipped is not None:
+            count, why = self.skipped
+            notes.append(
+                f"{plural(count, 'drawn problem')} skipped: the suite cannot compute them ({why})"
+            )
         return tuple(notes)
 
     @property

@@ -45,7 +45,7 @@ from random import Random
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, Verbosity, find, settings
+from hypothesis import HealthCheck, Phase, Verbosity, find, reject, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException, NoSuchExample
 
@@ -55,7 +55,15 @@ from crosscheck.ffnn import Layer, Network, validate
 from crosscheck.oracle.calling import Callee, InProcess
 from crosscheck.oracle.diagnosis import consistency, suite_agreement
 from crosscheck.oracle.followup import analysis, fill_zeros, follow_up
-from crosscheck.oracle.judge import DTYPES, PROCESS_KINDS, Examination, Precision, Repeat, examine
+from crosscheck.oracle.judge import (
+    DTYPES,
+    PROCESS_KINDS,
+    Examination,
+    Precision,
+    Repeat,
+    UnjudgeableError,
+    examine,
+)
 from crosscheck.oracle.layouts import Adapter
 from crosscheck.oracle.report import CheckReport, CheckSettings, GradientMismatch, Sighting
 from crosscheck.oracle.worker import (
@@ -251,7 +259,12 @@ def _search(callee: Callee, config: CheckSettings) -> CheckReport:
     log = _Log()
 
     def fails(problem: Problem) -> bool:
-        examination = examine(callee, config.adapter, problem, config.dtype)
+        try:
+            examination = examine(callee, config.adapter, problem, config.dtype)
+        except UnjudgeableError as error:
+            log.unjudgeable = str(error)
+            log.skipped += 1
+            reject()  # a problem the suite cannot compute tests nothing
         failed = log.record(problem, examination)
         if failed and examination.finding.kind == "timeout":
             raise _Hung
@@ -279,6 +292,11 @@ def _search(callee: Callee, config: CheckSettings) -> CheckReport:
     except _Hung:
         shrunk = False  # reported as drawn: shrinking would wait out the time limit again
     except HypothesisException:  # e.g. Flaky: a function that fails only sometimes
+        if log.first is None and log.examples == 0 and log.unjudgeable:
+            raise ValueError(
+                f"every problem drawn is beyond what the suite can compute ({log.unjudgeable});"
+                " use a smaller weight decay or smaller sizes"
+            ) from None
         if log.first is None:
             raise
         shrunk = False
@@ -290,6 +308,7 @@ def _search(callee: Callee, config: CheckSettings) -> CheckReport:
             precision=log.precision,
             repeat=log.worst_repeat,
             samples_tried=len(log.samples),
+            skipped=(log.skipped, log.unjudgeable) if log.skipped else None,
         )
     report = _fault_report(callee, config, log, shrunk=shrunk)
     raise GradientMismatch(report)
@@ -586,6 +605,8 @@ class _Log:
         self.worst_repeat: Repeat | None = None
         self.precision: Precision | None = None
         self.samples: set[int] = set()  # every N examined
+        self.unjudgeable = ""  # why the suite could not compute a drawn problem, if it could not
+        self.skipped = 0  # drawn problems the suite could not compute
 
     def record(self, problem: Problem, examination: Examination) -> bool:
         """Count `examination` and remember what it showed; True if it found a fault."""
