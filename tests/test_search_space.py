@@ -12,6 +12,7 @@ import io
 import json
 import re
 
+import numpy as np
 import pytest
 
 from crosscheck import check_gradients
@@ -96,7 +97,9 @@ def test_every_drawn_problem_lies_in_the_stated_space(max_width, max_samples):
         max_samples=max_samples,
     )
     assert all(max(sizes) <= max_width and 1 <= N <= max_samples for sizes, N in recording.seen)
-    assert report.settings.searched == f"L = 2, widths 1–{max_width}, N 1–{max_samples}"
+    assert report.settings.searched == (
+        f"L = 2, widths 1–{max_width}, N 1–{max_samples}, |X|, |b|, |T| ≤ 4"
+    )
 
 
 def test_the_defaults_are_stated():
@@ -107,7 +110,9 @@ def test_the_defaults_are_stated():
         seed=0,
         isolate=False,
     )
-    assert report.settings.searched == f"L = 2, widths 1–{MAX_WIDTH}, N 1–{MAX_SAMPLES}"
+    assert report.settings.searched == (
+        f"L = 2, widths 1–{MAX_WIDTH}, N 1–{MAX_SAMPLES}, |X|, |b|, |T| ≤ 4"
+    )
 
 
 def test_agree_names_the_space_searched():
@@ -122,7 +127,7 @@ def test_agree_names_the_space_searched():
     )
     assert re.search(
         r"AGREE: the function agrees with the suite on all \d+ examples \(\d+ calls\), drawn"
-        r" from sizes 3-2-1, N 1–7; every N tried",
+        r" from sizes 3-2-1, N 1–7, \|X\|, \|b\|, \|T\| ≤ 4; every N tried",
         unwrapped(str(report)),
     )
 
@@ -182,7 +187,7 @@ def test_a_bug_hidden_by_the_space_is_an_agree_that_names_the_space():
         isolate=False,
         max_samples=1,
     )
-    assert "drawn from L = 2, widths 1–6, N 1–1" in unwrapped(str(report))
+    assert "drawn from L = 2, widths 1–6, N 1–1, |X|, |b|, |T| ≤ 4" in unwrapped(str(report))
 
 
 def test_the_json_states_the_space(tmp_path):
@@ -208,9 +213,9 @@ def test_the_json_states_the_space(tmp_path):
     assert (settings["max_width"], settings["max_samples"], settings["searched"]) == (
         4,
         9,
-        "L = 2, widths 1–4, N 1–9",
+        "L = 2, widths 1–4, N 1–9, |X|, |b|, |T| ≤ 4",
     )
-    assert "L = 2, widths 1–4, N 1–9" in unwrapped(stdout)
+    assert "L = 2, widths 1–4, N 1–9, |X|, |b|, |T| ≤ 4" in unwrapped(stdout)
 
 
 @pytest.mark.parametrize(
@@ -222,8 +227,23 @@ def test_the_json_states_the_space(tmp_path):
         ({"max_width": 2.5}, TypeError, "max_width must be an int, got 2.5"),
         ({"max_samples": True}, TypeError, "max_samples must be an int, got True"),
         ({"max_width": 800}, ValueError, "parameters, more than the cap of 1e+06"),
+        ({"max_magnitude": 0.0}, ValueError, "max_magnitude must be > 0 and at most 1e+06"),
+        ({"max_magnitude": 2e6}, ValueError, "max_magnitude must be > 0 and at most 1e+06"),
+        ({"max_magnitude": float("nan")}, ValueError, "max_magnitude must be > 0"),
+        ({"max_magnitude": "4"}, TypeError, "max_magnitude must be a real number, got '4'"),
     ],
-    ids=["width-0", "samples-0", "samples-over-cap", "width-float", "samples-bool", "too-wide"],
+    ids=[
+        "width-0",
+        "samples-0",
+        "samples-over-cap",
+        "width-float",
+        "samples-bool",
+        "too-wide",
+        "magnitude-0",
+        "magnitude-over-cap",
+        "magnitude-nan",
+        "magnitude-str",
+    ],
 )
 def test_a_bad_bound_is_refused_before_any_call(kwargs, error, message):
     recording = Recording()
@@ -248,7 +268,8 @@ def test_a_bad_bound_is_refused_before_any_call(kwargs, error, message):
         ),
         (
             ["--replay", "failure.json", "--max-samples", "3"],
-            "--max-width and --max-samples do not go with --replay: nothing is drawn",
+            "--max-width, --max-samples and --max-magnitude do not go with --replay: nothing"
+            " is drawn",
         ),
     ],
     ids=["width-with-sizes", "samples-over-cap", "width-0", "too-wide", "with-replay"],
@@ -261,7 +282,7 @@ def test_the_cli_refuses_a_bad_bound_in_one_line(argv, message):
     assert message in stderr
 
 
-@pytest.mark.parametrize("weight_decay", [1e305, 1e307])
+@pytest.mark.parametrize("weight_decay", [1e306, 1e307])
 def test_a_problem_the_suite_cannot_compute_is_skipped_and_said(weight_decay):
     """λ near float64's maximum: J overflows on most drawn problems; the suite's own
     ValueError was a traceback (exit 1) from ``crosscheck check`` on correct code."""
@@ -277,3 +298,38 @@ def test_a_problem_the_suite_cannot_compute_is_skipped_and_said(weight_decay):
     count, why = report.skipped
     assert report.agree and count > 0 and "overflows" in why
     assert f"{count} drawn problem" in unwrapped(str(report))
+
+
+class RecordingValues(Recording):
+    """A correct backprop that records the largest |X|, |b|, |T| of every call."""
+
+    def __call__(self, Ws, bs, X, T):
+        self.seen.append(max(np.abs(a).max() for a in (X, T, *bs)))
+        return self.backprop(Ws, bs, X, T)
+
+
+@pytest.mark.parametrize("max_magnitude", [0.5, 4.0, 255.0])
+def test_drawn_values_reach_max_magnitude_and_stay_within_it(max_magnitude):
+    recording = RecordingValues()
+    check_gradients(
+        recording,
+        activations=TANH_ID,
+        max_examples=50,
+        seed=0,
+        isolate=False,
+        max_magnitude=max_magnitude,
+    )
+    assert max_magnitude / 2 < max(recording.seen) <= max_magnitude
+
+
+def _clipped_inputs(Ws, bs, X, T):
+    return Backprop(TANH_ID, "squared_error", 0.0)(Ws, bs, np.clip(X, -4.5, 4.5), T)
+
+
+def test_a_fault_beyond_the_default_values_is_caught_with_a_larger_max_magnitude():
+    """Inputs clipped at 4.5 (raw pixel values reach 255): invisible at |X| <= 4, the
+    default the report states, caught at --max-magnitude 255."""
+    with pytest.raises(GradientMismatch):
+        check_gradients(
+            _clipped_inputs, activations=TANH_ID, seed=0, isolate=False, max_magnitude=255.0
+        )

@@ -27,6 +27,7 @@ from crosscheck.cli.common import (
     output_file,
     parse_names,
     parse_sizes,
+    positive_float,
     positive_int,
     seconds_up_to,
     write_json,
@@ -44,8 +45,8 @@ T (N, S_L); --weights in_out passes W^(l) as (S_{l-1}, S_l). Bias gradients may 
 output. Caps: at most 100 layers and 1e6 parameters (about 1 s per call of a pure-Python
 backprop), N at most 1024. The search draws widths in 1..6 and N in 1..64 (--max-width,
 --max-samples), then, if it saw no fault, tries each N it left out (the N sweep); values
-|X|, |b|, |T| <= 4, |W| <= 48. The report states the space searched; an AGREE means no
-fault was seen there (a search, not a proof).
+|X|, |b|, |T| <= 4, |W| <= 48 (--max-magnitude). The report states the space searched; an
+AGREE means no fault was seen there (a search, not a proof).
 Precision: by default a function is judged in the precision it returns (float32 results
 for float64 inputs: under float32's bound, with a note); --dtype float64 requires float64;
 --dtype float32 hands it float32 inputs and judges it under float32's bound.
@@ -116,6 +117,12 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
         type=positive_int,
         metavar="N",
         help=f"draw N in 1..N (default {DEFAULT_MAX_SAMPLES}, at most {SAMPLES_CAP})",
+    )
+    check.add_argument(
+        "--max-magnitude",
+        type=positive_float,
+        metavar="M",
+        help="draw |X|, |b|, |T| and ordinary |W| up to M (default 4, at most 1e6)",
     )
     check.add_argument("--seed", type=non_negative_int, metavar="S", help="(default: random)")
     check.add_argument(
@@ -197,7 +204,10 @@ def run_check(args: argparse.Namespace) -> int:
         raise usage("give --replay or --problem, not both")
     given_flag = "--replay" if args.replay is not None else "--problem"
     if (args.replay is not None or args.problem is not None) and _space(args):
-        raise usage(f"--max-width and --max-samples do not go with {given_flag}: nothing is drawn")
+        raise usage(
+            f"--max-width, --max-samples and --max-magnitude do not go with {given_flag}:"
+            " nothing is drawn"
+        )
     from crosscheck.oracle.failure_file import load_failure, save_failure
     from crosscheck.oracle.worker import DEFAULT_TIMEOUT, Isolated, LoadError, Target
 
@@ -417,13 +427,20 @@ def _check_settings(args: argparse.Namespace, usage: Callable[[str], Exception])
         check_size(args.sizes, len(args.activations), **_space(args))
     except (TypeError, ValueError) as error:
         raise usage(
-            str(error).replace("max_width", "--max-width").replace("max_samples", "--max-samples")
+            str(error)
+            .replace("max_width", "--max-width")
+            .replace("max_samples", "--max-samples")
+            .replace("max_magnitude", "--max-magnitude")
         ) from None
 
 
-def _space(args: argparse.Namespace) -> dict[str, int]:
-    """check_gradients's max_width and max_samples given on the command line."""
-    given = {"max_width": args.max_width, "max_samples": args.max_samples}
+def _space(args: argparse.Namespace) -> dict[str, float]:
+    """check_gradients's max_width, max_samples and max_magnitude given on the command line."""
+    given = {
+        "max_width": args.max_width,
+        "max_samples": args.max_samples,
+        "max_magnitude": args.max_magnitude,
+    }
     return {name: value for name, value in given.items() if value is not None}
 
 

@@ -182,6 +182,17 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be finite and > 0, got {text!r}")
+    return value
+
+
 def seconds_up_to(maximum: float, maximum_text: str):
     """An argparse type: a number of seconds > 0 and at most `maximum` (written
     `maximum_text` in the error), else a one-line ArgumentTypeError stating the range."""

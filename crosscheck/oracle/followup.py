@@ -53,24 +53,27 @@ GOLDEN = (5**0.5 - 1) / 2
 """The golden ratio's fraction: frac(k·GOLDEN) over k = 1, 2, ... never repeats."""
 
 
-def fill(a: np.ndarray, offset: int) -> np.ndarray:
-    """`a` (read-only) with each exact 0 replaced by ±(1/4 + 3/4·frac(k·GOLDEN)), k = the
-    entry's flat index + 61·offset + 1 (each array its own stretch), signs alternating with
-    k: non-zero, at most 1 in magnitude, no two rows or columns alike, so that no unit or
-    sample mirrors another."""
+def fill(a: np.ndarray, offset: int, scale: float = 1.0) -> np.ndarray:
+    """`a` (read-only) with each exact 0 replaced by ±scale·(1/4 + 3/4·frac(k·GOLDEN)), k =
+    the entry's flat index + 61·offset + 1 (each array its own stretch), signs alternating
+    with k: non-zero, at most `scale` in magnitude, no two rows or columns alike, so that no
+    unit or sample mirrors another."""
     k = np.arange(a.size).reshape(a.shape) + offset * 61 + 1
-    values = (0.25 + 0.75 * np.modf(k * GOLDEN)[0]) * np.where(k % 2 == 0, 1.0, -1.0)
+    values = scale * (0.25 + 0.75 * np.modf(k * GOLDEN)[0]) * np.where(k % 2 == 0, 1.0, -1.0)
     filled = np.where(a == 0, values.astype(a.dtype), a)
     filled.flags.writeable = False
     return filled
 
 
-def fill_zeros(problem: Problem) -> Problem:
-    """`problem` with the exact zeros of every W^(l), b^(l) and X replaced (``fill``); T as
-    it is."""
+def fill_zeros(problem: Problem, scale: float = 1.0) -> Problem:
+    """`problem` with the exact zeros of every W^(l), b^(l) and X replaced (``fill``, values
+    at most `scale` in magnitude); T as it is."""
     network, params, X, T = problem
-    filled = tuple(Layer(fill(W, 2 * l + 1), fill(b, 2 * l + 2)) for l, (W, b) in enumerate(params))
-    return Problem(network, filled, fill(X, 0), T)
+    filled = tuple(
+        Layer(fill(W, 2 * l + 1, scale), fill(b, 2 * l + 2, scale))
+        for l, (W, b) in enumerate(params)
+    )
+    return Problem(network, filled, fill(X, 0, scale), T)
 
 
 def analysis(example: Problem, examination: Examination, weights: str) -> dict[str, Any]:

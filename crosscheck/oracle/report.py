@@ -44,7 +44,7 @@ class CheckSettings:
         (drawn). weight_decay: λ. layout, weights: the function's array layout
         (``crosscheck.oracle.layouts``). max_examples: hypothesis's budget. max_width: drawn
         widths lie in 1..max_width (None with fixed sizes). max_samples: N is drawn in
-        1..max_samples. seed: the search's
+        1..max_samples. max_magnitude: drawn |X|, |b|, |T| at most this. seed: the search's
         seed (drawn at random, and recorded, when not given). dtype: the precision asked
         for (None: judged in the precision returned; "float64"; "float32"),
         ``crosscheck.oracle.judge``. isolation: where the function ran, e.g. "in a worker
@@ -60,6 +60,7 @@ class CheckSettings:
     max_examples: int
     max_width: int | None
     max_samples: int
+    max_magnitude: float
     seed: int
     dtype: str | None = None
     isolation: str = ""
@@ -72,7 +73,7 @@ class CheckSettings:
             widths = f"sizes {'-'.join(map(str, self.sizes))}"
         else:
             widths = f"L = {len(self.activations)}, widths 1–{self.max_width}"
-        return f"{widths}, N 1–{self.max_samples}"
+        return f"{widths}, N 1–{self.max_samples}, |X|, |b|, |T| ≤ {self.max_magnitude:g}"
 
     @property
     def adapter(self) -> Adapter:
@@ -367,6 +368,7 @@ def report_dict(report: CheckReport) -> dict[str, Any]:
             "max_examples": s.max_examples,
             "max_width": s.max_width,
             "max_samples": s.max_samples,
+            "max_magnitude": s.max_magnitude,
             "searched": None if report.replayed else s.searched,
             "seed": s.seed,
             "dtype": s.dtype,

@@ -83,6 +83,14 @@ MAX_SAMPLES = 64
 few samples a fault of the batch handling shows (a loop over minibatches of 32, a sum where
 a mean belongs, which N = 1 hides); 64 costs the default check 1.31–1.36 → 1.35–1.46 s."""
 
+MAX_MAGNITUDE = 4.0
+"""Default bound on drawn values: |X|, |b|, |T| and ordinary |W| at most MAX_MAGNITUDE, a few
+large weights per W^(l) up to 12·MAX_MAGNITUDE (``crosscheck.strategies.problems``)."""
+
+MAGNITUDE_CAP = 1e6
+"""Most `max_magnitude` accepts: beyond it every unit saturates, and squared values approach
+float32's range."""
+
 SAMPLES_CAP = 1024
 """Most `max_samples` accepts: N·Σ_l S_l S_{l-1} at the parameter cap is then 1e9 products a
 pass."""
@@ -104,13 +112,16 @@ def check_size(
     L: int,
     max_width: Any = MAX_WIDTH,
     max_samples: Any = MAX_SAMPLES,
+    max_magnitude: Any = MAX_MAGNITUDE,
 ) -> None:
-    """Refuse a search beyond MAX_LAYERS, MAX_PARAMETERS or SAMPLES_CAP, naming the cap.
+    """Refuse a search beyond MAX_LAYERS, MAX_PARAMETERS, SAMPLES_CAP or MAGNITUDE_CAP,
+    naming the cap.
 
     Args:
         sizes: (S_0, ..., S_L) if fixed, else None. L: the number of layers (activations).
         max_width: the bound on drawn widths (ignored when `sizes` is given), an int >= 1.
         max_samples: the bound on the drawn N, an int in 1..SAMPLES_CAP.
+        max_magnitude: the bound on drawn values, a real number in (0, MAGNITUDE_CAP].
 
     Raises:
         TypeError: a bound that is not an int.
@@ -125,6 +136,12 @@ def check_size(
             raise ValueError(f"{name} must be >= 1, got {value}")
     if max_samples > SAMPLES_CAP:
         raise ValueError(f"max_samples {max_samples} is more than the cap of {SAMPLES_CAP}")
+    if isinstance(max_magnitude, bool) or not isinstance(max_magnitude, numbers.Real):
+        raise TypeError(f"max_magnitude must be a real number, got {max_magnitude!r}")
+    if not 0 < max_magnitude <= MAGNITUDE_CAP:
+        raise ValueError(
+            f"max_magnitude must be > 0 and at most {MAGNITUDE_CAP:g}, got {max_magnitude!r}"
+        )
     if L > MAX_LAYERS:
         raise ValueError(
             f"{L} layers (one activation each), more than the cap of {MAX_LAYERS}: hypothesis"
@@ -173,6 +190,7 @@ def check_gradients(
     isolate: bool | None = None,
     max_width: int = MAX_WIDTH,
     max_samples: int = MAX_SAMPLES,
+    max_magnitude: float = MAX_MAGNITUDE,
 ) -> CheckReport:
     """Search for a problem on which `fn`'s ∂J/∂W^(l), ∂J/∂b^(l) (eqs 2.14, 2.15, 2.33, 2.37)
     or J (eq 2.16) disagree with the suite's; shrink it, diagnose it, report it.
@@ -208,7 +226,10 @@ def check_gradients(
             its ``Isolated``). The report says where it ran.
         max_width: drawn widths S_l lie in 1..max_width (default MAX_WIDTH, 6); not used
             with `sizes`. max_samples: N is drawn in 1..max_samples (default MAX_SAMPLES,
-            64; at most SAMPLES_CAP, 1024), whatever the widths. The report states the space
+            64; at most SAMPLES_CAP, 1024), whatever the widths. max_magnitude: drawn
+            |X|, |b|, |T| and ordinary |W| at most this (default 4; a few large weights up
+            to 12 times it; at most MAGNITUDE_CAP, 1e6): raise it for inputs such as raw
+            pixel values. The report states the space
             searched (``CheckSettings.searched``): an AGREE holds for that space only.
 
     Returns:
@@ -237,6 +258,7 @@ def check_gradients(
         dtype,
         max_width=max_width,
         max_samples=max_samples,
+        max_magnitude=max_magnitude,
     )
     _check_isolation(timeout, isolate)
     callee = _callee(fn, timeout, isolate)
@@ -820,7 +842,7 @@ def _problems(config: CheckSettings, samples: int | None = None) -> st.SearchStr
         width = st.integers(1, config.max_width)
         networks = st.tuples(*[width] * (len(config.activations) + 1)).map(network)
     dtype = np.float32 if config.dtype == "float32" else np.float64
-    return _revealing(networks, samples, config.max_samples, dtype)
+    return _revealing(networks, samples, config.max_samples, config.max_magnitude, dtype)
 
 
 @st.composite
@@ -829,6 +851,7 @@ def _revealing(
     networks: st.SearchStrategy[Network],
     samples: int | None,
     max_samples: int,
+    max_magnitude: float,
     dtype: Any,
 ) -> Problem:
     network = draw(networks)
@@ -846,11 +869,12 @@ def _revealing(
         min_samples=N,
         max_samples=N,
         dtype=dtype,
+        max_magnitude=max_magnitude,
         max_products=SAMPLES_CAP * MAX_PARAMETERS,
     )
     problem = draw(drawn)
     keep_zeros = draw(st.booleans())
-    return problem if keep_zeros else fill_zeros(problem)
+    return problem if keep_zeros else fill_zeros(problem, min(1.0, max_magnitude))
 
 
 def _sample_counts(high: int) -> st.SearchStrategy[int]:
@@ -914,6 +938,7 @@ def _settings(
     *,
     max_width: Any = MAX_WIDTH,
     max_samples: Any = MAX_SAMPLES,
+    max_magnitude: Any = MAX_MAGNITUDE,
 ) -> CheckSettings:
     """Check every argument (by name) before any work; build the settings."""
     if not callable(fn):
@@ -936,7 +961,9 @@ def _settings(
         raise ValueError(f"dtype must be None, 'float64' or 'float32', got {dtype!r}")
     probe = tuple(sizes) if sizes is not None else (1,) * (len(activations) + 1)
     network = Network(probe, tuple(activations), loss, weight_decay)  # names, λ, sizes
-    check_size(None if sizes is None else network.sizes, network.L, max_width, max_samples)
+    check_size(
+        None if sizes is None else network.sizes, network.L, max_width, max_samples, max_magnitude
+    )
     return CheckSettings(
         activations=network.activations,
         loss=network.loss,
@@ -947,6 +974,7 @@ def _settings(
         max_examples=int(max_examples),
         max_width=None if sizes is not None else int(max_width),
         max_samples=int(max_samples),
+        max_magnitude=float(max_magnitude),
         seed=secrets.randbits(32) if seed is None else int(seed),
         dtype=dtype,
     )
