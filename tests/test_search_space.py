@@ -333,3 +333,34 @@ def test_a_fault_beyond_the_default_values_is_caught_with_a_larger_max_magnitude
         check_gradients(
             _clipped_inputs, activations=TANH_ID, seed=0, isolate=False, max_magnitude=255.0
         )
+
+
+def test_the_n_sweep_goes_past_an_n_whose_every_problem_the_suite_cannot_compute():
+    """A sweep example rejected on every draw (the suite's overflow at that N) made hypothesis
+    raise Unsatisfiable out of the search; the sweep now moves on to the next N."""
+    from hypothesis import HealthCheck, reject, settings
+    from hypothesis.errors import NoSuchExample
+
+    from crosscheck.oracle.search import _Log, _settings, _sweep_samples
+
+    correct = Backprop(TANH_ID, "squared_error", 0.0)
+    config = _settings(
+        correct, TANH_ID, "squared_error", None, 0.0, "columns", "out_in", 10, 0, max_samples=5
+    )
+    examined = []
+
+    def fails(problem):
+        N = problem[2].shape[1]
+        if N == 2:
+            reject()
+        examined.append(N)
+        return False
+
+    with pytest.raises(NoSuchExample):
+        _sweep_samples(
+            config,
+            fails,
+            _Log(),
+            settings(database=None, deadline=None, suppress_health_check=list(HealthCheck)),
+        )
+    assert sorted(set(examined)) == [1, 3, 4, 5]

@@ -45,8 +45,8 @@ T (N, S_L); --weights in_out passes W^(l) as (S_{l-1}, S_l). Bias gradients may 
 output. Caps: at most 100 layers and 1e6 parameters (about 1 s per call of a pure-Python
 backprop), N at most 1024. The search draws widths in 1..6 and N in 1..64 (--max-width,
 --max-samples), then, if it saw no fault, tries each N it left out (the N sweep); values
-|X|, |b|, |T| <= 4, |W| <= 48 (--max-magnitude). The report states the space searched; an
-AGREE means no fault was seen there (a search, not a proof).
+|X|, |b|, |T|, |W| <= 4, a few weights up to 12 times it (--max-magnitude). The report
+states the space searched; an AGREE means no fault was seen there (a search, not a proof).
 Precision: by default a function is judged in the precision it returns (float32 results
 for float64 inputs: under float32's bound, with a note); --dtype float64 requires float64;
 --dtype float32 hands it float32 inputs and judges it under float32's bound.

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, find, reject, settings
 from hypothesis import strategies as st
-from hypothesis.errors import HypothesisException, NoSuchExample
+from hypothesis.errors import HypothesisException, NoSuchExample, Unsatisfiable
 
 from crosscheck import vectorized
 from crosscheck.compare.bounds import trace_bounds
@@ -611,6 +611,8 @@ def _sweep_samples(
         except NoSuchExample:
             if log.first is not None:
                 raise
+        except Unsatisfiable:
+            continue  # every problem drawn at this N was beyond the suite: skipped, counted
     raise NoSuchExample("no fault on the N sweep")
 
 
