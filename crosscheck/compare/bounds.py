@@ -432,7 +432,7 @@ class Bounds(NamedTuple):
 
 def _decreasing(f: Callable[[np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
     """A bound f(|z|) non-increasing in |z|: its maximum over [Z − E, Z + E] at the point
-    nearest 0."""
+    nearest 0. f takes distances d >= 0 in an array of its own and may overwrite it."""
 
     def at_nearest(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
         distance = np.abs(Z)
@@ -442,31 +442,35 @@ def _decreasing(f: Callable[[np.ndarray], np.ndarray]) -> Callable[..., np.ndarr
     return at_nearest
 
 
-def _sigmoid_prime(Z: np.ndarray) -> np.ndarray:
-    """σ'(z) = e/(1 + e)², e = e^{−|z|}."""
-    e = np.abs(Z)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    denominator = np.add(e, 1.0)
-    np.square(denominator, out=denominator)
-    e /= denominator
-    return e
+def _over_cosh_squared(c: float, scale: float) -> Callable[[np.ndarray], np.ndarray]:
+    """d ↦ c/cosh²(scale·d), in d's array (cosh overflows to inf where the value is 0)."""
+
+    def bound(d: np.ndarray) -> np.ndarray:
+        if scale != 1.0:
+            d *= scale
+        np.cosh(d, out=d)
+        np.square(d, out=d)
+        return np.divide(c, d, out=d)
+
+    return bound
 
 
-def _tanh_prime(Z: np.ndarray) -> np.ndarray:
-    """sech²(z) = 4e/(1 + e)², e = e^{−2|z|}."""
-    e = np.abs(Z)
-    e *= -2.0
-    np.exp(e, out=e)
-    denominator = np.add(e, 1.0)
-    np.square(denominator, out=denominator)
-    e *= 4.0
-    e /= denominator
-    return e
+def _gelu_second(d: np.ndarray) -> np.ndarray:
+    """φ(d)(2 + d²), in d's array."""
+    np.square(d, out=d)
+    phi = np.multiply(d, -0.5)
+    np.exp(phi, out=phi)
+    phi /= math.sqrt(2 * math.pi)
+    d += 2.0
+    d *= phi
+    return d
 
 
-def _gelu_second(Z: np.ndarray) -> np.ndarray:
-    return np.exp(-0.5 * Z * Z) / math.sqrt(2 * math.pi) * (2.0 + Z * Z)
+def _elu_second(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """e^{min(Z + E, 0)}: e^z for z < 0, 0 above, increasing."""
+    top = np.add(Z, E)
+    np.minimum(top, 0.0, out=top)
+    return np.exp(top, out=top)
 
 
 def _zero(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
@@ -477,11 +481,12 @@ SECOND_DERIVATIVE_BOUNDS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarra
     "identity": _zero,
     "relu": _zero,  # piecewise linear: the kink is handled apart
     "leaky_relu": _zero,
-    "sigmoid": _decreasing(_sigmoid_prime),  # σ'' = σ'(1 − 2σ), |1 − 2σ| <= 1
-    "tanh": _decreasing(lambda Z: 2.0 * _tanh_prime(Z)),  # −2 tanh sech², |tanh| <= 1
-    "softplus": _decreasing(_sigmoid_prime),  # softplus'' = sigmoid'
+    # σ'' = σ'(1 − 2σ), |1 − 2σ| <= 1, and σ'(z) = e^{−|z|}/(1 + e^{−|z|})² = 1/(4cosh²(z/2))
+    "sigmoid": _decreasing(_over_cosh_squared(0.25, 0.5)),
+    "tanh": _decreasing(_over_cosh_squared(2.0, 1.0)),  # −2 tanh sech², |tanh| <= 1
+    "softplus": _decreasing(_over_cosh_squared(0.25, 0.5)),  # softplus'' = sigmoid'
     "gelu": _decreasing(_gelu_second),  # φ(z)(2 − z²); φ(z)(2 + z²) decreases in |z|
-    "elu": lambda Z, E: np.exp(np.minimum(Z + E, 0.0)),  # e^z for z < 0, 0 above; increasing
+    "elu": _elu_second,
 }
 """Elementwise σ name → (Z, E) ↦ max |σ''| over [Z − E, Z + E], (S_l, N) float64."""
 
@@ -695,7 +700,7 @@ def _forward(
         if sigma.elementwise:
             abs_Z = np.abs(Z[l])
             flushed = _flushed(abs_Z, tiny)
-            slopes[l], sp_errors[l], at_kink[l] = _sigma_prime_bounds(
+            slopes[l], sp_errors[l], at_kink[l], scratch = _sigma_prime_bounds(
                 sigma, Z[l], abs_Z, E_Z[l], flushed, u
             )
             # E_A = |σ'| E_Z + SIGMA_ULPS·u·(|A| + |Z||σ'|) + tiny(4 + |Z|)
@@ -703,7 +708,7 @@ def _forward(
             evaluation += abs_A[l]
             evaluation *= SIGMA_ULPS * u
             evaluation += flushed
-            E_A[l] = np.multiply(slopes[l], E_Z[l], out=flushed)
+            E_A[l] = np.multiply(slopes[l], E_Z[l], out=scratch)
             E_A[l] += evaluation
             E_A[l] = _rounded_up(E_A[l], up)
         else:  # softmax: A_k = exp(Z_k − m)/Σ_k' exp(Z_k' − m), per column
@@ -737,26 +742,28 @@ def _sigma_prime_bounds(
     E_Z: np.ndarray,
     flushed: np.ndarray,
     u: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(|σ'| bound over [Z ± E_Z], error bound of computed σ'(Z), at-kink mask); abs_Z = |Z|,
-    flushed = ``_flushed(abs_Z, tiny)``."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(|σ'| bound over [Z ± E_Z], error bound of computed σ'(Z), at-kink mask, an array of
+    Z's shape and dtype free for the caller to write); abs_Z = |Z|, flushed =
+    ``_flushed(abs_Z, tiny)``. Each array is new but the last, which the caller's own
+    arithmetic reuses: a fresh array of a trace's size costs as much as a pass over it."""
     if sigma.name not in SECOND_DERIVATIVE_BOUNDS:
         raise ValueError(
             f"no bound on σ'' for activation {sigma.name!r}; add it to"
             " crosscheck.compare.bounds.SECOND_DERIVATIVE_BOUNDS"
         )
-    sigma_prime = np.abs(sigma.sigma_prime(Z))
+    sigma_prime = _abs_owned(sigma.sigma_prime(Z), Z)
     second = SECOND_DERIVATIVE_BOUNDS[sigma.name](Z, E_Z)
-    spread = second * E_Z  # σ' moves by up to |σ''| E_Z within Z's bound
-    # error = spread + SIGMA_ULPS·u·(|σ'| + |Z||σ''|) + flushed
-    evaluation = np.multiply(abs_Z, second, out=second)
-    evaluation += sigma_prime
-    evaluation *= SIGMA_ULPS * u
+    spread = np.multiply(second, E_Z)  # σ' moves by up to |σ''| E_Z within Z's bound
+    # error = SIGMA_ULPS·u·(|Z||σ''| + |σ'|) + spread + flushed, in σ'' bound's array
+    error = second
+    error *= abs_Z
+    error += sigma_prime
+    error *= SIGMA_ULPS * u
+    error += spread
+    error += flushed
     slope = sigma_prime
     slope += spread  # |σ'| + spread, over [Z ± E_Z]
-    error = spread
-    error += evaluation
-    error += flushed
     at_kink = np.zeros(Z.shape, dtype=bool)
     for k in sigma.kinks:
         near = np.abs(Z - k) <= E_Z
@@ -766,7 +773,20 @@ def _sigma_prime_bounds(
         np.maximum(slope, sides.max(), out=slope, where=near)
         np.maximum(error, abs(sides[1] - sides[0]), out=error, where=near)
         at_kink |= near
-    return slope, error, at_kink
+    return slope, error, at_kink, spread
+
+
+def _abs_owned(values: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """|values|, in values' own array where it is a writable array of its own (not `source`
+    or a view of it, which a registered σ' might return)."""
+    if (
+        isinstance(values, np.ndarray)
+        and values.flags.writeable
+        and values.shape == source.shape
+        and not np.may_share_memory(values, source)
+    ):
+        return np.abs(values, out=values)
+    return np.abs(values)
 
 
 def _loss_bound(
@@ -787,8 +807,9 @@ def _loss_bound(
     S_L, N = A.shape
     n = S_L * N + 4 + SIGMA_ULPS
     if network.loss == "squared_error":  # Σ (A − T)²/(2N)
-        propagated = (np.abs(A - T) * E_A).sum() / N
-        magnitude = ((A - T) ** 2).sum() / (2 * N)
+        difference = np.subtract(A, T)
+        magnitude = np.vdot(difference, difference) / (2 * N)
+        propagated = np.vdot(np.abs(difference, out=difference), E_A) / N
     elif network.loss == "cross_entropy":  # −Σ T (Z − m − log Σ exp(Z − m))/N
         m = np.max(np.abs(Z), axis=0, keepdims=True)
         spread = E_Z + (A * E_Z).sum(axis=0, keepdims=True)
@@ -812,8 +833,14 @@ def _output_delta_bound(
 ) -> np.ndarray:
     """Eqs 2.21, 2.21', 2.21'': the bound on Δ^(L) (inf where Δ^(L) is not finite)."""
     N = A.shape[1]
-    if network.loss == "squared_error":  # (A − T)/N
-        return E_A / N + gamma(3, u) * (np.abs(A) + np.abs(T)) / N + tiny
+    if network.loss == "squared_error":  # (A − T)/N: (E_A + γ_3(|A| + |T|))/N + tiny
+        E = np.abs(A)
+        E += np.abs(T)
+        E *= gamma(3, u)
+        E += E_A
+        E /= N
+        E += tiny
+        return E
     if network.loss == "cross_entropy":  # −T/(N A); a term with T = 0 is identically 0
         ratio, sensitivity = _over(T, A), _over(T, A * A)
         # an intermediate of T below tiny (flushed by XLA) is then divided by A
