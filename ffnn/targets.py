@@ -29,9 +29,8 @@ def probability_columns(T: np.ndarray) -> None:
         ValueError: an entry T_kn < 0 (naming T, the entry and its column), or a column whose
             sum differs from 1 by more than ``COLUMN_SUM_TOLERANCE`` (naming the column).
     """
-    negative = np.argwhere(T < 0)
-    if negative.size:
-        k, n = (int(i) for i in negative[0])
+    if T.min() < 0:  # one reduction on the usual path; the entry is found only to report it
+        k, n = (int(i) for i in np.argwhere(T < 0)[0])
         raise ValueError(
             f"T[{k}, {n}] = {T[k, n]} is negative; cross_entropy needs every column t_n of T"
             f" to be a probability vector (entries >= 0, summing to 1): column {n} is not"
@@ -39,9 +38,9 @@ def probability_columns(T: np.ndarray) -> None:
     with np.errstate(over="ignore"):  # a column of huge entries sums to inf: not 1 either
         sums = T.sum(axis=0, dtype=np.float64)
     tolerance = COLUMN_SUM_TOLERANCE[T.dtype]
-    off = np.flatnonzero(np.abs(sums - 1.0) > tolerance)
-    if off.size:
-        n = int(off[0])
+    off = np.abs(sums - 1.0) > tolerance
+    if off.any():
+        n = int(off.argmax())  # the first column off
         raise ValueError(
             f"column {n} of T sums to {float(sums[n])!r}; cross_entropy needs every column of T"
             f" to sum to 1 (within {tolerance:g}): one-hot or probability columns, one per sample"
@@ -57,9 +56,8 @@ def unit_interval(T: np.ndarray) -> None:
     Raises:
         ValueError: an entry outside [0, 1], naming T, the entry and its value.
     """
-    outside = np.argwhere((T < 0) | (T > 1))
-    if outside.size:
-        k, n = (int(i) for i in outside[0])
+    if T.min() < 0 or T.max() > 1:
+        k, n = (int(i) for i in np.argwhere((T < 0) | (T > 1))[0])
         raise ValueError(
             f"T[{k}, {n}] = {T[k, n]} is outside [0, 1]; binary_cross_entropy needs every"
             " target entry T_kn to be a probability in [0, 1]"
