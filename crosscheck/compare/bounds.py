@@ -752,7 +752,7 @@ def _sigma_prime_bounds(
             f"no bound on σ'' for activation {sigma.name!r}; add it to"
             " crosscheck.compare.bounds.SECOND_DERIVATIVE_BOUNDS"
         )
-    sigma_prime = _abs_owned(sigma.sigma_prime(Z), Z)
+    sigma_prime = np.abs(sigma.sigma_prime(Z))  # a σ' may return an array it keeps
     second = SECOND_DERIVATIVE_BOUNDS[sigma.name](Z, E_Z)
     spread = np.multiply(second, E_Z)  # σ' moves by up to |σ''| E_Z within Z's bound
     # error = SIGMA_ULPS·u·(|Z||σ''| + |σ'|) + spread + flushed, in σ'' bound's array
@@ -774,19 +774,6 @@ def _sigma_prime_bounds(
         np.maximum(error, abs(sides[1] - sides[0]), out=error, where=near)
         at_kink |= near
     return slope, error, at_kink, spread
-
-
-def _abs_owned(values: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """|values|, in values' own array where it is a writable array of its own (not `source`
-    or a view of it, which a registered σ' might return)."""
-    if (
-        isinstance(values, np.ndarray)
-        and values.flags.writeable
-        and values.shape == source.shape
-        and not np.may_share_memory(values, source)
-    ):
-        return np.abs(values, out=values)
-    return np.abs(values)
 
 
 def _loss_bound(
