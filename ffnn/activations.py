@@ -131,8 +131,8 @@ def _tanh_prime(Z):
 
 
 def _magnitude(Z):
-    """|Z| in a new array of Z's shape (0-d included) and float dtype (float64 for
-    integers), for the derivatives below to work in."""
+    """|Z| in a new array of Z's shape (0-d included) and the float dtype np.exp would give
+    for Z's (float64 for int64, float16 for int8 and bool), for the derivatives below."""
     Z = np.asarray(Z)
     return np.abs(Z, out=np.empty(Z.shape, dtype=np.result_type(Z.dtype, np.float16)))
 

@@ -432,14 +432,25 @@ class Bounds(NamedTuple):
 
 def _decreasing(f: Callable[[np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
     """A bound f(|z|) non-increasing in |z|: its maximum over [Z − E, Z + E] at the point
-    nearest 0. f takes distances d >= 0 in an array of its own and may overwrite it."""
+    nearest 0, at a distance d = max(|Z| − E, 0) rounded down (|Z| − E rounded to nearest
+    may land above it, which in a far tail lowers e^{−d} by hundreds of ulps). f takes d in
+    an array of its own and may overwrite it."""
 
     def at_nearest(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
         distance = np.abs(Z)
         distance -= E
-        return f(np.maximum(distance, 0.0, out=distance))
+        np.maximum(distance, 0.0, out=distance)
+        np.nextafter(distance, 0.0, out=distance)  # 0 stays 0
+        return _with_evaluation_room(f(distance))
 
     return at_nearest
+
+
+def _with_evaluation_room(bound: np.ndarray) -> np.ndarray:
+    """`bound` · (1 + 2·SIGMA_ULPS·ε), in place: room for the roundings of its own evaluation
+    (an exp or cosh within SIGMA_ULPS ulps, then squared)."""
+    bound *= 1.0 + 2.0 * SIGMA_ULPS * float(np.finfo(bound.dtype).eps)
+    return bound
 
 
 def _over_cosh_squared(c: float, scale: float) -> Callable[[np.ndarray], np.ndarray]:
@@ -448,15 +459,19 @@ def _over_cosh_squared(c: float, scale: float) -> Callable[[np.ndarray], np.ndar
     def bound(d: np.ndarray) -> np.ndarray:
         if scale != 1.0:
             d *= scale
-        np.cosh(d, out=d)
-        np.square(d, out=d)
+        with np.errstate(over="ignore"):  # c/inf = 0: the value is below tiny there
+            np.cosh(d, out=d)
+            np.square(d, out=d)
         return np.divide(c, d, out=d)
 
     return bound
 
 
 def _gelu_second(d: np.ndarray) -> np.ndarray:
-    """φ(d)(2 + d²), in d's array."""
+    """φ(d)(2 + d²), in d's array. d is capped at 40, where the value is below the smallest
+    subnormal already: beyond, d² overflows (|z| > 1.3e154, 1.8e19 in float32) and
+    e^{−d²/2}·(2 + d²) would be 0·inf = NaN."""
+    np.minimum(d, 40.0, out=d)
     np.square(d, out=d)
     phi = np.multiply(d, -0.5)
     np.exp(phi, out=phi)
@@ -467,10 +482,15 @@ def _gelu_second(d: np.ndarray) -> np.ndarray:
 
 
 def _elu_second(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
-    """e^{min(Z + E, 0)}: e^z for z < 0, 0 above, increasing."""
+    """max |ELU''| over [Z − E, Z + E]: ELU'' is e^z below 0 (1 at the jump at 0) and 0 above,
+    so e^{min(Z + E, 0)} with Z + E rounded up, and 0 where the interval lies above 0 (Z > E,
+    a comparison without rounding)."""
     top = np.add(Z, E)
+    np.nextafter(top, np.inf, out=top)
     np.minimum(top, 0.0, out=top)
-    return np.exp(top, out=top)
+    np.exp(top, out=top)
+    np.copyto(top, 0.0, where=np.greater(Z, E))
+    return _with_evaluation_room(top)
 
 
 def _zero(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
@@ -488,7 +508,12 @@ SECOND_DERIVATIVE_BOUNDS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarra
     "gelu": _decreasing(_gelu_second),  # φ(z)(2 − z²); φ(z)(2 + z²) decreases in |z|
     "elu": _elu_second,
 }
-"""Elementwise σ name → (Z, E) ↦ max |σ''| over [Z − E, Z + E], (S_l, N) float64."""
+"""Elementwise σ name → (Z, E) ↦ max |σ''| over [Z − E, Z + E], (S_l, N) in Z's dtype.
+
+An upper bound wherever that maximum is at least the dtype's smallest normal number (the
+distance to 0 rounded toward the interval, the value widened for its own evaluation;
+tests/test_second_derivative_bounds.py holds it against 60-digit values); below it, a σ''
+that small means E_Z < |Z|, and the underflow term tiny·(4 + |Z|) covers the rest."""
 
 
 def trace_bounds(
