@@ -434,23 +434,21 @@ def _decreasing(f: Callable[[np.ndarray], np.ndarray]) -> Callable[..., np.ndarr
     """A bound f(|z|) non-increasing in |z|: its maximum over [Z − E, Z + E] at the point
     nearest 0, at a distance d = max(|Z| − E, 0) rounded down (|Z| − E rounded to nearest
     may land above it, which in a far tail lowers e^{−d} by hundreds of ulps). f takes d in
-    an array of its own and may overwrite it."""
+    an array of its own, may overwrite it, and makes room for its own roundings (``_room``)."""
 
     def at_nearest(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
         distance = np.abs(Z)
         distance -= E
         np.maximum(distance, 0.0, out=distance)
-        np.nextafter(distance, 0.0, out=distance)  # 0 stays 0
-        return _with_evaluation_room(f(distance))
+        return f(np.nextafter(distance, 0.0, out=distance))  # 0 stays 0
 
     return at_nearest
 
 
-def _with_evaluation_room(bound: np.ndarray) -> np.ndarray:
-    """`bound` · (1 + 2·SIGMA_ULPS·ε), in place: room for the roundings of its own evaluation
-    (an exp or cosh within SIGMA_ULPS ulps, then squared)."""
-    bound *= 1.0 + 2.0 * SIGMA_ULPS * float(np.finfo(bound.dtype).eps)
-    return bound
+def _room(dtype: np.dtype) -> float:
+    """1 + 2·SIGMA_ULPS·ε: a σ'' bound's factor for the roundings of its own evaluation (an
+    exp or cosh within SIGMA_ULPS ulps, then squared), folded into one of its constants."""
+    return 1.0 + 2.0 * SIGMA_ULPS * float(np.finfo(dtype).eps)
 
 
 def _over_cosh_squared(c: float, scale: float) -> Callable[[np.ndarray], np.ndarray]:
@@ -462,7 +460,7 @@ def _over_cosh_squared(c: float, scale: float) -> Callable[[np.ndarray], np.ndar
         with np.errstate(over="ignore"):  # c/inf = 0: the value is below tiny there
             np.cosh(d, out=d)
             np.square(d, out=d)
-        return np.divide(c, d, out=d)
+        return np.divide(c * _room(d.dtype), d, out=d)
 
     return bound
 
@@ -475,7 +473,7 @@ def _gelu_second(d: np.ndarray) -> np.ndarray:
     np.square(d, out=d)
     phi = np.multiply(d, -0.5)
     np.exp(phi, out=phi)
-    phi /= math.sqrt(2 * math.pi)
+    phi *= _room(d.dtype) / math.sqrt(2 * math.pi)
     d += 2.0
     d *= phi
     return d
@@ -489,8 +487,9 @@ def _elu_second(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
     np.nextafter(top, np.inf, out=top)
     np.minimum(top, 0.0, out=top)
     np.exp(top, out=top)
+    top *= _room(top.dtype)
     np.copyto(top, 0.0, where=np.greater(Z, E))
-    return _with_evaluation_room(top)
+    return top
 
 
 def _zero(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
