@@ -853,14 +853,22 @@ def _output_delta_bound(
         E += tiny
         return E
     if network.loss == "cross_entropy":  # −T/(N A); a term with T = 0 is identically 0
-        ratio, sensitivity = _over(T, A), _over(T, A * A)
+        ratio = _over(T, A)
         # an intermediate of T below tiny (flushed by XLA) is then divided by A
-        return sensitivity * E_A / N + (gamma(3, u) * ratio + 4 * tiny * _over(T != 0, A)) / N
+        propagated = _sensitivity(T, A, E_A)
+        return propagated / N + (gamma(3, u) * ratio + 4 * tiny * _over(T != 0, A)) / N
     one_minus = np.abs(1 - A)  # binary cross-entropy: ((1 − T)/(1 − A) − T/A)/N
-    sensitivity = _over(T, A * A) + _over(1 - T, one_minus * one_minus)
+    propagated = _sensitivity(T, A, E_A) + _sensitivity(1 - T, one_minus, E_A)
     magnitude = _over(T, A) + _over(1 - T, one_minus)
     underflow = 4 * tiny * (_over(T != 0, A) + _over(T != 1, one_minus))  # divided, as above
-    return sensitivity * E_A / N + (gamma(4, u) * magnitude + underflow) / N
+    return propagated / N + (gamma(4, u) * magnitude + underflow) / N
+
+
+def _sensitivity(numerator: np.ndarray, denominator: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """|numerator|/denominator² · E, as (|numerator|/denominator)·(E/denominator): the square
+    of a denominator below 1.5e-154 underflows to 0 (an infinite bound) while both ratios
+    are finite."""
+    return _over(numerator, denominator) * (E / denominator)
 
 
 def _over(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -894,10 +902,14 @@ def _H_bound(
             s = np.abs(T).sum(axis=0, keepdims=True)
             return E_A * s / N + gamma(S + 3, u) * (A * s + np.abs(T)) / N + tiny * (S + 3)
         # (A − T)/N, which autodiff forms as ((1 − T) σ(Z) − T σ(−Z))/N: σ(±Z) <= 1 is
-        # evaluated on its own as exp(±Z − log(1 + e^{±Z})), a relative error u·(1 + |Z|).
+        # evaluated on its own as exp(±Z − log(1 + e^{±Z})), a relative error u·(1 + |Z|)
+        # of σ(±Z), which is e^{−|Z|} small on a fitted, saturated sample.
         weight = np.abs(T) + np.abs(1 - T)
-        evaluation = SIGMA_ULPS * u * (1 + np.abs(Z))
-        return weight * (E_A + evaluation) / N + gamma(3, u) * (A + weight) / N + tiny
+        Z = np.asarray(Z, dtype=np.float64)
+        evaluated = np.abs(1 - T) * np.exp(-np.logaddexp(0.0, -Z))
+        evaluated += np.abs(T) * np.exp(-np.logaddexp(0.0, Z))
+        evaluation = evaluated * (SIGMA_ULPS * u * (1 + np.abs(Z)))
+        return (weight * E_A + evaluation) / N + gamma(3, u) * (A + weight) / N + tiny
     if network.sigma(l).elementwise:  # Δ ⊙ σ'(Z): |σ'| E_Δ + |Δ| E_σ' + u|Δ||σ'| + tiny
         E_H = slope * E_Delta
         E_H += np.multiply(Delta, sigma_prime_error, out=sigma_prime_error)

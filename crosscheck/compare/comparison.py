@@ -562,9 +562,14 @@ def _row_reports(
         np.subtract(values, e, out=side, dtype=np.float64)
     np.abs(error, out=error)
     n_skipped = [0] * k
-    if spec.skip_non_finite:  # compared only where finite on both sides
+    if spec.skip_non_finite:  # compared only where finite on both sides, and an entry
+        # non-finite on the actual side only where the exact value may overflow: the
+        # expected one did, or its bound reaches the actual dtype's largest float
+        finite = np.isfinite(e)
         for n, (side, values) in enumerate(zip(error, a, strict=True)):
-            skipped = ~(np.isfinite(e) & np.isfinite(values))
+            largest = float(np.finfo(np.result_type(values.dtype, np.float16)).max)
+            may_overflow = ~finite | ~(np.abs(e) + limit < largest)
+            skipped = may_overflow & ~(finite & np.isfinite(values))
             side[skipped] = 0.0
             n_skipped[n] = int(np.count_nonzero(skipped))
     # per side, the row's numbers as Python values (k of each)

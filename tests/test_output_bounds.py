@@ -1,0 +1,58 @@
+"""The derived bound at a loss's output (eqs 2.8', 2.8'', 2.21', 2.21''): fitted, saturated
+samples and underflowing outputs of binary cross-entropy, and non-finite Δ^(L) entries,
+each once a false pass found by a helper's probes."""
+
+import numpy as np
+import pytest
+
+from crosscheck import vectorized
+from crosscheck.compare import compare_backprop
+from crosscheck.ffnn import Layer, Network, init_params
+
+
+def _logistic_regression(x: float, t: float):
+    network = Network((1, 1), ("sigmoid",), "binary_cross_entropy")
+    params = (Layer(np.array([[1.0]]), np.array([0.0])),)
+    return network, params, np.array([[x, 1e-3]]), np.array([[t, 0.3]])
+
+
+def test_eq_2_8_bce_H_bound_of_a_fitted_saturated_sample_is_small() -> None:
+    # H = (σ(Z) − T)/N ≈ 0 at Z = 1e6, T = 1: σ(±Z)'s evaluation error is relative to σ(±Z),
+    # not u·|Z| absolute (that allowed ∂J/∂W^(1) with the sample left out, 1.0e-4 against 8.9e-4).
+    network, params, X, T = _logistic_regression(1e6, 1.0)
+    expected = vectorized.backprop(network, params, X, T)
+    grads, trace = expected
+    wrong = (Layer(trace.H[1][:, :1] @ X[:, :1].T, grads[0].b),)  # the sum over n stops short
+    comparison = compare_backprop(network, params, X, T, expected, (wrong, trace))
+    row = next(r for r in comparison.rows if (r.quantity, r.layer) == ("W", 1))
+    assert not row.passed
+    assert row.allowed < 1e-8
+
+
+def test_eq_2_21_bce_output_delta_bound_is_finite_where_A_squared_underflows() -> None:
+    # Δ^(1) = −T/(N A) at A = σ(−400) ≈ 1.9e-174: A² underflowed to 0, an infinite allowance.
+    network, params, X, T = _logistic_regression(-400.0, 1.0)
+    expected = vectorized.backprop(network, params, X, T)
+    grads, trace = expected
+    Delta = trace.Delta[1].copy()
+    Delta[0, 0] = 5.0
+    actual = (grads, trace._replace(Delta=(trace.Delta[0], Delta)))
+    comparison = compare_backprop(network, params, X, T, expected, actual)
+    row = next(r for r in comparison.rows if (r.quantity, r.layer) == ("Delta", 1))
+    assert not row.passed
+    assert np.isfinite(row.allowed)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "binary_cross_entropy"])
+def test_eq_2_21_nan_output_delta_is_a_mismatch_where_the_exact_one_is_moderate(loss) -> None:
+    # Non-finite Δ^(L) entries are skipped only where the exact value may overflow.
+    network = Network((3, 4, 3), ("tanh", "sigmoid"), loss)
+    rng = np.random.default_rng(1)
+    X, T = rng.normal(size=(3, 5)), rng.uniform(size=(3, 5))
+    params = init_params(network, seed=1)
+    expected = vectorized.backprop(network, params, X, T)
+    grads, trace = expected
+    actual = (grads, trace._replace(Delta=(*trace.Delta[:2], np.full((3, 5), np.nan))))
+    comparison = compare_backprop(network, params, X, T, expected, actual)
+    row = next(r for r in comparison.rows if (r.quantity, r.layer) == ("Delta", 2))
+    assert (row.passed, row.n_skipped, row.n_mismatched) == (False, 0, 15)
