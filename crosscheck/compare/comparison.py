@@ -17,8 +17,10 @@ implementation's ``backprop``), every quantity, in derivation order:
 
 so ``Comparison.first_mismatch`` names the first equation at which two implementations
 part. Δ^(L) entries that are not finite on either side (an underflowed softmax or sigmoid
-output under cross-entropy, eqs 2.21', 2.21'') are compared only where finite on both; the
-row's ``n_skipped`` counts the others.
+output under cross-entropy, eqs 2.21', 2.21'') are compared only where finite on both, and
+an entry finite on the expected side is skipped only where its bound reaches the actual
+dtype's largest float (elsewhere a non-finite actual value is a mismatch); the row's
+``n_skipped`` counts the skipped.
 
 The allowed error
 -----------------
@@ -82,7 +84,8 @@ class ArrayReport:
         worst_ratio: max |a − e|/allowed; < 1 passes.
         passed: no entry mismatched.
         allowed: the allowed error (the bound) at worst_index.
-        n_skipped: entries not compared: not finite on either side (Δ^(L) only).
+        n_skipped: entries not compared (Δ^(L) only): not finite on the expected side, or
+            on the actual side where |expected| + allowed reaches the dtype's largest float.
         n_at_kink: entries of Z^(l) within their bound of a kink of σ_l (Z and H rows).
     """
 
