@@ -56,3 +56,23 @@ def test_eq_2_21_nan_output_delta_is_a_mismatch_where_the_exact_one_is_moderate(
     comparison = compare_backprop(network, params, X, T, expected, actual)
     row = next(r for r in comparison.rows if (r.quantity, r.layer) == ("Delta", 2))
     assert (row.passed, row.n_skipped, row.n_mismatched) == (False, 0, 15)
+
+
+def test_eq_1_4_E_A_of_a_bounded_sigma_is_capped_by_its_range() -> None:
+    # Z^(1) of unit 0 cancels 1e20 − 1e20: E_Z ≈ 2e4 made E_A of that sigmoid unit 3.9e9 (the
+    # slope bound grew with E_Z), and every later allowance with it; σ's range caps it at 1.
+    network = Network((3, 2, 1), ("sigmoid", "identity"), "squared_error")
+    params = (
+        Layer(np.array([[1e20, -1e20, 1.0], [0.3, 0.2, -0.1]]), np.zeros(2)),
+        Layer(np.array([[0.7, -0.4]]), np.zeros(1)),
+    )
+    X = np.array([[1.0, 1.0], [1.0, 1.0], [0.5, -2.0]])
+    T = np.array([[0.2, 0.9]])
+    expected = vectorized.backprop(network, params, X, T)
+    grads, trace = expected
+    wrong = [Layer(W.copy(), b.copy()) for W, b in grads]
+    wrong[0].W[1, :] *= 1000  # the well-conditioned unit's row
+    comparison = compare_backprop(network, params, X, T, expected, (tuple(wrong), trace))
+    row = next(r for r in comparison.rows if (r.quantity, r.layer) == ("W", 1))
+    assert not row.passed
+    assert row.worst_index == (1, 2)

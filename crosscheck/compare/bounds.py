@@ -102,7 +102,9 @@ too, ``crosscheck.ffnn.jax_namespace``), so its error is
 |σ''| E_Z + ``SIGMA_ULPS``·u·(|σ'| + |Z||σ''|): |σ''| is bounded per activation
 (``SECOND_DERIVATIVE_BOUNDS``, the maximum over [Z − E_Z, Z + E_Z], since each bound is
 monotone in |z| or in z). Then H = Δ ⊙ σ'(Z) (eqs 2.13, 2.34) has E_H = |σ'| E_Δ +
-|Δ| E_σ' + u|Δ||σ'|.
+|Δ| E_σ' + u|Δ||σ'|. Where cancellation in Z makes E_Z large these first-order forms grow
+without limit, so the slope is capped by sup |σ'| and σ''s error by twice it
+(``SIGMA_PRIME_SUPS``), and E_A by the width of a bounded σ's range (``RANGE_WIDTHS``).
 
 Softmax (eq 2.13''): H = A ⊙ (Δ − Σ_k A_k Δ_k) cancels; its magnitude over absolute values
 |A| ⊙ (|Δ| + Σ_k |A_k||Δ_k|) bounds every order of evaluation, the Jacobian form of the
@@ -492,6 +494,24 @@ def _elu_second(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
     return top
 
 
+RANGE_WIDTHS: dict[str, float] = {"sigmoid": 1.0, "tanh": 2.0, "softmax": 1.0}
+"""σ name → the width of σ's range: two values of σ, exact or computed, differ by at most
+this, which caps E_A where cancellation in Z makes the first-order bound explode."""
+
+SIGMA_PRIME_SUPS: dict[str, float] = {
+    "identity": 1.0,
+    "relu": 1.0,
+    "leaky_relu": 1.0,
+    "sigmoid": 0.25,
+    "tanh": 1.0,
+    "softplus": 1.0,
+    "elu": 1.0,
+    "gelu": 1.129,  # Φ(√2) + √2 φ(√2) = 1.12899
+}
+"""Elementwise σ name → sup |σ'|, which caps the slope bound (and twice it the error bound of
+σ'(Z)); applied with a margin of 0.1% for the roundings of a computed σ'."""
+
+
 def _zero(Z: np.ndarray, E: np.ndarray) -> np.ndarray:
     return np.zeros_like(Z)
 
@@ -735,6 +755,7 @@ def _forward(
             E_A[l] = np.multiply(slopes[l], E_Z[l], out=scratch)
             E_A[l] += evaluation
             E_A[l] = _rounded_up(E_A[l], up)
+            _capped_by_range(E_A[l], sigma.name)
         else:  # softmax: A_k = exp(Z_k − m)/Σ_k' exp(Z_k' − m), per column
             at_kink[l] = np.zeros(Z[l].shape, dtype=bool)
             A = abs_A[l]  # A >= 0
@@ -745,7 +766,14 @@ def _forward(
             E_A[l] = _times(A, argument + _times(A, argument).sum(axis=0, keepdims=True))
             E_A[l] += gamma(S + 3, u) * A + tiny * (S + 3)
             E_A[l] = _rounded_up(E_A[l], up)
+            _capped_by_range(E_A[l], sigma.name)
     return E_Z, E_A, slopes, sp_errors, at_kink
+
+
+def _capped_by_range(E_A: np.ndarray, name: str) -> None:
+    """E_A at most the width of σ's range (``RANGE_WIDTHS``), in place."""
+    if name in RANGE_WIDTHS:
+        np.minimum(E_A, RANGE_WIDTHS[name], out=E_A)
 
 
 def _flushed(abs_Z: np.ndarray, tiny: float) -> np.ndarray:
@@ -797,6 +825,10 @@ def _sigma_prime_bounds(
         np.maximum(slope, sides.max(), out=slope, where=near)
         np.maximum(error, abs(sides[1] - sides[0]), out=error, where=near)
         at_kink |= near
+    if sigma.name in SIGMA_PRIME_SUPS:  # |σ'| <= sup however wide Z's interval
+        sup = 1.001 * SIGMA_PRIME_SUPS[sigma.name]
+        np.minimum(slope, sup, out=slope)
+        np.minimum(error, 2 * sup, out=error)
     return slope, error, at_kink, spread
 
 
