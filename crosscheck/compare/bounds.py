@@ -192,7 +192,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from crosscheck.compare.upper_product import upper_product
-from crosscheck.ffnn import Activation, Layer, Network, Trace
+from crosscheck.ffnn import NUMPY, Activation, Layer, Network, Trace
 
 SIGMA_ULPS = 8.0
 """Ulps within which σ and σ' are evaluated (value and argument), see the module docstring."""
@@ -938,8 +938,9 @@ def _H_bound(
         # of σ(±Z), which is e^{−|Z|} small on a fitted, saturated sample.
         weight = np.abs(T) + np.abs(1 - T)
         Z = np.asarray(Z, dtype=np.float64)
-        evaluated = np.abs(1 - T) * np.exp(-np.logaddexp(0.0, -Z))
-        evaluated += np.abs(T) * np.exp(-np.logaddexp(0.0, Z))
+        sigmoid = network.sigma(l).sigma
+        evaluated = np.abs(1 - T) * sigmoid(Z, NUMPY)
+        evaluated += np.abs(T) * sigmoid(-Z, NUMPY)
         evaluation = evaluated * (SIGMA_ULPS * u * (1 + np.abs(Z)))
         return (weight * E_A + evaluation) / N + gamma(3, u) * (A + weight) / N + tiny
     if network.sigma(l).elementwise:  # Δ ⊙ σ'(Z): |σ'| E_Δ + |Δ| E_σ' + u|Δ||σ'| + tiny
