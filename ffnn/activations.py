@@ -110,10 +110,8 @@ def _sigmoid(Z, xp):
 def _sigmoid_prime(Z):
     # σ'(z) = σ(z)·σ(−z) = e^{−|z|}/(1 + e^{−|z|})²: one exp, symmetric, no overflow, and
     # no u·|z| lost in an exponent as exp(−logaddexp(0, −z) − logaddexp(0, z)) would.
-    e = _magnitude(Z)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    return _over_one_plus_squared(e, 1.0)
+    e = np.exp(-np.abs(Z))
+    return e / (1.0 + e) ** 2
 
 
 def _tanh(Z, xp):
@@ -123,29 +121,8 @@ def _tanh(Z, xp):
 def _tanh_prime(Z):
     # sech²(z) = 4e^{−2|z|}/(1 + e^{−2|z|})², not 1 − tanh²(z). |z| is capped at _TAIL,
     # where e^{−2|z|} is 0 in float64 already, so that 2|z| cannot overflow for |z| > 9e307.
-    e = _magnitude(Z)
-    np.minimum(e, _TAIL, out=e)
-    e *= -2.0
-    np.exp(e, out=e)
-    return _over_one_plus_squared(e, 4.0)
-
-
-def _magnitude(Z):
-    """|Z| in a new array of Z's shape (0-d included) and the float dtype np.exp would give
-    for Z's (float64 for int64, float16 for int8 and bool), for the derivatives below."""
-    Z = np.asarray(Z)
-    return np.abs(Z, out=np.empty(Z.shape, dtype=np.result_type(Z.dtype, np.float16)))
-
-
-def _over_one_plus_squared(e, scale):
-    """scale·e/(1 + e)², into e's array: the same roundings as the expression, in two
-    arrays instead of five."""
-    denominator = np.add(e, 1.0, out=np.empty_like(e))
-    np.square(denominator, out=denominator)
-    if scale != 1.0:
-        e *= scale
-    e /= denominator
-    return e
+    e = np.exp(-2.0 * np.minimum(np.abs(Z), _TAIL))
+    return 4.0 * e / (1.0 + e) ** 2
 
 
 def _relu(Z, xp):

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from crosscheck import vectorized
 from crosscheck.compare import compare_backprop
-from crosscheck.compare.bounds import SECOND_DERIVATIVE_BOUNDS
-from crosscheck.ffnn import Layer, Network, init_params
+from crosscheck.compare.bounds import SECOND_DERIVATIVE_BOUNDS, SIGMA_PRIME_SUPS
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network, init_params
 
 
 def _exact_second(name: str, z: mpmath.mpf) -> mpmath.mpf:
@@ -139,3 +139,15 @@ def test_eq_2_13_float32_elu_bias_error_of_1e_minus_3_is_caught() -> None:
     row = next(r for r in comparison.rows if (r.quantity, r.layer) == ("b", 1))
     assert not row.passed
     assert row.worst_index == (worst,)
+
+
+def test_sigma_prime_sup_table_covers_every_elementwise_activation() -> None:
+    elementwise = {name for name, sigma in ACTIVATIONS.items() if sigma.elementwise}
+    assert set(SIGMA_PRIME_SUPS) == elementwise
+
+
+@pytest.mark.parametrize("name", sorted(SIGMA_PRIME_SUPS))
+def test_sigma_prime_sup_bounds_sigma_prime(name: str) -> None:
+    # the cap on the slope bound is a true sup: |σ'| on a fine grid stays within 0.1% of it
+    Z = np.linspace(-50.0, 50.0, 200_001)
+    assert np.max(np.abs(ACTIVATIONS[name].sigma_prime(Z))) <= SIGMA_PRIME_SUPS[name] * 1.001
