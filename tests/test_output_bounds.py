@@ -1,13 +1,18 @@
-"""The derived bound at a loss's output (eqs 2.8', 2.8'', 2.21', 2.21''): fitted, saturated
-samples and underflowing outputs of binary cross-entropy, and non-finite Δ^(L) entries,
-each once a false pass found by a helper's probes."""
+"""The derived bound at a loss's output (eqs 2.8', 2.8'', 2.16, 2.21', 2.21''): fitted,
+saturated samples and underflowing outputs of binary cross-entropy, and non-finite Δ^(L)
+entries, each once a false pass found by a helper's probes; and squared error at a perfect
+fit, once a false alarm."""
 
 import numpy as np
 import pytest
+from hypothesis import given
 
 from crosscheck import vectorized
 from crosscheck.compare import compare_backprop
 from crosscheck.ffnn import Layer, Network, init_params
+from crosscheck.strategies import Problem, networks, problems
+
+from helpers.implementations import implementation_params
 
 
 def _logistic_regression(x: float, t: float):
@@ -76,3 +81,45 @@ def test_eq_1_4_E_A_of_a_bounded_sigma_is_capped_by_its_range() -> None:
     row = next(r for r in comparison.rows if (r.quantity, r.layer) == ("W", 1))
     assert not row.passed
     assert row.worst_index == (1, 2)
+
+
+def _perfectly_fitted(problem: Problem) -> Problem:
+    """The problem with T := vectorized's own output A^(L): J = 0 exactly on that side."""
+    network, params, X, T = problem
+    _, trace = vectorized.backprop(network, params, X, T)
+    return network, params, X, trace.A[-1]
+
+
+@pytest.mark.parametrize(
+    "implementation", implementation_params(["literal", "contracted", "autodiff"])
+)
+@given(problem=problems(networks=networks(losses=("squared_error",))).map(_perfectly_fitted))
+def test_eq_2_16_squared_error_at_a_perfect_fit_agrees(implementation, problem) -> None:
+    # J = Σ (A − T)²/(2N) is 0 on the expected side and ~u²·|A|² on a correct other: the
+    # first-order bound Σ |A − T| E_A/N is 0 there (600 of 600 perfect fits were false alarms
+    # before the second-order Σ E_A²/(2N) joined it).
+    comparison = compare_backprop(
+        *problem,
+        vectorized.backprop(*problem),
+        implementation.backprop(*problem),
+        expected_loss=vectorized.loss(*problem),
+        actual_loss=implementation.loss(*problem),
+    )
+    assert comparison.agree, comparison.first_mismatch
+
+
+def test_eq_2_16_squared_error_bound_at_a_perfect_fit_is_second_order() -> None:
+    # One identity unit, A = 3x exactly: E_A = γ_2·|3x| (+ tiny terms), so the J bound is
+    # E_A²/(2N) + tiny·n, and a J of 1e-20 (far beyond u²·9) is a mismatch.
+    network = Network((1, 1), ("identity",))
+    params = (Layer(np.array([[3.0]]), np.array([0.0])),)
+    X = np.array([[1.0]])
+    T = np.array([[3.0]])
+    expected = vectorized.backprop(network, params, X, T)
+    correct = compare_backprop(
+        network, params, X, T, expected, expected, expected_loss=0.0, actual_loss=4e-32
+    )
+    wrong = compare_backprop(
+        network, params, X, T, expected, expected, expected_loss=0.0, actual_loss=1e-20
+    )
+    assert (correct.agree, wrong.agree) == (True, False)

@@ -65,7 +65,9 @@ Accumulated over depth: the inputs of each product carry the errors of the layer
 |W| E_A for Z, |H| E_Aᵗ + E_H |A|ᵗ for ∂W, and so on. This is a running error analysis
 (Higham §3.3): the bound of every entry is c·u·M with c built from the γ_n of the path
 that produced it, never a multiple of the array's size. Second-order terms (u²) are
-dropped. Each propagated term and its own γ_n term share a product by linearity, so the
+dropped where a first-order term dominates them; squared error's J keeps Σ E_A²/(2N), which
+is the whole error at a perfect fit (A^(L) = T on one side: J = 0 there, u² on the other).
+Each propagated term and its own γ_n term share a product by linearity, so the
 bound costs about as many matrix products as the pass it bounds: |W| E_A + γ_n |W||A| =
 |W| (E_A + γ_n |A|), likewise for ∂W and Δ. Both forms are the same exact value, and a sum
 of non-negative terms is computed to a relative γ_k whichever way it is grouped, so the
@@ -850,9 +852,11 @@ def _loss_bound(
     S_L, N = A.shape
     n = S_L * N + 4 + SIGMA_ULPS
     if network.loss == "squared_error":  # Σ (A − T)²/(2N)
+        # (Â − T)² − (A − T)² = (Â − A)(2(Â − T) − (Â − A)): |Â − T| E_A + E_A²/2 per term;
+        # the second-order term is all there is at a perfect fit (Â = T, J = 0 on this side)
         difference = np.subtract(A, T)
         magnitude = np.vdot(difference, difference) / (2 * N)
-        propagated = np.vdot(np.abs(difference, out=difference), E_A) / N
+        propagated = (np.vdot(np.abs(difference, out=difference), E_A) + np.vdot(E_A, E_A) / 2) / N
     elif network.loss == "cross_entropy":  # −Σ T (Z − m − log Σ exp(Z − m))/N
         m = np.max(np.abs(Z), axis=0, keepdims=True)
         spread = E_Z + (A * E_Z).sum(axis=0, keepdims=True)
