@@ -1,7 +1,7 @@
 """The derived bound at a loss's output (eqs 2.8', 2.8'', 2.16, 2.21', 2.21''): fitted,
 saturated samples and underflowing outputs of binary cross-entropy, and non-finite Δ^(L)
 entries, each once a false pass found by a helper's probes; and squared error at a perfect
-fit, once a false alarm."""
+fit (J, and ∂J/∂W behind a cancelled unit, eq 2.14), each once a false alarm."""
 
 import numpy as np
 import pytest
@@ -9,7 +9,7 @@ from hypothesis import given
 
 from crosscheck import vectorized
 from crosscheck.compare import compare_backprop
-from crosscheck.ffnn import Layer, Network, init_params
+from crosscheck.ffnn import ACTIVATIONS, Layer, Network, Trace, init_params
 from crosscheck.strategies import Problem, networks, problems
 
 from helpers.implementations import implementation_params
@@ -123,3 +123,40 @@ def test_eq_2_16_squared_error_bound_at_a_perfect_fit_is_second_order() -> None:
         network, params, X, T, expected, expected, expected_loss=0.0, actual_loss=1e-20
     )
     assert (correct.agree, wrong.agree) == (True, False)
+
+
+SWAP = [0, 2, 1]
+"""S_0 = 3 features with the last two swapped (its own inverse)."""
+
+
+def _summed_in_another_order(problem: Problem) -> tuple[tuple[Layer, ...], Trace]:
+    """vectorized.backprop with S_0's features in SWAP's order: the same maths, Z^(1)'s sums
+    taken in another order, results mapped back (a correct implementation of its own)."""
+    network, params, X, T = problem
+    (W, b), *rest = params
+    grads, trace = vectorized.backprop(network, (Layer(W[:, SWAP], b), *rest), X[SWAP], T)
+    (dW, db), *rest_grads = grads
+    return (Layer(dW[:, SWAP], db), *rest_grads), trace._replace(
+        A=(X.copy(), *trace.A[1:]), Delta=(trace.Delta[0][SWAP], *trace.Delta[1:])
+    )
+
+
+ELEMENTWISE = [name for name in ACTIVATIONS if ACTIVATIONS[name].elementwise]
+
+
+@pytest.mark.parametrize("activation", ELEMENTWISE)
+def test_eq_2_14_W_bound_at_a_perfect_fit_behind_a_cancelled_unit(activation) -> None:
+    # Z^(1) = 1e16 + 1 − 1e16 sums to 0 in one order and to 1 (exact) in the other, and T is
+    # the first order's A^(2): H^(2) = 0 and A^(1) = σ(0) there. With σ(0) = 0 the first-order
+    # E_H|A|ᵗ + |H|E_Aᵗ of ∂J/∂W^(2) was 0 against a difference of 0.29–0.5; E_H E_Aᵗ covers it.
+    network = Network((3, 1, 1), (activation, "identity"))
+    params = (
+        Layer(np.array([[1e16, 1.0, -1e16]]), np.zeros(1)),
+        Layer(np.array([[0.5]]), np.zeros(1)),
+    )
+    X = np.ones((3, 2))
+    problem = _perfectly_fitted((network, params, X, np.zeros((1, 2))))
+    expected = vectorized.backprop(*problem)
+    actual = _summed_in_another_order(problem)
+    assert expected[1].Z[1][0, 0] != actual[1].Z[1][0, 0]  # the orders differ
+    assert compare_backprop(*problem, expected, actual).agree

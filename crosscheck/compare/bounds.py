@@ -65,8 +65,10 @@ Accumulated over depth: the inputs of each product carry the errors of the layer
 |W| E_A for Z, |H| E_Aᵗ + E_H |A|ᵗ for ∂W, and so on. This is a running error analysis
 (Higham §3.3): the bound of every entry is c·u·M with c built from the γ_n of the path
 that produced it, never a multiple of the array's size. Second-order terms (u²) are
-dropped where a first-order term dominates them; squared error's J keeps Σ E_A²/(2N), which
-is the whole error at a perfect fit (A^(L) = T on one side: J = 0 there, u² on the other).
+dropped where a first-order term dominates them. Two are kept, each the whole error at a
+perfect fit (A^(L) = T on the expected side, so J = 0 and H^(L) = 0 there): squared error's
+Σ E_A²/(2N) in J, and E_H E_Aᵗ in ∂J/∂W^(l) (where A^(l-1) = 0 too, behind a unit whose Z
+cancelled to 0), as E_H(|A| + E_A)ᵗ.
 Each propagated term and its own γ_n term share a product by linearity, so the
 bound costs about as many matrix products as the pass it bounds: |W| E_A + γ_n |W||A| =
 |W| (E_A + γ_n |A|), likewise for ∂W and Δ. Both forms are the same exact value, and a sum
@@ -651,12 +653,16 @@ def _trace_bounds(
             abs_H, W = np.abs(trace.H[l], dtype=work), Ws[l - 1]
             E_b[l - 1] = E_H[l].sum(axis=1) + gamma(N, u) * abs_H.sum(axis=1) + tiny * N
             E_b[l - 1] = _rounded_up(E_b[l - 1], up)
-            # eqs 2.14, 2.33: E_H|A|ᵗ + |H|E_Aᵗ + γ_{N+1}|H||A|ᵗ, the γ term folded into the
-            # first product (module docstring); E_A^(0) = 0 (X is exact) needs no product.
+            # eqs 2.14, 2.33: E_H(|A| + E_A)ᵗ + |H|E_Aᵗ + γ_{N+1}|H||A|ᵗ, the γ term folded
+            # into the first product (module docstring). E_H E_Aᵗ is second order, but all
+            # there is where H = 0 and A = 0 on the expected side (a perfect fit behind a
+            # unit whose Z cancelled to 0). E_A^(0) = 0 (X is exact) needs none of it.
             scaled = _scaled_sum(abs_H, gamma(N + 1, u), E_H[l], out=abs_Delta)
-            E_W[l - 1] = upper_product(scaled, abs_A[l - 1].T)
             if l > 1:
+                E_W[l - 1] = upper_product(scaled, (abs_A[l - 1] + E_A[l - 1]).T)
                 E_W[l - 1] += upper_product(abs_H, E_A[l - 1].T)
+            else:
+                E_W[l - 1] = upper_product(scaled, abs_A[0].T)
             E_W[l - 1] += gamma(3, u) * lam * W  # fl(λ)·W, then the sum: at N = 1 beyond γ_(N+1)
             E_W[l - 1] += tiny * (N + 1 + 4 * W * (lam > 0))  # λ/2 below tiny is flushed, ×2W
             E_W[l - 1] = _rounded_up(E_W[l - 1], up)
