@@ -97,7 +97,7 @@ def _perfectly_fitted(problem: Problem) -> Problem:
 def test_eq_2_16_squared_error_at_a_perfect_fit_agrees(implementation, problem) -> None:
     # J = Σ (A − T)²/(2N) is 0 on the expected side and ~u²·|A|² on a correct other: the
     # first-order bound Σ |A − T| E_A/N is 0 there (600 of 600 perfect fits were false alarms
-    # before the second-order Σ E_A²/(2N) joined it).
+    # before the second-order Σ E_A²/N joined it).
     comparison = compare_backprop(
         *problem,
         vectorized.backprop(*problem),
@@ -110,7 +110,7 @@ def test_eq_2_16_squared_error_at_a_perfect_fit_agrees(implementation, problem) 
 
 def test_eq_2_16_squared_error_bound_at_a_perfect_fit_is_second_order() -> None:
     # One identity unit, A = 3x exactly: E_A = γ_2·|3x| (+ tiny terms), so the J bound is
-    # E_A²/(2N) + tiny·n, and a J of 1e-20 (far beyond u²·9) is a mismatch.
+    # 2·E_A²/N + 2·tiny·n (two sides), and a J of 1e-20 (far beyond u²·9) is a mismatch.
     network = Network((1, 1), ("identity",))
     params = (Layer(np.array([[3.0]]), np.array([0.0])),)
     X = np.array([[1.0]])
@@ -148,7 +148,7 @@ ELEMENTWISE = [name for name in ACTIVATIONS if ACTIVATIONS[name].elementwise]
 def test_eq_2_14_W_bound_at_a_perfect_fit_behind_a_cancelled_unit(activation) -> None:
     # Z^(1) = 1e16 + 1 − 1e16 sums to 0 in one order and to 1 (exact) in the other, and T is
     # the first order's A^(2): H^(2) = 0 and A^(1) = σ(0) there. With σ(0) = 0 the first-order
-    # E_H|A|ᵗ + |H|E_Aᵗ of ∂J/∂W^(2) was 0 against a difference of 0.29–0.5; E_H E_Aᵗ covers it.
+    # E_H|A|ᵗ + |H|E_Aᵗ of ∂J/∂W^(2) was 0 against a difference of 0.29–0.5; 2E_H E_Aᵗ covers it.
     network = Network((3, 1, 1), (activation, "identity"))
     params = (
         Layer(np.array([[1e16, 1.0, -1e16]]), np.zeros(1)),
@@ -159,4 +159,31 @@ def test_eq_2_14_W_bound_at_a_perfect_fit_behind_a_cancelled_unit(activation) ->
     expected = vectorized.backprop(*problem)
     actual = _summed_in_another_order(problem)
     assert expected[1].Z[1][0, 0] != actual[1].Z[1][0, 0]  # the orders differ
+    assert compare_backprop(*problem, expected, actual).agree
+
+
+@pytest.mark.parametrize("c", [30.0, -40.0, 60.0])
+@pytest.mark.parametrize(
+    ("loss", "output", "T"),
+    [
+        ("binary_cross_entropy", "sigmoid", [[0.5, 0.5]]),
+        ("cross_entropy", "softmax", [[0.2, 0.2], [0.8, 0.8]]),
+    ],
+)
+def test_eq_2_21_output_delta_bound_where_Z_L_cancelled(c, loss, output, T) -> None:
+    # Z^(L)_0 = 1e18 + c − 1e18 is 0 in one order and c (exact) in the other: A^(L) moves by
+    # its own size, and T/A with it. The first-order T·E_A/A² allowed 1e-12 to 1e-25 of the
+    # difference; |T|E_A/(A − 2E_A)² (inf where A <= 2E_A) covers it.
+    T = np.array(T)
+    W = np.zeros((T.shape[0], 3))
+    W[0] = [1e18, c, -1e18]
+    problem = (
+        Network((3, T.shape[0]), (output,), loss),
+        (Layer(W, np.zeros(len(W))),),
+        np.ones((3, 2)),
+        T,
+    )
+    expected = vectorized.backprop(*problem)
+    actual = _summed_in_another_order(problem)
+    assert (expected[1].Z[1][0, 0], actual[1].Z[1][0, 0]) == (0.0, c)
     assert compare_backprop(*problem, expected, actual).agree

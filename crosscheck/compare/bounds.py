@@ -67,8 +67,10 @@ Accumulated over depth: the inputs of each product carry the errors of the layer
 that produced it, never a multiple of the array's size. Second-order terms (u²) are
 dropped where a first-order term dominates them. Two are kept, each the whole error at a
 perfect fit (A^(L) = T on the expected side, so J = 0 and H^(L) = 0 there): squared error's
-Σ E_A²/(2N) in J, and E_H E_Aᵗ in ∂J/∂W^(l) (where A^(l-1) = 0 too, behind a unit whose Z
-cancelled to 0), as E_H(|A| + E_A)ᵗ.
+Σ E_A²/N in J, and 2E_H E_Aᵗ in ∂J/∂W^(l) (where A^(l-1) = 0 too, behind a unit whose Z
+cancelled to 0), as E_H(|A| + 2E_A)ᵗ; each side's share is doubled because the other
+side's value deviates about this side's, not about the exact one. Where a relative error is
+of order 1 (Z^(L) cancelled), 1/A and softmax are bounded exactly, not to first order.
 Each propagated term and its own γ_n term share a product by linearity, so the
 bound costs about as many matrix products as the pass it bounds: |W| E_A + γ_n |W||A| =
 |W| (E_A + γ_n |A|), likewise for ∂W and Δ. Both forms are the same exact value, and a sum
@@ -653,13 +655,14 @@ def _trace_bounds(
             abs_H, W = np.abs(trace.H[l], dtype=work), Ws[l - 1]
             E_b[l - 1] = E_H[l].sum(axis=1) + gamma(N, u) * abs_H.sum(axis=1) + tiny * N
             E_b[l - 1] = _rounded_up(E_b[l - 1], up)
-            # eqs 2.14, 2.33: E_H(|A| + E_A)ᵗ + |H|E_Aᵗ + γ_{N+1}|H||A|ᵗ, the γ term folded
-            # into the first product (module docstring). E_H E_Aᵗ is second order, but all
+            # eqs 2.14, 2.33: E_H(|A| + 2E_A)ᵗ + |H|E_Aᵗ + γ_{N+1}|H||A|ᵗ, the γ term folded
+            # into the first product (module docstring). 2E_H E_Aᵗ is second order, but all
             # there is where H = 0 and A = 0 on the expected side (a perfect fit behind a
-            # unit whose Z cancelled to 0). E_A^(0) = 0 (X is exact) needs none of it.
+            # unit whose Z cancelled to 0); two sides' 2E_H E_A cover (E_H₁ + E_H₂)(E_A₁ + E_A₂)
+            # as both E grow with u. E_A^(0) = 0 (X is exact) needs none of it.
             scaled = _scaled_sum(abs_H, gamma(N + 1, u), E_H[l], out=abs_Delta)
             if l > 1:
-                E_W[l - 1] = upper_product(scaled, (abs_A[l - 1] + E_A[l - 1]).T)
+                E_W[l - 1] = upper_product(scaled, _scaled_sum(E_A[l - 1], 2, abs_A[l - 1]).T)
                 E_W[l - 1] += upper_product(abs_H, E_A[l - 1].T)
             else:
                 E_W[l - 1] = upper_product(scaled, abs_A[0].T)
@@ -858,11 +861,12 @@ def _loss_bound(
     S_L, N = A.shape
     n = S_L * N + 4 + SIGMA_ULPS
     if network.loss == "squared_error":  # Σ (A − T)²/(2N)
-        # (Â − T)² − (A − T)² = (Â − A)(2(Â − T) − (Â − A)): |Â − T| E_A + E_A²/2 per term;
-        # the second-order term is all there is at a perfect fit (Â = T, J = 0 on this side)
+        # (Ã − T)² − (A − T)² = (Ã − A)(Ã + A − 2T), Ã either side's A^(L): about this
+        # side's Â, |Â − T| E_A per term and a second-order E_A², which is all there is at a
+        # perfect fit (Â = T, J = 0 here); the two sides' E₁² + E₂² >= (E₁ + E₂)²/2
         difference = np.subtract(A, T)
         magnitude = np.vdot(difference, difference) / (2 * N)
-        propagated = (np.vdot(np.abs(difference, out=difference), E_A) + np.vdot(E_A, E_A) / 2) / N
+        propagated = (np.vdot(np.abs(difference, out=difference), E_A) + np.vdot(E_A, E_A)) / N
     elif network.loss == "cross_entropy":  # −Σ T (Z − m − log Σ exp(Z − m))/N
         m = np.max(np.abs(Z), axis=0, keepdims=True)
         spread = E_Z + (A * E_Z).sum(axis=0, keepdims=True)
@@ -907,10 +911,16 @@ def _output_delta_bound(
 
 
 def _sensitivity(numerator: np.ndarray, denominator: np.ndarray, E: np.ndarray) -> np.ndarray:
-    """|numerator|/denominator² · E, as (|numerator|/denominator)·(E/denominator): the square
-    of a denominator below 1.5e-154 underflows to 0 (an infinite bound) while both ratios
-    are finite."""
-    return _over(numerator, denominator) * (E / denominator)
+    """One side's share of the allowed |n/d₁ − n/d₂|: n = `numerator`, d₁ = `denominator`
+    (the expected side's computed d), E = `E` (a side's bound on its distance from the exact
+    d). The share is |n|E/(d₁ − 2E)², as (|n|/(d₁ − 2E))·(E/(d₁ − 2E)) (a square below
+    1.5e-154 underflows to 0 while both ratios are finite); the two sides' shares sum to at
+    least |n|(E₁ + E₂)/(d₁(d₁ − E₁ − E₂)) >= |n/d₁ − n/d₂|. Not first order (|n|E/d₁²), which
+    fails where Z^(L) cancelled and E is d's size. inf where d₁ <= 2E (the exact d may be
+    0), 0 where n = 0 (the term vanishes identically)."""
+    room = denominator - 2 * E
+    room = np.where(room > 0, room, 0.0)
+    return _times(_over(numerator, room), E / room)
 
 
 def _over(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
