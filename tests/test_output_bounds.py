@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from crosscheck import vectorized
+from crosscheck import reference, vectorized
 from crosscheck.compare import compare_backprop
 from crosscheck.ffnn import ACTIVATIONS, Layer, Network, Trace, init_params
 from crosscheck.strategies import Problem, networks, problems
@@ -187,3 +187,19 @@ def test_eq_2_21_output_delta_bound_where_Z_L_cancelled(c, loss, output, T) -> N
     actual = _summed_in_another_order(problem)
     assert (expected[1].Z[1][0, 0], actual[1].Z[1][0, 0]) == (0.0, c)
     assert compare_backprop(*problem, expected, actual).agree
+
+
+@pytest.mark.parametrize("implementation", implementation_params(["vectorized", "autodiff"]))
+def test_eq_2_21_float32_bce_output_that_rounds_to_one_agrees_with_float64(implementation) -> None:
+    # σ(20) = 1 − 2.1e-9 is 1.0 in float32: Δ^(1) = (1 − T)/(N(1 − A)) is inf there and 4.9e8
+    # in float64. E_A (4.8e-7) exceeds 1 − A, so the exact 1 − A may be 0: the bound is inf and
+    # the non-finite entry is skipped (it was a finite 1.1e11, and a false alarm).
+    network = Network((1, 1), ("sigmoid",), "binary_cross_entropy")
+    params = (Layer(np.array([[4.0]], np.float32), np.array([0.0], np.float32)),)
+    X, T = np.array([[5.0]], np.float32), np.array([[0.0]], np.float32)
+    actual = implementation.backprop(network, params, X, T)
+    assert actual[1].Delta[1][0, 0] == np.inf
+    comparison = compare_backprop(
+        network, params, X, T, reference.backprop(network, params, X, T), actual
+    )
+    assert comparison.agree, comparison.first_mismatch
