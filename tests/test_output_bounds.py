@@ -203,3 +203,19 @@ def test_eq_2_21_float32_bce_output_that_rounds_to_one_agrees_with_float64(imple
         network, params, X, T, reference.backprop(network, params, X, T), actual
     )
     assert comparison.agree, comparison.first_mismatch
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_eq_2_8_bce_H_bound_of_a_saturated_output_with_a_hard_target_is_relative(dtype) -> None:
+    # A = σ(−39.5) = 7.2e-18, T = 0: H = (A − T)/N is exact to u·A on every fused route. The
+    # rounding term γ_3(A + |T| + |1 − T|) floored it at γ_3/N (95 times the value in float64,
+    # 5e10 in float32), so a zeroed ∂J/∂W passed.
+    network = Network((1, 1), ("sigmoid",), "binary_cross_entropy")
+    params = (Layer(np.array([[1.0]], dtype), np.array([0.0], dtype)),)
+    X, T = np.full((1, 2), -39.5, dtype), np.zeros((1, 2), dtype)
+    expected = vectorized.backprop(network, params, X, T)
+    grads, trace = expected
+    zeroed = tuple(Layer(np.zeros_like(W), np.zeros_like(b)) for W, b in grads)
+    comparison = compare_backprop(network, params, X, T, expected, (zeroed, trace))
+    assert not comparison.agree
+    assert comparison.first_mismatch.quantity in ("W", "b")

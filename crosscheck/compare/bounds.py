@@ -962,7 +962,11 @@ def _H_bound(
         evaluated = np.abs(1 - T) * sigmoid(Z, NUMPY)
         evaluated += np.abs(T) * sigmoid(-Z, NUMPY)
         evaluation = evaluated * (SIGMA_ULPS * u * (1 + np.abs(Z)))
-        return (weight * E_A + evaluation) / N + gamma(3, u) * (A + weight) / N + tiny
+        # either form's own roundings are relative to its terms: A − T, or (1 − T)σ(Z) and
+        # Tσ(−Z) (not to |T| + |1 − T| >= 1, which let a zeroed ∂J/∂W pass at A = 1e-17, T = 0)
+        magnitude = np.abs(T) + evaluated
+        magnitude += A
+        return (weight * E_A + evaluation) / N + gamma(3, u) * magnitude / N + tiny
     if network.sigma(l).elementwise:  # Δ ⊙ σ'(Z): |σ'| E_Δ + |Δ| E_σ' + u|Δ||σ'| + tiny
         E_H = slope * E_Delta
         E_H += np.multiply(Delta, sigma_prime_error, out=sigma_prime_error)
