@@ -442,6 +442,18 @@ def test_float32_trace_is_bounded_in_float32() -> None:
     assert trace_bounds(*problem, np.float32).Z[1].dtype == np.float32
 
 
+def test_float32_arithmetic_keeps_an_infinite_output_delta_bound() -> None:
+    # A_1 = e^{−85}/(1 + e^{−85}) = 1.2e-37, within E_A's underflow term of 0: the exact
+    # T_1/A_1 may be unbounded, an inf Δ^(1) bound, not an overflow to redo in float64.
+    network = Network((1, 2), ("softmax",), "cross_entropy")
+    params = (Layer(np.array([[0.0], [-85.0]], np.float32), np.zeros(2, np.float32)),)
+    X, T = np.ones((1, 1), np.float32), np.full((2, 1), 0.5, np.float32)
+    trace = vectorized.backprop(network, params, X, T)[1]
+    bounds = trace_bounds(network, params, X, T, trace, np.float32)
+    assert bounds.Z[1].dtype == np.float32
+    assert (np.isfinite(bounds.Delta[1][0, 0]), bounds.Delta[1][1, 0]) == (True, np.inf)
+
+
 def test_float32_arithmetic_that_overflows_falls_back_to_float64() -> None:
     # Z = 3e38 − 3e38 = 0 is finite, but |W||A| = 6e38 overflows float32: bounded in float64.
     W = np.array([[3e38, -3e38]], np.float32)

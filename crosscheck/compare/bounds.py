@@ -574,7 +574,7 @@ def trace_bounds(
     if _float32_suffices(network, N, trace, dtype):
         up = 1 + 2 * gamma(_stage_length(network, N), c.u)
         bounds = _trace_bounds(network, params, T, trace, c.u, 2 * c.tiny, np.float32, up)
-        if _finite(bounds, trace.Delta[network.L]):
+        if _finite(bounds):
             return bounds
     return _trace_bounds(network, params, T, trace, c.u, c.tiny, np.float64, 1.0)
 
@@ -603,13 +603,17 @@ def _float32_suffices(network: Network, N: int, trace: Trace, dtype: Any) -> boo
     )
 
 
-def _finite(bounds: Bounds, Delta_L: Any) -> bool:
-    """True if no bound overflowed: every entry finite but where Δ^(L) itself is not."""
+def _finite(bounds: Bounds) -> bool:
+    """True if no bound overflowed in float32 arithmetic: every entry finite but Δ^(L)'s.
+    Δ^(L)'s is inf where the exact value may be unbounded (T/A where E_A reaches A,
+    ``_sensitivity``), or beyond float32's range, where a float32 side's own Δ^(L)
+    overflows too and a finite bound that large would pass every float32 value anyway.
+    Where another bound reads it (squared error's H^(L)), that bound is checked here."""
     for name in ("Z", "A", "Delta", "H", "W", "b"):
         for E in getattr(bounds, name):
-            if E is None or E.size == 0 or math.isfinite(E.max()):
+            if E is None or E.size == 0 or E is bounds.Delta[-1]:
                 continue
-            if E is not bounds.Delta[-1] or (np.isinf(E) & np.isfinite(Delta_L)).any():
+            if not math.isfinite(E.max()):
                 return False
     return math.isfinite(bounds.J)
 
