@@ -1,7 +1,8 @@
 """The derived bound's softmax step (eq 2.2'', ``crosscheck.compare.bounds._softmax_spread``):
 how far A = softmax(Z) moves when each Z_j moves by up to E_j, checked against 60-digit
 values (mpmath) for moves of every size, and end to end at a saturated output, where its
-first-order predecessor let a zeroed gradient pass."""
+first-order predecessor let a zeroed gradient pass; and a hidden softmax's H (eq 2.13''),
+whose E_A E_Δ terms are all the error at a perfect fit behind a cancelled Z."""
 
 import mpmath
 import numpy as np
@@ -14,6 +15,8 @@ from crosscheck.compare import compare_backprop
 from crosscheck.compare.bounds import _softmax_spread as softmax_spread
 from crosscheck.compare.bounds import gamma
 from crosscheck.ffnn import Layer, Network
+
+from helpers.implementations import implementation_params
 
 U = 2.0**-53
 
@@ -67,3 +70,31 @@ def test_eq_2_8_p_saturated_softmax_with_a_zeroed_gradient_is_a_mismatch(dtype, 
     comparison = compare_backprop(network, params, X, T, expected, ((Layer(W, grads[0].b),), trace))
     assert not comparison.agree
     assert comparison.first_mismatch.worst_index == (0, 0)
+
+
+@pytest.mark.parametrize("implementation", implementation_params(["vectorized", "autodiff"]))
+def test_eq_2_13_pp_hidden_softmax_at_a_perfect_fit_behind_a_cancelled_Z_agrees(
+    implementation,
+) -> None:
+    # Z^(1) = (1e8, 1e8 + 4): float32 rounds 1e8 + 4 to 1e8, so its A^(1) is (0.5, 0.5)
+    # against float64's (0.018, 0.982), within E_A. T is the float64 output (float32-exact):
+    # Δ^(1) = 0 there, and H^(1) = A ⊙ (Δ − Σ A_k Δ_k) is all E_A E_Δ on the float32 side
+    # (0.48 against an allowance of 0.072 before A became A + 2E_A in that term).
+    network = Network((1, 2, 1), ("softmax", "identity"))
+    params = (
+        Layer(np.array([[1.0], [1.0]]), np.array([0.0, 4.0])),
+        Layer(np.array([[1.0, -1.0]]), np.array([0.0])),
+    )
+    X = np.array([[1e8]])
+    fitted = vectorized.backprop(network, params, X, np.zeros((1, 1)))[1].A[2]
+    T = fitted.astype(np.float32).astype(np.float64)
+    as_float32 = (
+        tuple(Layer(W.astype(np.float32), b.astype(np.float32)) for W, b in params),
+        X.astype(np.float32),
+        T.astype(np.float32),
+    )
+    expected = vectorized.backprop(network, params, X, T)
+    actual = implementation.backprop(network, *as_float32)
+    assert actual[1].A[1][0, 0] == 0.5  # the cancelled order
+    comparison = compare_backprop(network, params, X, T, expected, actual)
+    assert comparison.agree, comparison.first_mismatch

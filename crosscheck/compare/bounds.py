@@ -65,11 +65,12 @@ Accumulated over depth: the inputs of each product carry the errors of the layer
 |W| E_A for Z, |H| E_Aᵗ + E_H |A|ᵗ for ∂W, and so on. This is a running error analysis
 (Higham §3.3): the bound of every entry is c·u·M with c built from the γ_n of the path
 that produced it, never a multiple of the array's size. Second-order terms (u²) are
-dropped where a first-order term dominates them. Two are kept, each the whole error at a
+dropped where a first-order term dominates them. Three are kept, each the whole error at a
 perfect fit (A^(L) = T on the expected side, so J = 0 and H^(L) = 0 there): squared error's
-Σ E_A²/N in J, and 2E_H E_Aᵗ in ∂J/∂W^(l) (where A^(l-1) = 0 too, behind a unit whose Z
-cancelled to 0), as E_H(|A| + 2E_A)ᵗ; each side's share is doubled because the other
-side's value deviates about this side's, not about the exact one. Where a relative error is
+Σ E_A²/N in J, 2E_H E_Aᵗ in ∂J/∂W^(l) (where A^(l-1) = 0 too, behind a unit whose Z
+cancelled to 0), as E_H(|A| + 2E_A)ᵗ, and a softmax layer's E_A E_Δ, as (A + 2E_A)E_Δ; each
+side's share is doubled because the other side's value deviates about this side's, not
+about the exact one. Where a relative error is
 of order 1 (Z^(L) cancelled), 1/A and softmax are bounded exactly, not to first order.
 Each propagated term and its own γ_n term share a product by linearity, so the
 bound costs about as many matrix products as the pass it bounds: |W| E_A + γ_n |W||A| =
@@ -1001,10 +1002,14 @@ def _H_bound(
         E_H += Delta
         E_H += tiny
         return E_H
-    # softmax: A ⊙ (Δ − Σ_k A_k Δ_k)
+    # softmax: A ⊙ (Δ − Σ_k A_k Δ_k). Where A multiplies another factor's error it is
+    # A + 2E_A, the other side's A (as in ∂W's bound): the E_A E_Δ terms are second order
+    # but all there is at a perfect fit behind a cancelled Z, where Δ = 0 and A moves by
+    # its own size on the other side.
+    wide = _scaled_sum(E_A, 2, A)
     weighted = (A * Delta).sum(axis=0, keepdims=True)
-    propagated = A * (E_Delta + (A * E_Delta).sum(axis=0, keepdims=True))
-    propagated += E_A * (Delta + weighted) + A * (E_A * Delta).sum(axis=0, keepdims=True)
+    propagated = wide * (E_Delta + (wide * E_Delta).sum(axis=0, keepdims=True))
+    propagated += E_A * (Delta + weighted) + wide * (E_A * Delta).sum(axis=0, keepdims=True)
     return propagated + gamma(S + 3, u) * A * (Delta + weighted) + tiny * (S + 3)
 
 
