@@ -1,6 +1,6 @@
-"""The derived bound's softmax step (eq 2.2'', ``crosscheck.compare.bounds._softmax_spread``):
-how far A = softmax(Z) moves when each Z_j moves by up to E_j, checked against 60-digit
-values (mpmath) for moves of every size, and end to end at a saturated output, where its
+"""The derived bound's softmax step (eqs 1.4, 2.2'; ``bounds._softmax_spread``): how far
+A = softmax(Z) moves when each Z_j moves by up to E_j, checked against 60-digit values
+(mpmath) for moves of every size, and end to end at a saturated output, where its
 first-order predecessor let a zeroed gradient pass; and a hidden softmax's H (eq 2.13''),
 whose E_A E_Δ terms are all the error at a perfect fit behind a cancelled Z."""
 
@@ -31,7 +31,7 @@ def _exact_softmax(Z: list[mpmath.mpf]) -> list[mpmath.mpf]:
     Z=st.lists(st.floats(-40, 40), min_size=1, max_size=5),
     data=st.data(),
 )
-def test_eq_2_2_pp_softmax_spread_covers_every_move_within_E(Z, data) -> None:
+def test_eq_2_2_p_softmax_spread_covers_every_move_within_E(Z, data) -> None:
     S = len(Z)
     E = data.draw(st.lists(st.floats(0, 3), min_size=S, max_size=S), label="E")
     moves = data.draw(st.lists(st.floats(-1, 1), min_size=S, max_size=S), label="δ/E")
@@ -47,7 +47,7 @@ def test_eq_2_2_pp_softmax_spread_covers_every_move_within_E(Z, data) -> None:
     assert np.all(change <= spread + gamma(S + 3, U) * A[:, 0] + 1e-300)
 
 
-def test_eq_2_2_pp_softmax_spread_of_a_saturated_unit_is_relative_to_1_minus_A() -> None:
+def test_eq_2_2_p_softmax_spread_of_a_saturated_unit_is_relative_to_1_minus_A() -> None:
     # A_0 = 1 − 2e-9: a move E of every Z moves A_0 by about (1 − A_0)·2E, not 2E
     A = np.array([[1 - 2e-9], [1e-9], [1e-9]])
     spread = softmax_spread(A, np.full((3, 1), 1e-6), gamma(5, U))
