@@ -42,7 +42,7 @@ def test_eq_2_2_p_softmax_spread_covers_every_move_within_E(Z, data) -> None:
         )
         change = np.array([float(abs(a - b)) for a, b in zip(moved, exact, strict=True)])
     A = np.array([float(a) for a in exact]).reshape(S, 1)
-    spread = softmax_spread(A, np.array(E).reshape(S, 1), gamma(S + 2, U))[:, 0]
+    spread = softmax_spread(A, np.array(E).reshape(S, 1))[:, 0]
     # A rounded to float64 errs by u·A; the bound's caller adds γ_{S+3}·A for it
     assert np.all(change <= spread + gamma(S + 3, U) * A[:, 0] + 1e-300)
 
@@ -50,7 +50,7 @@ def test_eq_2_2_p_softmax_spread_covers_every_move_within_E(Z, data) -> None:
 def test_eq_2_2_p_softmax_spread_of_a_saturated_unit_is_relative_to_1_minus_A() -> None:
     # A_0 = 1 − 2e-9: a move E of every Z moves A_0 by about (1 − A_0)·2E, not 2E
     A = np.array([[1 - 2e-9], [1e-9], [1e-9]])
-    spread = softmax_spread(A, np.full((3, 1), 1e-6), gamma(5, U))
+    spread = softmax_spread(A, np.full((3, 1), 1e-6))
     assert spread[0, 0] == pytest.approx(4e-15, rel=1e-3)
 
 
@@ -98,3 +98,23 @@ def test_eq_2_13_pp_hidden_softmax_at_a_perfect_fit_behind_a_cancelled_Z_agrees(
     assert actual[1].A[1][0, 0] == 0.5  # the cancelled order
     comparison = compare_backprop(network, params, X, T, expected, actual)
     assert comparison.agree, comparison.first_mismatch
+
+
+@pytest.mark.parametrize(("dtype", "g"), [(np.float64, 30.0), (np.float32, 8.0)])
+def test_eq_2_13_pp_saturated_hidden_softmax_unit_with_a_zeroed_row_is_a_mismatch(dtype, g) -> None:
+    # Hidden softmax(g, 0): H_0 = A_0((1 − A_0)Δ_0 − A_1Δ_1) takes Δ's error through
+    # 1 − A_0 ≈ e^{−g}. Z^(2) = 1000·A_0 + A_1 − 1000 cancels, so E_Δ is large; the bound's
+    # A_0(E_Δ0 + Σ A_j E_Δj) ≈ 2E_Δ0 allowed 52 (float64) and 5.9 (float32) times H_0 itself.
+    network = Network((1, 2, 1), ("softmax", "identity"))
+    params = (
+        Layer(np.zeros((2, 1), dtype), np.array([g, 0.0], dtype)),
+        Layer(np.array([[1000.0, 1.0]], dtype), np.array([-1000.0], dtype)),
+    )
+    X, T = np.ones((1, 1), dtype), np.ones((1, 1), dtype)
+    expected = vectorized.backprop(network, params, X, T)
+    grads, trace = expected
+    W, b, H = grads[0].W.copy(), grads[0].b.copy(), trace.H[1].copy()
+    W[0], b[0], H[0] = 0.0, 0.0, 0.0  # the saturated unit's row, consistently
+    actual = ((Layer(W, b), grads[1]), trace._replace(H=(None, H, trace.H[2])))
+    comparison = compare_backprop(network, params, X, T, expected, actual)
+    assert not comparison.agree

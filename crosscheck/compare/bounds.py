@@ -779,33 +779,41 @@ def _forward(
             with np.errstate(over="ignore"):  # |Z| + m beyond the float range: no bound
                 argument = E_Z[l] + SIGMA_ULPS * u * (np.abs(Z[l]) + m)
             S = network.sizes[l]
-            E_A[l] = _softmax_spread(A, argument, gamma(S + 2, u))
+            E_A[l] = _softmax_spread(A, argument)
             E_A[l] += gamma(S + 3, u) * A + tiny * (S + 3)
             E_A[l] = _rounded_up(E_A[l], up)
             _capped_by_range(E_A[l], sigma.name)
     return E_Z, E_A, slopes, sp_errors, at_kink
 
 
-def _softmax_spread(A: np.ndarray, argument: np.ndarray, margin: float) -> np.ndarray:
+def _softmax_spread(A: np.ndarray, argument: np.ndarray) -> np.ndarray:
     """How far softmax's A_k = exp(Z_k − lse(Z)) moves when each Z_j moves by up to
-    `argument`_j = E_j (column by column; A >= 0 computed, `margin` = γ_{S+2}).
+    `argument`_j = E_j (column by column; A >= 0 computed).
 
     log A_k moves by δ_k − Σ_j A_j(ξ) δ_j at some ξ between the two Z (mean value theorem),
-    = (1 − A_k(ξ)) δ_k − Σ_{j≠k} A_j(ξ) δ_j, where A_j(ξ) <= A_j e^{2M}, M = max_j E_j; and
-    by at most E_k + M. So |ΔA_k| <= A_k·expm1(min(e^{2M} F_k, E_k + M)), with
-    F_k = (1 − A_k) E_k + Σ_{j≠k} A_j E_j. Near a saturated A_k ≈ 1 this is (1 − A_k) E_k,
-    not 2E_k (the first-order A_k(E_k + Σ_j A_j E_j) this replaces: 3400 times a saturated
-    unit's real error, and a zeroed ∂J/∂W passed). Σ_{j≠k} is formed as Σ_j − A_k E_k, whose
-    rounding, like that of 1 − A_k, the margin·Σ_j term covers."""
+    = Σ_{j≠k} A_j(ξ) δ_k − Σ_{j≠k} A_j(ξ) δ_j, where A_j(ξ) <= A_j e^{2M}, M = max_j E_j;
+    and by at most E_k + M. So |ΔA_k| <= A_k·expm1(min(e^{2M} F_k, E_k + M)), with
+    F_k = Σ_{j≠k} A_j · E_k + Σ_{j≠k} A_j E_j. Near a saturated A_k ≈ 1 this is
+    (1 − A_k) E_k, not 2E_k (the first-order A_k(E_k + Σ_j A_j E_j) this replaces: 3400
+    times a saturated unit's real error, and a zeroed ∂J/∂W passed)."""
     weighted = _times(A, argument)
-    total = weighted.sum(axis=0, keepdims=True)
     largest = argument.max(axis=0, keepdims=True)
-    F = np.maximum(total - weighted, 0.0)  # NaN (inf − inf) stays NaN: no bound, below
-    F += _times(1 - A, argument)
-    F += margin * total
+    F = _times(_others(A), argument)
+    F += _others(weighted)
     # F·e^{2M} is NaN where it is 0·inf; fmin then takes E_k + M
     exponent = np.fmin(F * np.exp(2 * largest), argument + largest)
     return _times(A, np.expm1(exponent))
+
+
+def _others(x: np.ndarray) -> np.ndarray:
+    """Σ_{j≠k} x_j for every row k, column by column (x >= 0), from exclusive prefix and
+    suffix sums: Σ_j x_j − x_k would cancel next to a dominant x_k, losing the small terms
+    (1 − A_k = 0 at A_k = 1 − 1e-20), and a subtraction is not monotone in x, which the
+    float32 arithmetic of the bound needs (module docstring)."""
+    others = np.zeros_like(x)
+    others[1:] += np.cumsum(x[:-1], axis=0)
+    others[:-1] += np.cumsum(x[:0:-1], axis=0)[::-1]
+    return others
 
 
 def _capped_by_range(E_A: np.ndarray, name: str) -> None:
@@ -1002,14 +1010,18 @@ def _H_bound(
         E_H += Delta
         E_H += tiny
         return E_H
-    # softmax: A ⊙ (Δ − Σ_k A_k Δ_k). Where A multiplies another factor's error it is
-    # A + 2E_A, the other side's A (as in ∂W's bound): the E_A E_Δ terms are second order
-    # but all there is at a perfect fit behind a cancelled Z, where Δ = 0 and A moves by
-    # its own size on the other side.
+    # softmax: H_k = A_k((1 − A_k)Δ_k − Σ_{j≠k} A_j Δ_j), so Δ's error reaches a saturated
+    # unit's H through 1 − A_k (as in ``_softmax_spread``), not 1 + A_k. Where A multiplies
+    # another factor's error it is A + 2E_A, the other side's A (as in ∂W's bound): the
+    # E_A E_Δ terms are second order but all there is at a perfect fit behind a cancelled
+    # Z, where Δ = 0 and A moves by its own size on the other side.
     wide = _scaled_sum(E_A, 2, A)
+    others = _others(wide * E_Delta)
+    others += _scaled_sum(E_A, 2, _others(A)) * E_Delta  # Σ_{j≠k} A_j = 1 − A_k, + 2E_A
     weighted = (A * Delta).sum(axis=0, keepdims=True)
-    propagated = wide * (E_Delta + (wide * E_Delta).sum(axis=0, keepdims=True))
-    propagated += E_A * (Delta + weighted) + wide * (E_A * Delta).sum(axis=0, keepdims=True)
+    propagated = wide * others
+    propagated += E_A * (Delta + (wide * Delta).sum(axis=0, keepdims=True))
+    propagated += wide * (E_A * Delta).sum(axis=0, keepdims=True)
     return propagated + gamma(S + 3, u) * A * (Delta + weighted) + tiny * (S + 3)
 
 
