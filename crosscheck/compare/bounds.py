@@ -70,8 +70,8 @@ perfect fit (A^(L) = T on the expected side, so J = 0 and H^(L) = 0 there): squa
 Σ E_A²/N in J, 2E_H E_Aᵗ in ∂J/∂W^(l) (where A^(l-1) = 0 too, behind a unit whose Z
 cancelled to 0), as E_H(|A| + 2E_A)ᵗ, and a softmax layer's E_A E_Δ, as (A + 2E_A)E_Δ; each
 side's share is doubled because the other side's value deviates about this side's, not
-about the exact one. Where a relative error is
-of order 1 (Z^(L) cancelled), 1/A and softmax are bounded exactly, not to first order.
+about the exact one. Where a relative error is of order 1 (Z cancelled), 1/A and softmax
+are bounded exactly, not to first order.
 Each propagated term and its own γ_n term share a product by linearity, so the
 bound costs about as many matrix products as the pass it bounds: |W| E_A + γ_n |W||A| =
 |W| (E_A + γ_n |A|), likewise for ∂W and Δ. Both forms are the same exact value, and a sum
@@ -115,8 +115,11 @@ without limit, so the slope is capped by sup |σ'| and σ''s error by twice it
 
 Softmax (eq 2.13''): H = A ⊙ (Δ − Σ_k A_k Δ_k) cancels; its magnitude over absolute values
 |A| ⊙ (|Δ| + Σ_k |A_k||Δ_k|) bounds every order of evaluation, the Jacobian form of the
-reference included (|J_kk'| <= A_k(δ_kk' + A_k')). Forward, each exp(Z_k − m) carries an
-argument error E_Z + u(|Z| + |m|), and A_k = E_k/Σ E a relative γ_{S+3}.
+reference included (|J_kk'| <= A_k(δ_kk' + A_k')): that is its rounding term. Errors
+carried in reach H_k through 1 − A_k = Σ_{j≠k} A_j, not 1 + A_k, which matters at a
+saturated unit. Forward, each exp(Z_k − m) carries an argument error E_Z + u(|Z| + |m|), and
+A_k = E_k/Σ E a relative γ_{S+3}; how far those argument errors move A is bounded exactly,
+for moves of any size (``_softmax_spread``).
 
 Kinks. Where |Z − k| <= E_Z for a kink k of σ_l (``Activation.kinks``: 0 for ReLU and
 leaky ReLU), the two sides may round Z to different sides of k and take σ' from different
